@@ -1,0 +1,401 @@
+"""NextCallerClient: the one place that talks HTTP to the Next Caller API.
+
+>>> from nextcaller_ops.client import NextCallerClient
+>>> with NextCallerClient() as nc:                      # doctest: +SKIP
+...     result = nc.lookup("(212) 555-8383")
+...     result.profiles[0].name
+'Jerry Seinfeld'
+
+* OAuth 1.0a HMAC-SHA1 in the Authorization header (requests-oauthlib); every
+  attempt, retries included, is signed anew: the API refuses a replayed nonce.
+* A timeout on every call; retries for 429 (``Retry-After`` /
+  ``X-Rate-Limit-Reset`` honoured, capped), 5xx and connection failures.
+* A TTL cache with single-flight: concurrent lookups of one number make one
+  request; a correction invalidates what it changed; ``refresh=True`` bypasses.
+* ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
+  request per distinct number, bounded memory for any input size.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth1
+
+from . import errors
+from .cache import LookupCache
+from .config import Settings, load_settings
+from .credentials import Credentials, load_credentials
+from .models import (PROFILE_ID_RE, LookupResult, Profile, build_correction,
+                     parse_records_json, parse_xml_document)
+from .phone import PhoneInput, mask, parse
+
+__all__ = ["NextCallerClient", "BatchItem"]
+
+log = logging.getLogger("nextcaller_ops.client")
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = "nextcaller-ops/0.1 (+python-requests)"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One input line of a batch, in input order."""
+
+    index: int
+    input: str
+    phone: str | None                 # normalised, None when refused
+    status: str                       # "found" | "not_found" | "invalid" | "error"
+    result: LookupResult | None = None
+    error: errors.NextCallerError | None = None
+    duplicate: bool = False           # an earlier line asked for the same number
+
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        return self.result.profiles if self.result else ()
+
+
+class _Flight:
+    """A lookup in progress that other threads asking for the same number wait on."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: LookupResult | None = None
+        self.error: BaseException | None = None
+
+
+class NextCallerClient:
+    def __init__(self, credentials: Credentials | None = None, settings: Settings | None = None, *,
+                 cache: LookupCache | None = None, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings or load_settings()
+        self.credentials = credentials or load_credentials(self.settings.profile)
+        self._auth = OAuth1(self.credentials.consumer_key, self.credentials.consumer_secret,
+                            signature_method="HMAC-SHA1", signature_type="AUTH_HEADER")
+        self.cache = cache if cache is not None else LookupCache(
+            ttl=self.settings.cache_ttl, miss_ttl=self.settings.miss_ttl, path=self.settings.cache_path)
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._pool_size = 0
+        self._pool_lock = threading.Lock()
+        self._ensure_pool(self.settings.concurrency)
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._sleep = sleep
+        self.requests_sent = 0          # attempts that reached the wire, retries included
+        self._count_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (f"NextCallerClient(base_url={self.settings.base_url!r}, profile={self.settings.profile!r}, "
+                f"credentials={self.credentials!r})")
+
+    # -- lifecycle --------------------------------------------------------------
+    def close(self) -> None:
+        self._session.close()
+        self.cache.close()
+
+    def __enter__(self) -> "NextCallerClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _ensure_pool(self, size: int) -> None:
+        # One connection per worker: a smaller pool makes threads queue for sockets
+        # and urllib3 discards (and re-opens) the surplus connections.
+        size = max(4, int(size))
+        with self._pool_lock:
+            if size <= self._pool_size:
+                return
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0, pool_block=False)
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
+            self._pool_size = size
+
+    # -- HTTP -------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return f"{self.settings.api_root}/{path.lstrip('/')}"
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.settings.max_retry_wait, 0.25 * (2 ** attempt)) * (0.5 + random.random() / 2)
+
+    def _retry_after(self, resp: requests.Response) -> float | None:
+        value = resp.headers.get("Retry-After")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                parsed = email.utils.parsedate_to_datetime(value) if value else None
+                if parsed is not None:
+                    return max(0.0, parsed.timestamp() - time.time())
+        reset = resp.headers.get("X-Rate-Limit-Reset")
+        if reset:
+            try:
+                number = float(reset)
+            except ValueError:
+                return None
+            # An epoch timestamp or a number of seconds: both are seen in the wild.
+            return max(0.0, number - time.time()) if number > 1e9 else max(0.0, number)
+        return None
+
+    def _request(self, method: str, path: str, *, params: Mapping[str, str],
+                 body: Mapping[str, Any] | None = None) -> requests.Response:
+        url = self._url(path)
+        timeout = (min(5.0, self.settings.timeout), self.settings.timeout)
+        attempts = self.settings.max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                with self._count_lock:
+                    self.requests_sent += 1
+                # self._auth signs inside session.request: a new nonce and timestamp every attempt.
+                resp = self._session.request(method, url, params=params, json=body, auth=self._auth,
+                                             timeout=timeout)
+            except requests.exceptions.ConnectTimeout:
+                failure: errors.NextCallerError = errors.APITimeoutError(
+                    f"no connection to {self.settings.base_url} within {timeout[0]:.0f} s")
+            except requests.exceptions.ReadTimeout:
+                failure = errors.APITimeoutError(
+                    f"{self.settings.base_url} did not answer within {timeout[1]:.0f} s")
+            except requests.exceptions.ConnectionError as exc:
+                failure = errors.APIUnreachableError(
+                    f"cannot reach {self.settings.base_url} ({_reason(exc)})")
+            except requests.exceptions.RequestException as exc:
+                failure = errors.APIUnreachableError(
+                    f"request to {self.settings.base_url} failed ({type(exc).__name__})")
+            else:
+                if resp.status_code not in _RETRY_STATUSES or last:
+                    return resp
+                wait = self._retry_after(resp) if resp.status_code == 429 else None
+                wait = self._backoff(attempt) if wait is None else min(wait, self.settings.max_retry_wait)
+                log.info("API answered %s; retry %d/%d in %.2f s", resp.status_code, attempt + 1,
+                         attempts - 1, wait)
+                resp.close()
+                self._sleep(wait)
+                continue
+            if last:
+                raise failure
+            wait = self._backoff(attempt)
+            log.info("%s; retry %d/%d in %.2f s", failure.message, attempt + 1, attempts - 1, wait)
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decode(self, resp: requests.Response, fmt: str = "json") -> Any:
+        """The body as a document, or raise the right error for an error answer."""
+        ctype = resp.headers.get("Content-Type", "")
+        doc: Any = None
+        try:
+            if fmt == "xml" and "xml" in ctype:
+                doc = parse_xml_document(resp.content)
+            elif "json" in ctype or (fmt == "json" and resp.content[:1] in (b"{", b"[")):
+                doc = resp.json()
+        except errors.BadResponseError:
+            if resp.ok:
+                raise
+        except ValueError:
+            if resp.ok:
+                raise errors.BadResponseError(
+                    f"the API's answer is not valid JSON (HTTP {resp.status_code}, {len(resp.content)} bytes)",
+                    status=resp.status_code) from None
+        if resp.ok and doc is not None and not (isinstance(doc, dict) and "error" in doc):
+            return doc
+        if resp.ok:
+            what = ctype.split(";")[0] or "no content type"
+            raise errors.BadResponseError(
+                f"the API answered HTTP {resp.status_code} with {what}, not {fmt.upper()}",
+                status=resp.status_code)
+        retry_after = self._retry_after(resp) if resp.status_code == 429 else None
+        error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
+        if doc is None and not isinstance(error, (errors.ServerError, errors.NotFoundError,
+                                                   errors.RateLimitError, errors.AuthError)):
+            raise errors.BadResponseError(
+                f"the API answered HTTP {resp.status_code} with {ctype.split(';')[0] or 'no content type'}",
+                status=resp.status_code)
+        raise error
+
+    # -- lookups ----------------------------------------------------------------
+    def _fetch(self, phone: PhoneInput) -> LookupResult:
+        resp = self._request("GET", "records/", params={"phone": phone.number, "format": "json"})
+        try:
+            doc = self._decode(resp)
+        except errors.NotFoundError:
+            log.info("lookup %s: no record", mask(phone.number))
+            return LookupResult(phone=phone.number, profiles=())
+        profiles = tuple(parse_records_json(doc))
+        log.info("lookup %s: %d record(s)", mask(phone.number), len(profiles))
+        return LookupResult(phone=phone.number, profiles=profiles)
+
+    def lookup(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult:
+        """Profiles for ``phone`` (free text); an empty result when the API has none."""
+        parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
+        key = parsed.number
+        if not refresh:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return LookupResult(key, cached.profiles, extension=parsed.extension, cached=True)
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        assert flight is not None
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            assert flight.result is not None
+            return LookupResult(key, flight.result.profiles, extension=parsed.extension, cached=True)
+        try:
+            result = self._fetch(parsed)
+            self.cache.put(result)
+            flight.result = result
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flights_lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+        return LookupResult(key, result.profiles, extension=parsed.extension)
+
+    def lookup_raw(self, phone: str | PhoneInput, fmt: str = "json") -> str:
+        """The API's own document for ``phone`` as text (``format=json`` or ``xml``), uncached."""
+        if fmt not in ("json", "xml"):
+            raise errors.UsageError(f"unknown format {fmt!r}", hint="use json or xml")
+        parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
+        resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
+        self._decode(resp, fmt)  # raises the right error; validates the document
+        return resp.text
+
+    def get_profile(self, profile_id: str) -> Profile:
+        pid = _check_id(profile_id)
+        resp = self._request("GET", f"users/{pid}/", params={"format": "json"})
+        doc = self._decode(resp)
+        if isinstance(doc, dict) and "records" in doc:
+            records = parse_records_json(doc)
+            if not records:
+                raise errors.InvalidProfileIdError("no profile has that id", status=resp.status_code)
+            return records[0]
+        return Profile.from_api(doc)
+
+    def update_profile(self, profile_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a correction with only the fields given; returns the body that was sent."""
+        pid = _check_id(profile_id)
+        body = build_correction(changes)
+        resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body)
+        doc = self._decode(resp)
+        if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
+            raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
+        dropped = self.cache.invalidate_profile(pid)
+        log.info("correction to profile %s…: %s (cache entries dropped: %d)", pid[:6],
+                 ", ".join(sorted(_flat_names(body))), len(dropped))
+        return body
+
+    def check(self) -> dict[str, Any]:
+        """A live check that costs no lookup: an authenticated request for an id that cannot exist."""
+        started = time.perf_counter()
+        try:
+            self._decode(self._request("GET", "users/" + "0" * 30 + "/", params={"format": "json"}))
+        except errors.InvalidProfileIdError:
+            pass  # authenticated: the key and secret are good
+        return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    # -- batches ------------------------------------------------------------------
+    def _one(self, index: int, raw: str, parsed: PhoneInput, refresh: bool, duplicate: bool) -> BatchItem:
+        try:
+            result = self.lookup(parsed, refresh=refresh)
+        except errors.NextCallerError as exc:
+            return BatchItem(index, raw, parsed.number, "error", error=exc, duplicate=duplicate)
+        return BatchItem(index, raw, parsed.number, "found" if result.found else "not_found",
+                         result=result, duplicate=duplicate)
+
+    def iter_lookup_many(self, phones: Iterable[str], *, concurrency: int | None = None,
+                         refresh: bool = False, window: int | None = None) -> Iterator[BatchItem]:
+        """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
+
+        At most ``window`` inputs are held at once (default 4 × concurrency), so
+        memory stays flat for any number of inputs.  A number that appears
+        again is not fetched again (single-flight, then the cache).
+        """
+        workers = max(1, int(concurrency or self.settings.concurrency))
+        self._ensure_pool(workers)
+        limit = max(workers, int(window or workers * 4))
+        seen: set[str] = set()
+        pending: deque[tuple[int, str, concurrent.futures.Future[BatchItem] | BatchItem]] = deque()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nextcaller")
+        refreshed: set[str] = set()
+        try:
+            for index, raw in enumerate(phones):
+                raw = "" if raw is None else str(raw)
+                try:
+                    parsed = parse(raw)
+                except errors.InvalidPhoneError as exc:
+                    pending.append((index, raw, BatchItem(index, raw, None, "invalid", error=exc)))
+                else:
+                    duplicate = parsed.number in seen
+                    if len(seen) < 1_000_000:
+                        seen.add(parsed.number)
+                    # refresh once per distinct number, not once per repeat
+                    fresh = refresh and parsed.number not in refreshed
+                    if fresh:
+                        refreshed.add(parsed.number)
+                    pending.append((index, raw, pool.submit(self._one, index, raw, parsed, fresh, duplicate)))
+                while len(pending) >= limit or (pending and _ready(pending[0][2])):
+                    yield _resolve(pending.popleft()[2])
+            while pending:
+                yield _resolve(pending.popleft()[2])
+        finally:
+            for _, _, item in pending:
+                if isinstance(item, concurrent.futures.Future):
+                    item.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def lookup_many(self, phones: Iterable[str], *, concurrency: int | None = None,
+                    refresh: bool = False) -> list[BatchItem]:
+        return list(self.iter_lookup_many(phones, concurrency=concurrency, refresh=refresh))
+
+
+def _ready(item: Any) -> bool:
+    return not isinstance(item, concurrent.futures.Future) or item.done()
+
+
+def _resolve(item: Any) -> BatchItem:
+    return item.result() if isinstance(item, concurrent.futures.Future) else item
+
+
+def _check_id(profile_id: str) -> str:
+    pid = (profile_id or "").strip().lower()
+    if not PROFILE_ID_RE.match(pid):
+        raise errors.UsageError(f"{profile_id!r} is not a profile id",
+                                hint="a profile id is 30 hex characters, from a lookup's `id` field")
+    return pid
+
+
+def _flat_names(body: Mapping[str, Any]) -> list[str]:
+    return [f"{k}.{s}" if isinstance(v, Mapping) else k
+            for k, v in body.items() for s in (v if isinstance(v, Mapping) else [None])]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "No route to host",
+                   "Connection reset", "Remote end closed", "timed out", "IncompleteRead",
+                   "Connection aborted", "Failed to resolve"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(exc).__name__
+
+
+def dumps_api(result: LookupResult) -> str:
+    return json.dumps(result.to_api(), indent=2, ensure_ascii=False)

@@ -1,0 +1,154 @@
+"""Non-secret settings: base URL, API version, timeouts, cache — from env and config.toml.
+
+Precedence (highest first): explicit arguments, environment variables, the
+profile's table in ``config.toml``, the built-in defaults.  Secrets never live
+here; they are in the keyring (see :mod:`nextcaller_ops.credentials`).
+
+``config.toml`` lives in the platform's config dir (``platformdirs``), or in
+``$NEXTCALLER_OPS_CONFIG_DIR`` when that is set::
+
+    profile = "default"            # the profile used when none is named
+
+    [profiles.default]
+    base_url = "https://api.nextcaller.com"
+    timeout = 10
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UsageError
+
+__all__ = ["Settings", "load_settings", "config_dir", "data_dir", "config_path",
+           "save_profile_settings", "DEFAULT_BASE_URL"]
+
+DEFAULT_BASE_URL = "https://api.nextcaller.com"
+APP_NAME = "nextcaller-ops"
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str = "default"
+    base_url: str = DEFAULT_BASE_URL
+    api_version: str = "v2"
+    timeout: float = 10.0          # seconds, per attempt (connect and read)
+    max_retries: int = 3           # after the first attempt
+    max_retry_wait: float = 30.0   # cap on any single back-off or Retry-After
+    cache_ttl: float = 300.0       # seconds a found record is reused
+    miss_ttl: float = 30.0         # seconds a "no record" answer is reused
+    concurrency: int = 8
+    cache_path: str | None = None  # opt-in persistent cache (SQLite)
+
+    @property
+    def api_root(self) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.api_version.strip('/')}"
+
+
+_ENV = {
+    "NEXTCALLER_BASE_URL": "base_url",
+    "NEXTCALLER_PROFILE": "profile",
+    "NEXTCALLER_API_VERSION": "api_version",
+    "NEXTCALLER_TIMEOUT": "timeout",
+    "NEXTCALLER_CACHE_PATH": "cache_path",
+}
+
+
+def config_dir() -> Path:
+    override = os.environ.get("NEXTCALLER_OPS_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """Where the audit log, outbox and persistent cache live (created 0700)."""
+    override = os.environ.get("NEXTCALLER_OPS_DATA_DIR")
+    if override:
+        path = Path(override)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def _read_config() -> dict[str, Any]:
+    path = config_path()
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}",
+                         hint="fix or delete the file; `nextcaller-ops login` writes a fresh one") from None
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = kinds[name]
+    try:
+        if kind == "float":
+            return float(value)
+        if kind == "int":
+            return int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"setting {name!r} must be a number, not {value!r}",
+                         hint=f"fix it in {config_path()} or the environment") from None
+    return None if value in (None, "") and kind.endswith("None") else str(value)
+
+
+def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    env = os.environ if env is None else env
+    data = _read_config()
+    chosen = profile or env.get("NEXTCALLER_PROFILE") or data.get("profile") or "default"
+    values: dict[str, Any] = {"profile": chosen}
+    table = (data.get("profiles") or {}).get(chosen) or {}
+    known = {f.name for f in fields(Settings)}
+    for key, value in table.items():
+        if key in known and key != "profile":
+            values[key] = _coerce(key, value)
+    for var, key in _ENV.items():
+        if env.get(var) and key != "profile":
+            values[key] = _coerce(key, env[var])
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = _coerce(key, value)
+    settings = Settings(**values)
+    if not settings.base_url.startswith(("http://", "https://")):
+        raise UsageError(f"base URL {settings.base_url!r} is not an http(s) URL",
+                         hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`")
+    return replace(settings, base_url=settings.base_url.rstrip("/"))
+
+
+def save_profile_settings(profile: str, make_default: bool = False, **values: Any) -> Path:
+    """Write non-secret values for ``profile`` into config.toml (0600)."""
+    import tomli_w
+
+    data = _read_config()
+    profiles = data.setdefault("profiles", {})
+    table = profiles.setdefault(profile, {})
+    table.update({k: v for k, v in values.items() if v is not None})
+    if make_default or "profile" not in data:
+        data["profile"] = profile
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        tomli_w.dump(data, fh)
+    os.replace(tmp, path)
+    return path

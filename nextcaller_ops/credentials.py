@@ -1,0 +1,152 @@
+"""Consumer key and secret (and the bot's Slack secrets) in the OS keyring.
+
+Environment variables win over the keyring, the way twine does it:
+``NEXTCALLER_CONSUMER_KEY`` / ``NEXTCALLER_CONSUMER_SECRET``.  Entries live in
+the keyring under the service ``nextcaller-ops``, one pair per named profile
+(``<profile>:consumer_key``, ``<profile>:consumer_secret``).  A missing, locked
+or broken keyring becomes one :class:`KeyringUnavailableError` sentence, never a
+traceback or a hang.  Nothing here logs or reprs a secret.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, TypeVar
+
+from .errors import CredentialsError, KeyringUnavailableError
+from .redact import register_secret
+
+__all__ = ["Credentials", "SERVICE", "load_credentials", "store_credentials",
+           "delete_credentials", "get_secret", "set_secret", "delete_secret",
+           "keyring_backend_name", "mask"]
+
+SERVICE = "nextcaller-ops"
+# A keyring that needs an unlock prompt nobody can see would block forever.
+KEYRING_TIMEOUT = 10.0
+
+T = TypeVar("T")
+
+
+def mask(secret: str | None) -> str:
+    """``EG2D22B98D2232253SE3`` -> ``EG2D…3SE3``; short values are fully hidden."""
+    if not secret:
+        return "(none)"
+    if len(secret) < 12:
+        return "…" * 3
+    return f"{secret[:4]}…{secret[-4:]}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+    source: str = "env"   # "env", "keyring" or "explicit"
+
+    def __post_init__(self) -> None:
+        register_secret(self.consumer_secret)
+
+    def __repr__(self) -> str:
+        return f"Credentials(consumer_key={mask(self.consumer_key)!r}, source={self.source!r})"
+
+
+def _keyring_call(what: str, fn: Callable[..., T], *args: Any) -> T:
+    try:
+        import keyring
+        import keyring.errors
+    except Exception:  # pragma: no cover - keyring is a dependency
+        raise KeyringUnavailableError("the keyring package cannot be imported") from None
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
+    try:
+        future = pool.submit(fn, *args)
+        return future.result(timeout=KEYRING_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        raise KeyringUnavailableError(
+            f"the OS keyring did not answer within {KEYRING_TIMEOUT:.0f} s while {what} "
+            "(is it locked, waiting for a password prompt?)") from None
+    except keyring.errors.NoKeyringError:
+        raise KeyringUnavailableError(f"no OS keyring is available for {what}") from None
+    except keyring.errors.PasswordDeleteError:
+        raise
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailableError(
+            f"the OS keyring failed while {what} ({type(exc).__name__})") from None
+    except Exception as exc:  # a backend's own errors (D-Bus, file permissions...)
+        raise KeyringUnavailableError(
+            f"the OS keyring failed while {what} ({type(exc).__name__})") from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _username(profile: str, name: str) -> str:
+    return f"{profile}:{name}"
+
+
+def get_secret(profile: str, name: str) -> str | None:
+    import keyring
+
+    value = _keyring_call(f"reading {name}", keyring.get_password, SERVICE, _username(profile, name))
+    register_secret(value)
+    return value
+
+
+def set_secret(profile: str, name: str, value: str) -> None:
+    import keyring
+
+    register_secret(value)
+    _keyring_call(f"saving {name}", keyring.set_password, SERVICE, _username(profile, name), value)
+
+
+def delete_secret(profile: str, name: str) -> bool:
+    import keyring
+    import keyring.errors
+
+    try:
+        _keyring_call(f"deleting {name}", keyring.delete_password, SERVICE, _username(profile, name))
+    except keyring.errors.PasswordDeleteError:
+        return False
+    return True
+
+
+def load_credentials(profile: str = "default", env: Mapping[str, str] | None = None) -> Credentials:
+    """Env first, then the keyring entry of ``profile``; a clear error when neither has both."""
+    env = os.environ if env is None else env
+    key, secret = env.get("NEXTCALLER_CONSUMER_KEY"), env.get("NEXTCALLER_CONSUMER_SECRET")
+    if key and secret:
+        return Credentials(key, secret, source="env")
+    if key or secret:
+        missing = "NEXTCALLER_CONSUMER_SECRET" if key else "NEXTCALLER_CONSUMER_KEY"
+        raise CredentialsError(f"{missing} is not set (its partner is)",
+                               hint="set both variables, or unset both to use the keyring")
+    key = get_secret(profile, "consumer_key")
+    secret = get_secret(profile, "consumer_secret") if key else None
+    if not key or not secret:
+        raise CredentialsError(f"no consumer key and secret stored for profile {profile!r}")
+    return Credentials(key, secret, source="keyring")
+
+
+def store_credentials(profile: str, consumer_key: str, consumer_secret: str) -> None:
+    if not consumer_key or not consumer_secret:
+        raise CredentialsError("both a consumer key and a consumer secret are needed",
+                               hint="run `nextcaller-ops login` and enter both")
+    set_secret(profile, "consumer_key", consumer_key)
+    set_secret(profile, "consumer_secret", consumer_secret)
+
+
+def delete_credentials(profile: str) -> bool:
+    removed = [delete_secret(profile, n) for n in ("consumer_key", "consumer_secret")]
+    return any(removed)
+
+
+def keyring_backend_name() -> str:
+    try:
+        import keyring
+
+        backend = _keyring_call("checking the backend", keyring.get_keyring)
+    except KeyringUnavailableError as exc:
+        return f"unavailable ({exc.message})"
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if "fail" in name.lower():
+        return f"none ({name})"
+    return name

@@ -1,0 +1,116 @@
+"""``nextcaller-ops demo``: the whole tour on an embedded sandbox, then exit.
+
+Everything runs against a sandbox on a free local port with its documented
+demo credentials; nothing touches the user's keyring, config or the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from contextlib import contextmanager
+from typing import Iterator
+
+SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
+
+
+def _step(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(3, 66 - len(title)), flush=True)
+
+
+def _show(cmd: list[str]) -> int:
+    from .cli import main
+
+    print("$ nextcaller-ops " + " ".join(cmd), flush=True)
+    code = main(cmd)
+    print(f"(exit {code})", flush=True)
+    return code
+
+
+@contextmanager
+def _isolated_env(sandbox_url: str, key: str, secret: str) -> Iterator[str]:
+    home = tempfile.mkdtemp(prefix="nextcaller-demo-")
+    saved = dict(os.environ)
+    os.environ.update({
+        "NEXTCALLER_BASE_URL": sandbox_url,
+        "NEXTCALLER_CONSUMER_KEY": key,
+        "NEXTCALLER_CONSUMER_SECRET": secret,
+        "NEXTCALLER_OPS_CONFIG_DIR": os.path.join(home, "config"),
+        "NEXTCALLER_OPS_DATA_DIR": os.path.join(home, "data"),
+    })
+    try:
+        yield home
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _ipython_step() -> int:
+    code = textwrap.dedent(f"""
+        %load_ext nextcaller_ops
+        r = %nextcaller 212-555-8383
+        print(r)
+        %nextcaller 999-123
+        df = %nextcaller_batch 2125558383 3125550142 2125558383 2125550100
+        print(df[["input", "status", "name", "fraud_threat"]].to_string(index=False))
+    """)
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", "--colors=nocolor",
+                           "--HistoryManager.enabled=False", "-c", code],
+                          env=env, text=True, capture_output=True, timeout=120)
+    print(proc.stdout.rstrip())
+    if proc.returncode != 0:
+        print(proc.stderr.rstrip()[-2000:], file=sys.stderr)
+    return proc.returncode
+
+
+def run_demo() -> int:
+    from .sandbox import Sandbox
+
+    failures = 0
+    with Sandbox(records=200) as sandbox, _isolated_env(sandbox.url, sandbox.consumer_key,
+                                                        sandbox.consumer_secret):
+        print(f"Embedded sandbox at {sandbox.url} (demo key {sandbox.consumer_key}).")
+
+        _step("1. Look up a caller (CLI)")
+        failures += _show(["lookup", "(212) 555-8383"]) != 0
+
+        _step("2. The API's own JSON, and a number the API has no record of")
+        failures += _show(["lookup", "2125558383", "--format", "json"]) != 0
+        failures += _show(["lookup", "2025550999"]) != 1
+
+        _step("3. Bad input is refused before any request")
+        failures += _show(["lookup", "555-01"]) != 2
+
+        _step("4. Correct the record, then look it up again")
+        failures += _show(["update", SEINFELD_ID, "--set", "email=jerry@example.com",
+                           "--set", "shipping_address1.line2=Apt 5A"]) != 0
+        failures += _show(["lookup", "2125558383"]) != 0
+
+        _step("5. A batch, in input order, duplicates fetched once")
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+            fh.write("2125558383\n(312) 555-0142\nnot a number\n2125558383\n2025550999\n")
+        try:
+            failures += _show(["lookup", "--file", fh.name, "--format", "text", "--quiet"]) != 0
+        finally:
+            os.unlink(fh.name)
+
+        _step("6. In IPython: %nextcaller")
+        failures += _ipython_step() != 0
+
+        _step("7. In Slack: /caller 2125558383 through the Bolt pipeline")
+        from bot.demo import run_bot_demo
+
+        failures += run_bot_demo(sandbox) != 0
+
+    print()
+    if failures:
+        print(f"demo: {failures} step(s) did not go as expected", file=sys.stderr)
+        return 1
+    print("demo: all steps done.")
+    return 0

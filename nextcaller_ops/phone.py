@@ -1,0 +1,119 @@
+"""Free text -> the API's 10-digit US phone number.
+
+The API only accepts ten digits, no extension.  Everything that reaches the
+network goes through :func:`parse` first, so a typo costs nothing.
+
+>>> parse("(212) 555-8383 x12")
+PhoneInput(number='2125558383', extension='12', raw='(212) 555-8383 x12')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+
+from .errors import InvalidPhoneError
+
+__all__ = ["PhoneInput", "parse", "find_numbers", "mask"]
+
+# Longest input we bother to parse: anything longer is not a phone number and
+# parsing it would only waste time.
+_MAX_INPUT = 64
+_US_REGIONS = frozenset({"US"})
+
+
+@dataclass(frozen=True)
+class PhoneInput:
+    """A normalised number: ``number`` is exactly ten ASCII digits."""
+
+    number: str
+    extension: str | None
+    raw: str
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def display(self) -> str:
+        n = self.number
+        text = f"({n[:3]}) {n[3:6]}-{n[6:]}"
+        return f"{text} x{self.extension}" if self.extension else text
+
+
+def _to_ascii_digits(text: str) -> str:
+    # Fullwidth or Arabic-Indic digits are digits to a person; normalise them so
+    # that only ASCII ever reaches a URL.
+    out = []
+    for ch in text:
+        if ch.isdigit() and not ch.isascii():
+            try:
+                out.append(str(unicodedata.digit(ch)))
+                continue
+            except (TypeError, ValueError):
+                pass
+        out.append(ch)
+    return "".join(out)
+
+
+def parse(text: object) -> PhoneInput:
+    """Normalise ``text`` or raise :class:`InvalidPhoneError` saying why."""
+    if text is None:
+        raise InvalidPhoneError("no phone number given", value="")
+    raw = str(text)
+    cleaned = _to_ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
+    if not cleaned:
+        raise InvalidPhoneError("no phone number given", value=raw)
+    if len(cleaned) > _MAX_INPUT:
+        raise InvalidPhoneError("too long to be a phone number", value=raw)
+    if re.search(r"[A-Za-z]", re.sub(r"(?i)\b(?:ext|x)\.?\s*\d+\s*$", "", cleaned)):
+        raise InvalidPhoneError("contains letters", value=raw)
+    digits = re.sub(r"\D", "", re.sub(r"(?i)(?:ext|x)\.?\s*\d+\s*$", "", cleaned))
+    try:
+        parsed = phonenumbers.parse(cleaned, "US")
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneError(_length_reason(digits), value=raw) from None
+    region = phonenumbers.region_code_for_number(parsed)
+    if parsed.country_code != 1 or (region and region not in _US_REGIONS):
+        where = region or f"+{parsed.country_code}"
+        raise InvalidPhoneError(f"not a US number ({where})", value=raw)
+    national = str(parsed.national_number)
+    if len(national) != 10:
+        raise InvalidPhoneError(_length_reason(digits if len(digits) != 10 else national), value=raw)
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneError("not a valid US number (no such area code or exchange)", value=raw)
+    return PhoneInput(number=national, extension=parsed.extension or None, raw=raw)
+
+
+def _length_reason(digits: str) -> str:
+    n = len(digits)
+    if n == 0:
+        return "has no digits"
+    if n < 10:
+        return f"too short ({n} digits)"
+    return f"too long ({n} digits)"
+
+
+_CANDIDATE = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+
+
+def find_numbers(text: str) -> list[PhoneInput]:
+    """Every valid US number mentioned in free text, in order, without repeats."""
+    seen: dict[str, PhoneInput] = {}
+    for match in phonenumbers.PhoneNumberMatcher(text or "", "US"):
+        try:
+            found = parse(match.raw_string)
+        except InvalidPhoneError:
+            continue
+        seen.setdefault(found.number, found)
+    return list(seen.values())
+
+
+def mask(number: str) -> str:
+    """``2125558383`` -> ``212***8383``: enough to recognise, not to dial."""
+    digits = re.sub(r"\D", "", str(number))
+    if len(digits) < 7:
+        return "***"
+    return f"{digits[:3]}***{digits[-4:]}"

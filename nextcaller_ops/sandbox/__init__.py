@@ -1,0 +1,12 @@
+"""A local Next Caller v2-compatible server: the embedded default for the demo and tests.
+
+>>> from nextcaller_ops.sandbox import Sandbox
+>>> with Sandbox(records=10) as sb:          # doctest: +SKIP
+...     print(sb.url, sb.consumer_key)
+"""
+
+from .server import Sandbox
+from .store import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, STATUS_CONSUMERS, SEINFELD, synthetic_phone
+
+__all__ = ["Sandbox", "DEMO_CONSUMER_KEY", "DEMO_CONSUMER_SECRET", "HOUSEHOLD_PHONE",
+           "STATUS_CONSUMERS", "SEINFELD", "synthetic_phone"]
