@@ -10,8 +10,8 @@ traceback or a hang.  Nothing here logs or reprs a secret.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -52,31 +52,34 @@ class Credentials:
 
 
 def _keyring_call(what: str, fn: Callable[..., T], *args: Any) -> T:
-    try:
-        import keyring
-        import keyring.errors
-    except Exception:  # pragma: no cover - keyring is a dependency
-        raise KeyringUnavailableError("the keyring package cannot be imported") from None
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
-    try:
-        future = pool.submit(fn, *args)
-        return future.result(timeout=KEYRING_TIMEOUT)
-    except concurrent.futures.TimeoutError:
+    import keyring.errors
+
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    # A daemon thread: a backend stuck on an unlock prompt must not keep the
+    # process alive after we have given up on it.
+    worker = threading.Thread(target=work, name="keyring", daemon=True)
+    worker.start()
+    worker.join(KEYRING_TIMEOUT)
+    if worker.is_alive():
         raise KeyringUnavailableError(
             f"the OS keyring did not answer within {KEYRING_TIMEOUT:.0f} s while {what} "
-            "(is it locked, waiting for a password prompt?)") from None
-    except keyring.errors.NoKeyringError:
+            "(is it locked, waiting for a password prompt?)")
+    exc = outcome.get("error")
+    if exc is None:
+        return outcome["value"]
+    if isinstance(exc, keyring.errors.NoKeyringError):
         raise KeyringUnavailableError(f"no OS keyring is available for {what}") from None
-    except keyring.errors.PasswordDeleteError:
-        raise
-    except keyring.errors.KeyringError as exc:
-        raise KeyringUnavailableError(
-            f"the OS keyring failed while {what} ({type(exc).__name__})") from None
-    except Exception as exc:  # a backend's own errors (D-Bus, file permissions...)
-        raise KeyringUnavailableError(
-            f"the OS keyring failed while {what} ({type(exc).__name__})") from None
-    finally:
-        pool.shutdown(wait=False)
+    if isinstance(exc, keyring.errors.PasswordDeleteError):
+        raise exc
+    # The backend's own message may quote what it was handed: never repeat it.
+    raise KeyringUnavailableError(f"the OS keyring failed while {what} ({type(exc).__name__})") from None
 
 
 def _username(profile: str, name: str) -> str:

@@ -68,9 +68,13 @@ def parse(text: object) -> PhoneInput:
         raise InvalidPhoneError("no phone number given", value=raw)
     if len(cleaned) > _MAX_INPUT:
         raise InvalidPhoneError("too long to be a phone number", value=raw)
-    if re.search(r"[A-Za-z]", re.sub(r"(?i)\b(?:ext|x)\.?\s*\d+\s*$", "", cleaned)):
+    body = re.sub(r"(?i)(?:ext|x)\.?\s*\d+\s*$", "", cleaned)
+    if re.search(r"[^\W\d_]", body):
         raise InvalidPhoneError("contains letters", value=raw)
-    digits = re.sub(r"\D", "", re.sub(r"(?i)(?:ext|x)\.?\s*\d+\s*$", "", cleaned))
+    odd = sorted(set(re.sub(r"[\d\s().+\-]", "", body)))
+    if odd:
+        raise InvalidPhoneError(f"contains {''.join(odd)!r}, which is not part of a phone number", value=raw)
+    digits = re.sub(r"\D", "", body)
     try:
         parsed = phonenumbers.parse(cleaned, "US")
     except phonenumbers.NumberParseException:

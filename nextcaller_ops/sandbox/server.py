@@ -185,10 +185,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             window.append(now)
         return None
 
-    def record(self, method: str, path: str, nonce: str) -> None:
+    def record(self, method: str, path: str, query: str, nonce: str) -> None:
         with self._count_lock:
             self.request_count += 1
-            self.signed_requests.append({"method": method, "path": path, "nonce": nonce})
+            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query),
+                                         "nonce": nonce})
             if len(self.signed_requests) > 100_000:
                 del self.signed_requests[:50_000]
 
@@ -356,7 +357,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if status in _STATUS_CODES:
             self._error(_STATUS_CODES[status], fmt)
             return None
-        self.server.record(method, urlsplit(self.path).path, request.nonce)
+        parts = urlsplit(self.path)
+        self.server.record(method, parts.path, parts.query, request.nonce)
         return request.client_key
 
     def _answer_injected(self, spec: dict[str, Any], fmt: str) -> None:

@@ -1,0 +1,76 @@
+"""Shared fixtures: a real sandbox over HTTP, an isolated environment, a file keyring."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keyring
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+
+from nextcaller_ops.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
+
+_OUR_VARS = ("NEXTCALLER_", "SLACK_", "PYTHON_KEYRING_BACKEND")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No test sees the developer's config, keyring, data or credentials."""
+    for name in list(os.environ):
+        if name.startswith(_OUR_VARS):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NEXTCALLER_OPS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("NEXTCALLER_OPS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    yield tmp_path
+
+
+@pytest.fixture
+def file_keyring(tmp_path):
+    """A real keyring backend (keyrings.alt's file backend) in a temp dir."""
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(records=300) as sb:
+        yield sb
+
+
+@pytest.fixture
+def api_env(sandbox, monkeypatch):
+    """Environment pointing the core at the sandbox with its demo credentials."""
+    monkeypatch.setenv("NEXTCALLER_BASE_URL", sandbox.url)
+    monkeypatch.setenv("NEXTCALLER_CONSUMER_KEY", sandbox.consumer_key)
+    monkeypatch.setenv("NEXTCALLER_CONSUMER_SECRET", sandbox.consumer_secret)
+    return sandbox
+
+
+@pytest.fixture
+def client(api_env):
+    from nextcaller_ops.client import NextCallerClient
+
+    slept: list[float] = []
+    with NextCallerClient(sleep=slept.append) as nc:
+        nc.slept = slept  # type: ignore[attr-defined]
+        yield nc
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """The real console entry point in a child process."""
+    return subprocess.run([sys.executable, "-m", "nextcaller_ops", *args], env=env or dict(os.environ),
+                          input=input, text=True, capture_output=True, timeout=timeout)
