@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .models import LookupResult, Profile
+from .storage import open_private_db
 
 __all__ = ["LookupCache"]
 
@@ -48,19 +49,9 @@ class LookupCache:
 
     def _open_db(self) -> None:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create the file 0600 before SQLite opens it: it holds personal data.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        os.chmod(self.path, 0o600)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_private_db(self.path)
         self._db.execute("CREATE TABLE IF NOT EXISTS lookups (phone TEXT PRIMARY KEY, expires REAL NOT NULL,"
                          " doc TEXT NOT NULL)")
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(self.path) + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
 
     @property
     def enabled(self) -> bool:

@@ -150,7 +150,8 @@ class NextCallerClient:
         return None
 
     def _request(self, method: str, path: str, *, params: Mapping[str, str],
-                 body: Mapping[str, Any] | None = None) -> requests.Response:
+                 body: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> requests.Response:
         url = self._url(path)
         timeout = (min(5.0, self.settings.timeout), self.settings.timeout)
         attempts = self.settings.max_retries + 1
@@ -161,7 +162,7 @@ class NextCallerClient:
                     self.requests_sent += 1
                 # self._auth signs inside session.request: a new nonce and timestamp every attempt.
                 resp = self._session.request(method, url, params=params, json=body, auth=self._auth,
-                                             timeout=timeout)
+                                             headers=headers, timeout=timeout)
             except requests.exceptions.ConnectTimeout:
                 failure: errors.NextCallerError = errors.APITimeoutError(
                     f"no connection to {self.settings.base_url} within {timeout[0]:.0f} s")
@@ -289,11 +290,19 @@ class NextCallerClient:
             return records[0]
         return Profile.from_api(doc)
 
-    def update_profile(self, profile_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """POST a correction with only the fields given; returns the body that was sent."""
+    def update_profile(self, profile_id: str, changes: Mapping[str, Any], *,
+                       idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST a correction with only the fields given; returns the body that was sent.
+
+        ``idempotency_key`` (sent as ``Idempotency-Key``) lets a server that
+        honours it (the sandbox does) apply a re-delivered correction once.
+        The documented API does not promise this; a correction sets absolute
+        values, so a repeat there changes nothing.
+        """
         pid = _check_id(profile_id)
         body = build_correction(changes)
-        resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers)
         doc = self._decode(resp)
         if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
             raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)

@@ -51,13 +51,13 @@ def _isolated_env(sandbox_url: str, key: str, secret: str) -> Iterator[str]:
 
 
 def _ipython_step() -> int:
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         %load_ext nextcaller_ops
         r = %nextcaller 212-555-8383
         print(r)
         %nextcaller 999-123
-        df = %nextcaller_batch 2125558383 3125550142 2125558383 2125550100
-        print(df[["input", "status", "name", "fraud_threat"]].to_string(index=False))
+        df = get_ipython().run_cell_magic("nextcaller", "", "2125558383\n3125550142\n2125558383\n2025550999\n")
+        print(df[["input", "status", "duplicate", "name", "fraud_threat"]].to_string(index=False))
     """)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     proc = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", "--colors=nocolor",

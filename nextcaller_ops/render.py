@@ -109,7 +109,7 @@ def html_card(profile: Profile) -> str:
             f'<table style="border-collapse:collapse">{"".join(rows)}</table>{record}</div>')
 
 
-BATCH_COLUMNS = ("input", "phone", "status", "records") + FLAT_COLUMNS + ("error",)
+BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records") + FLAT_COLUMNS + ("error",)
 
 
 def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
     profiles = item.profiles
     shown = profile or (profiles[0] if profiles else None)
     row: dict[str, Any] = {"input": item.input, "phone": item.phone or "", "status": item.status,
-                           "records": len(profiles)}
+                           "duplicate": item.duplicate, "records": len(profiles)}
     flat = shown.flat() if shown is not None else {c: "" for c in FLAT_COLUMNS}
     row.update(flat)
     row["error"] = str(item.error) if item.error else ""

@@ -408,7 +408,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if details:
             self._error(1054, fmt, details=details)
             return
-        self.server.store.update(record_id, data, time.time())
+        key = (self.headers.get("Idempotency-Key") or "").strip()[:200] or None
+        self.server.store.update(record_id, data, time.time(), idempotency_key=key)
         self._send_doc(200, {"success": True}, fmt)
 
 

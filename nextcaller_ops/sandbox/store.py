@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS consumers (key TEXT PRIMARY KEY, secret TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS phones (phone TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (phone, id));
 CREATE TABLE IF NOT EXISTS corrections (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
-    body TEXT NOT NULL, received REAL NOT NULL);
+    body TEXT NOT NULL, received REAL NOT NULL, idempotency_key TEXT UNIQUE);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -227,22 +227,26 @@ class Store:
         row = self._conn().execute("SELECT doc FROM records WHERE id=?", (record_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def update(self, record_id: str, body: dict[str, Any], received: float) -> dict[str, Any] | None:
+    def update(self, record_id: str, body: dict[str, Any], received: float,
+               idempotency_key: str | None = None) -> dict[str, Any] | None:
+        """Apply a correction; one already applied under ``idempotency_key`` is not applied again."""
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute("SELECT doc FROM records WHERE id=?", (record_id,)).fetchone()
-                if row is None:
+                seen = idempotency_key and conn.execute(
+                    "SELECT 1 FROM corrections WHERE idempotency_key=?", (idempotency_key,)).fetchone()
+                if row is None or seen:
                     conn.execute("ROLLBACK")
-                    return None
+                    return json.loads(row[0]) if row else None
                 updated = apply_correction(json.loads(row[0]), body)
                 conn.execute("UPDATE records SET doc=? WHERE id=?", (json.dumps(updated), record_id))
                 conn.execute("DELETE FROM phones WHERE id=?", (record_id,))
                 for p in updated.get("phone", []):
                     conn.execute("INSERT OR IGNORE INTO phones VALUES (?, ?)", (p["number"], record_id))
-                conn.execute("INSERT INTO corrections (id, body, received) VALUES (?, ?, ?)",
-                             (record_id, json.dumps(body), received))
+                conn.execute("INSERT INTO corrections (id, body, received, idempotency_key) VALUES (?, ?, ?, ?)",
+                             (record_id, json.dumps(body), received, idempotency_key))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -1,0 +1,157 @@
+"""A local stand-in for Slack's side of the conversation, for the demo and the tests.
+
+Slack's servers cannot run here, so this plays them: a Web API (point the bot
+at it with ``SLACK_API_URL``) that records every call, ``response_url``
+endpoints that record what the bot responds, and :func:`send_signed`, which
+delivers a payload to the bot signed the way Slack signs it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlencode
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+
+__all__ = ["FakeSlack", "send_signed", "command_body", "interaction_body"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+        ctype = self.headers.get("Content-Type", "")
+        if "json" in ctype:
+            args = json.loads(raw or "{}")
+        else:
+            args = {k: v[0] for k, v in parse_qs(raw).items()}
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    try:
+                        args[key] = json.loads(args[key])
+                    except ValueError:
+                        pass
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/api/"):
+            method = path[len("/api/"):]
+            reply = self.server.fake.record("api", method, args, self.headers.get("Authorization", ""))
+        elif path.startswith("/response/"):
+            reply = self.server.fake.record("response", path[len("/response/"):], args, "")
+        else:
+            reply = {"ok": False, "error": "unknown_path"}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: "FakeSlack"
+
+
+class FakeSlack:
+    """``with FakeSlack() as slack: slack.api_url, slack.response_url("x"), slack.calls()``."""
+
+    def __init__(self) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd.fake = self
+        self._calls: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.fail_methods: dict[str, str] = {}   # method -> Slack error to answer with
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}/response/{name}"
+
+    def record(self, kind: str, name: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        call = {"kind": kind, "name": name, "args": args, "auth": auth, "at": time.monotonic()}
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+        if name in self.fail_methods:
+            return {"ok": False, "error": self.fail_methods[name]}
+        if kind == "response":
+            return {"ok": True}
+        if name == "auth.test":
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "nextcaller",
+                    "team_id": "T0000000001", "user_id": "U0BOT00001", "bot_id": "B0BOT00001"}
+        if name == "views.open":
+            return {"ok": True, "view": {"id": "V0MODAL0001", **(args.get("view") or {})}}
+        if name in ("chat.postMessage", "chat.postEphemeral"):
+            return {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
+        return {"ok": True}
+
+    def calls(self, kind: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            return [c for c in self._calls if (kind is None or c["kind"] == kind) and (name is None or c["name"] == name)]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Block until ``predicate(all calls)`` holds; returns the calls (raises TimeoutError)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(list(self._calls)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"Slack did not see the expected calls; saw {[c['name'] for c in self._calls]}")
+                self._cond.wait(left)
+            return list(self._calls)
+
+    def start(self) -> "FakeSlack":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def command_body(text: str, *, response_url: str, user_id: str = "U0AGENT001", channel_id: str = "C0TRIAGE01",
+                 command: str = "/caller", trigger_id: str = "1337.42.abcd") -> str:
+    return urlencode({"token": "legacy-unused", "team_id": "T0000000001", "team_domain": "example",
+                      "channel_id": channel_id, "channel_name": "triage", "user_id": user_id, "user_name": "agent",
+                      "command": command, "text": text, "api_app_id": "A0APP00001", "response_url": response_url,
+                      "trigger_id": trigger_id})
+
+
+def interaction_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def send_signed(url: str, body: str, signing_secret: str, *, timestamp: int | None = None,
+                content_type: str = "application/x-www-form-urlencoded", headers: dict[str, str] | None = None,
+                timeout: float = 10.0) -> requests.Response:
+    """POST ``body`` the way Slack does: X-Slack-Request-Timestamp and a v0 HMAC-SHA256 signature."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(signing_secret).generate_signature(timestamp=ts, body=body)
+    all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+    all_headers.update(headers or {})
+    return requests.post(url, data=body.encode("utf-8"), headers=all_headers, timeout=timeout)

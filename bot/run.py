@@ -1,0 +1,102 @@
+"""Running the bot: Socket Mode (no public URL needed) or HTTP (``/slack/events``).
+
+HTTP mode here is a threaded development-grade server.  In production put the
+WSGI app behind a real server, e.g.::
+
+    gunicorn --workers 1 --threads 32 --bind 0.0.0.0:3000 'bot.wsgi:application'
+
+(one worker: the outbox's background delivery thread lives in the process.)
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socketserver
+import sys
+import threading
+from typing import Any, Callable, Iterable
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+
+from .settings import BotSettings
+
+__all__ = ["run_bot", "make_wsgi_app", "serve_http", "create_app_from_env"]
+
+log = logging.getLogger("bot")
+
+
+def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterable[bytes]]:
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    handler = SlackRequestHandler(app, path=path)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return handler(environ, start_response)
+
+    return wsgi
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("http %s", format % args)
+
+
+def serve_http(app: App, host: str, port: int) -> WSGIServer:
+    """A threaded server for ``app`` (call ``serve_forever``); one request never waits for another."""
+    return make_server(host, port, make_wsgi_app(app), server_class=_ThreadingWSGIServer,
+                       handler_class=_QuietHandler)
+
+
+def create_app_from_env(*, socket: bool) -> App:
+    from nextcaller_ops.client import NextCallerClient
+
+    from .app import build_app
+
+    settings = BotSettings.from_env()
+    settings.require(socket=socket)
+    app = build_app(settings, NextCallerClient())
+    app.nextcaller_services.outbox.start()  # type: ignore[attr-defined]
+    return app
+
+
+def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
+    from nextcaller_ops.redact import install
+
+    install()
+    settings = BotSettings.from_env()
+    socket = mode == "socket" or (mode is None and bool(settings.app_token))
+    app = create_app_from_env(socket=socket)
+    if socket:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        print("nextcaller-ops bot: Socket Mode", file=sys.stderr, flush=True)
+        SocketModeHandler(app, settings.app_token, web_client=app.client).start()
+        return 0
+    server = serve_http(app, host, port)
+    stop = threading.Event()
+
+    def _shutdown(*_: Any) -> None:
+        if not stop.is_set():
+            stop.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    print(f"nextcaller-ops bot: HTTP on http://{host}:{server.server_port}/slack/events", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.nextcaller_services.close()  # type: ignore[attr-defined]
+    return 0

@@ -1,0 +1,77 @@
+"""The bot's settings: Slack secrets from env or the keyring, policy from env."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from nextcaller_ops.errors import CredentialsError
+
+__all__ = ["BotSettings", "SLACK_SECRET_NAMES", "SLACK_KEYRING_PROFILE"]
+
+SLACK_KEYRING_PROFILE = "slack"
+SLACK_SECRET_NAMES = {"SLACK_BOT_TOKEN": "bot_token", "SLACK_SIGNING_SECRET": "signing_secret",
+                      "SLACK_APP_TOKEN": "app_token"}
+
+
+def _ids(value: str | None) -> frozenset[str] | None:
+    """Comma-separated Slack IDs; unset or empty means everyone."""
+    if not value or not value.strip():
+        return None
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    slack_api_url: str | None = None
+    allowed_channels: frozenset[str] | None = None
+    allowed_users: frozenset[str] | None = None
+    pii_channels: frozenset[str] = frozenset()   # channels where shared cards keep email and street
+    lookups_per_minute: int = 30
+    audit_retention_days: int = 90
+    data_dir: Path | None = None
+    outbox_retry_seconds: float = 15.0
+    token_verification: bool = True
+    listener_threads: int = 64
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "BotSettings":
+        from nextcaller_ops.redact import register_secret
+
+        env = os.environ if env is None else env
+        secrets = {attr: env.get(var, "") for var, attr in SLACK_SECRET_NAMES.items()}
+        if use_keyring and not (secrets["bot_token"] and secrets["signing_secret"]):
+            from nextcaller_ops.credentials import get_secret
+
+            for attr in secrets:
+                if not secrets[attr]:
+                    try:
+                        secrets[attr] = get_secret(SLACK_KEYRING_PROFILE, attr) or ""
+                    except CredentialsError:
+                        break
+        for value in secrets.values():
+            register_secret(value)
+        data_dir = env.get("NEXTCALLER_OPS_DATA_DIR")
+        return cls(
+            **secrets,
+            slack_api_url=env.get("SLACK_API_URL") or None,
+            allowed_channels=_ids(env.get("NEXTCALLER_OPS_ALLOWED_CHANNELS")),
+            allowed_users=_ids(env.get("NEXTCALLER_OPS_ALLOWED_USERS")),
+            pii_channels=_ids(env.get("NEXTCALLER_OPS_PII_CHANNELS")) or frozenset(),
+            lookups_per_minute=int(env.get("NEXTCALLER_OPS_LOOKUPS_PER_MINUTE") or 30),
+            audit_retention_days=int(env.get("NEXTCALLER_OPS_AUDIT_RETENTION_DAYS") or 90),
+            data_dir=Path(data_dir) if data_dir else None,
+        )
+
+    def require(self, *, socket: bool) -> None:
+        missing = [name for name, attr in SLACK_SECRET_NAMES.items()
+                   if not getattr(self, attr) and (attr != "app_token" or socket)
+                   and (attr != "signing_secret" or not socket)]
+        if missing:
+            raise CredentialsError(f"missing Slack secret(s): {', '.join(missing)}",
+                                   hint="set them in the environment or run `nextcaller-ops slack-login`")
