@@ -72,9 +72,18 @@ class Outbox:
             status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
             lease_until REAL NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
             created REAL NOT NULL, delivered REAL)""")
+        # One bot process owns an outbox file: a row still marked "delivering" when
+        # it opens was cut off by a crash or kill -9 and is due again now.
+        recovered = self._db.execute("UPDATE outbox SET status=?, lease_until=0 WHERE status=?",
+                                     (PENDING, DELIVERING)).rowcount
+        if recovered:
+            log.warning("outbox: %d correction(s) were mid-delivery when the bot stopped; retrying them", recovered)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._closed = False
 
     # -- reading --------------------------------------------------------------------
     def _row(self, where: str, args: tuple) -> Correction | None:
@@ -144,6 +153,18 @@ class Outbox:
 
     def attempt(self, row_id: int | None = None) -> tuple[Correction, str] | None:
         """Deliver one row (the given one, or the next due); returns (row, outcome) or None."""
+        with self._idle:
+            if self._closed:
+                return None
+            self._in_flight += 1
+        try:
+            return self._attempt(row_id)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _attempt(self, row_id: int | None) -> tuple[Correction, str] | None:
         row = self._claim(row_id)
         if row is None:
             return None
@@ -208,7 +229,11 @@ class Outbox:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker, let deliveries in progress finish (bounded), close the file."""
         self.stop()
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
         with self._lock:
             self._db.close()

@@ -386,6 +386,31 @@ def cmd_bot(args: argparse.Namespace) -> int:
                    host=args.host)
 
 
+def cmd_slack_login(args: argparse.Namespace) -> int:
+    """Store the bot's Slack secrets in the keyring (env vars still win at run time)."""
+    import getpass
+
+    from .credentials import mask, set_secret
+
+    names = (("bot_token", "Bot token (xoxb-…)"), ("signing_secret", "Signing secret"),
+             ("app_token", "App-level token for Socket Mode (xapp-…, empty to skip)"))
+    values: dict[str, str] = {}
+    if args.stdin:
+        lines = sys.stdin.read().splitlines()
+        values = {name: (lines[i].strip() if i < len(lines) else "") for i, (name, _) in enumerate(names)}
+    elif not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for the secrets", hint="pipe them in, one per line, with --stdin")
+    else:
+        values = {name: getpass.getpass(f"{prompt}: ").strip() for name, prompt in names}
+    if not values.get("bot_token") or not values.get("signing_secret"):
+        raise UsageError("a bot token and a signing secret are needed")
+    for name, value in values.items():
+        if value:
+            set_secret("slack", name, value)
+    _out("Stored in the keyring: " + ", ".join(f"{n} {mask(v)}" for n, v in values.items() if v))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -463,6 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--host", default="0.0.0.0")
+
+    p = add("slack-login", "store the bot's Slack token and signing secret in the OS keyring", cmd_slack_login)
+    p.add_argument("--stdin", action="store_true",
+                   help="read bot token, signing secret and (optional) app token from stdin, one per line")
 
     add("demo", "the whole tour on an embedded sandbox", cmd_demo)
     return parser

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -50,22 +49,35 @@ def _isolated_env(sandbox_url: str, key: str, secret: str) -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+_IPYTHON_SESSION = r"""
+import sys
+from IPython.terminal.interactiveshell import TerminalInteractiveShell
+
+shell = TerminalInteractiveShell.instance(colors="nocolor", simple_prompt=True)
+cells = [
+    "%load_ext nextcaller_ops",
+    "%nextcaller 212-555-8383",
+    "%nextcaller 999-123",
+    "%%nextcaller -o calls\n2125558383\n(312) 555-0142\n2125558383   # again: not fetched twice\n2025550999",
+    "calls[['input', 'status', 'duplicate', 'name', 'fraud_threat']]",
+]
+failed = 0
+for n, cell in enumerate(cells, 1):
+    print(f"In [{n}]: " + cell.replace("\n", "\n   ...: "), flush=True)
+    result = shell.run_cell(cell, store_history=True)
+    failed += not result.success and "999-123" not in cell
+    print(flush=True)
+sys.exit(1 if failed else 0)
+"""
+
+
 def _ipython_step() -> int:
-    code = textwrap.dedent("""
-        %load_ext nextcaller_ops
-        r = %nextcaller 212-555-8383
-        print(r)
-        %nextcaller 999-123
-        df = get_ipython().run_cell_magic("nextcaller", "", "2125558383\n3125550142\n2125558383\n2025550999\n")
-        print(df[["input", "status", "duplicate", "name", "fraud_threat"]].to_string(index=False))
-    """)
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    proc = subprocess.run([sys.executable, "-m", "IPython", "--quick", "--no-banner", "--colors=nocolor",
-                           "--HistoryManager.enabled=False", "-c", code],
-                          env=env, text=True, capture_output=True, timeout=120)
+    """A headless IPython session, cell by cell, as an analyst would type it."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TQDM_DISABLE="1")
+    # stderr into stdout: a UsageError shows where the analyst would see it
+    proc = subprocess.run([sys.executable, "-u", "-c", _IPYTHON_SESSION], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     print(proc.stdout.rstrip())
-    if proc.returncode != 0:
-        print(proc.stderr.rstrip()[-2000:], file=sys.stderr)
     return proc.returncode
 
 
