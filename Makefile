@@ -21,5 +21,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# schemathesis against the sandbox's own /openapi.json (signed requests); not part of `make test`
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	$(BIN)/python -m pytest -q -p no:cacheprovider fuzz/
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -103,8 +103,11 @@ def _dotted(body: dict[str, Any]) -> dict[str, Any]:
 def build_app(settings: BotSettings, client: NextCallerClient, *, services: Services | None = None) -> App:
     """The Bolt app.  Listeners ack first and do the slow work on a wide thread pool,
     so a burst of commands against a slow API never queues behind itself."""
+    from nextcaller_ops.redact import install
+
     from .listeners import register_listeners
 
+    install()  # Bolt logs a refused request's body at INFO: mask numbers, drop secrets, process-wide
     services = services or build_services(settings, client)
     app = App(
         signing_secret=settings.signing_secret or None,

@@ -47,6 +47,8 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall between headers and body
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("http %s", format % args)
 
@@ -70,9 +72,6 @@ def create_app_from_env(*, socket: bool) -> App:
 
 
 def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
-    from nextcaller_ops.redact import install
-
-    install()
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
     app = create_app_from_env(socket=socket)

@@ -39,10 +39,14 @@ class BotSettings:
     token_verification: bool = True
     listener_threads: int = 64
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "BotSettings":
+    def __post_init__(self) -> None:
         from nextcaller_ops.redact import register_secret
 
+        for value in (self.bot_token, self.signing_secret, self.app_token):
+            register_secret(value)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "BotSettings":
         env = os.environ if env is None else env
         secrets = {attr: env.get(var, "") for var, attr in SLACK_SECRET_NAMES.items()}
         if use_keyring and not (secrets["bot_token"] and secrets["signing_secret"]):
@@ -54,8 +58,6 @@ class BotSettings:
                         secrets[attr] = get_secret(SLACK_KEYRING_PROFILE, attr) or ""
                     except CredentialsError:
                         break
-        for value in secrets.values():
-            register_secret(value)
         data_dir = env.get("NEXTCALLER_OPS_DATA_DIR")
         return cls(
             **secrets,

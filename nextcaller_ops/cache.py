@@ -32,7 +32,7 @@ def _load(text: str) -> LookupResult:
 
 
 class LookupCache:
-    def __init__(self, ttl: float = 300.0, miss_ttl: float = 30.0, max_entries: int = 50_000,
+    def __init__(self, ttl: float = 300.0, miss_ttl: float = 30.0, max_entries: int = 10_000,
                  path: str | os.PathLike | None = None, clock: Callable[[], float] = time.time):
         self.ttl = ttl
         self.miss_ttl = miss_ttl

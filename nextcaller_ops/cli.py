@@ -516,7 +516,7 @@ def _setup_logging(verbosity: int) -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
-    install(root)
+    install()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

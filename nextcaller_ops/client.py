@@ -25,8 +25,8 @@ import logging
 import random
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import requests
@@ -84,7 +84,8 @@ class NextCallerClient:
         self._auth = OAuth1(self.credentials.consumer_key, self.credentials.consumer_secret,
                             signature_method="HMAC-SHA1", signature_type="AUTH_HEADER")
         self.cache = cache if cache is not None else LookupCache(
-            ttl=self.settings.cache_ttl, miss_ttl=self.settings.miss_ttl, path=self.settings.cache_path)
+            ttl=self.settings.cache_ttl, miss_ttl=self.settings.miss_ttl, path=self.settings.cache_path,
+            max_entries=self.settings.cache_max_entries)
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         self._pool_size = 0
@@ -169,6 +170,9 @@ class NextCallerClient:
             except requests.exceptions.ReadTimeout:
                 failure = errors.APITimeoutError(
                     f"{self.settings.base_url} did not answer within {timeout[1]:.0f} s")
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+                failure = errors.APIUnreachableError(
+                    f"the connection to {self.settings.base_url} dropped in the middle of the answer")
             except requests.exceptions.ConnectionError as exc:
                 failure = errors.APIUnreachableError(
                     f"cannot reach {self.settings.base_url} ({_reason(exc)})")
@@ -335,37 +339,42 @@ class NextCallerClient:
 
         At most ``window`` inputs are held at once (default 4 × concurrency), so
         memory stays flat for any number of inputs.  A number that appears
-        again is not fetched again (single-flight, then the cache).
+        again in the batch is not fetched again: it shares the first
+        occurrence's answer (the last ``cache_max_entries`` distinct numbers are
+        remembered even with the cache off; beyond that the cache serves).
+        ``refresh`` bypasses the cache once per distinct number.
         """
         workers = max(1, int(concurrency or self.settings.concurrency))
         self._ensure_pool(workers)
         limit = max(workers, int(window or workers * 4))
-        seen: set[str] = set()
-        pending: deque[tuple[int, str, concurrent.futures.Future[BatchItem] | BatchItem]] = deque()
+        memo_size = max(1, self.settings.cache_max_entries)
+        first: OrderedDict[str, concurrent.futures.Future[BatchItem]] = OrderedDict()
+        pending: deque[concurrent.futures.Future[BatchItem] | BatchItem | _Repeat] = deque()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nextcaller")
-        refreshed: set[str] = set()
         try:
             for index, raw in enumerate(phones):
                 raw = "" if raw is None else str(raw)
                 try:
                     parsed = parse(raw)
                 except errors.InvalidPhoneError as exc:
-                    pending.append((index, raw, BatchItem(index, raw, None, "invalid", error=exc)))
+                    pending.append(BatchItem(index, raw, None, "invalid", error=exc))
                 else:
-                    duplicate = parsed.number in seen
-                    if len(seen) < 1_000_000:
-                        seen.add(parsed.number)
-                    # refresh once per distinct number, not once per repeat
-                    fresh = refresh and parsed.number not in refreshed
-                    if fresh:
-                        refreshed.add(parsed.number)
-                    pending.append((index, raw, pool.submit(self._one, index, raw, parsed, fresh, duplicate)))
-                while len(pending) >= limit or (pending and _ready(pending[0][2])):
-                    yield _resolve(pending.popleft()[2])
+                    earlier = first.get(parsed.number)
+                    if earlier is not None:
+                        first.move_to_end(parsed.number)
+                        pending.append(_Repeat(earlier, index, raw))
+                    else:
+                        future = pool.submit(self._one, index, raw, parsed, refresh, False)
+                        first[parsed.number] = future
+                        if len(first) > memo_size:
+                            first.popitem(last=False)
+                        pending.append(future)
+                while len(pending) >= limit or (pending and _ready(pending[0])):
+                    yield _resolve(pending.popleft())
             while pending:
-                yield _resolve(pending.popleft()[2])
+                yield _resolve(pending.popleft())
         finally:
-            for _, _, item in pending:
+            for item in pending:
                 if isinstance(item, concurrent.futures.Future):
                     item.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -375,11 +384,24 @@ class NextCallerClient:
         return list(self.iter_lookup_many(phones, concurrency=concurrency, refresh=refresh))
 
 
+@dataclass(frozen=True)
+class _Repeat:
+    """A later line asking for a number an earlier line already asked for."""
+
+    original: concurrent.futures.Future
+    index: int
+    input: str
+
+
 def _ready(item: Any) -> bool:
+    if isinstance(item, _Repeat):
+        return item.original.done()
     return not isinstance(item, concurrent.futures.Future) or item.done()
 
 
 def _resolve(item: Any) -> BatchItem:
+    if isinstance(item, _Repeat):
+        return replace(item.original.result(), index=item.index, input=item.input, duplicate=True)
     return item.result() if isinstance(item, concurrent.futures.Future) else item
 
 

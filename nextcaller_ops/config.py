@@ -41,6 +41,7 @@ class Settings:
     max_retry_wait: float = 30.0   # cap on any single back-off or Retry-After
     cache_ttl: float = 300.0       # seconds a found record is reused
     miss_ttl: float = 30.0         # seconds a "no record" answer is reused
+    cache_max_entries: int = 10_000  # in memory (LRU); ~2 KB each, so ~20 MB at most
     concurrency: int = 8
     cache_path: str | None = None  # opt-in persistent cache (SQLite)
 

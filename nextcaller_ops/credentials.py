@@ -86,18 +86,24 @@ def _username(profile: str, name: str) -> str:
     return f"{profile}:{name}"
 
 
+# The consumer key travels in every request's header: it identifies, it is not secret.
+_NOT_SECRET = frozenset({"consumer_key"})
+
+
 def get_secret(profile: str, name: str) -> str | None:
     import keyring
 
     value = _keyring_call(f"reading {name}", keyring.get_password, SERVICE, _username(profile, name))
-    register_secret(value)
+    if name not in _NOT_SECRET:
+        register_secret(value)
     return value
 
 
 def set_secret(profile: str, name: str, value: str) -> None:
     import keyring
 
-    register_secret(value)
+    if name not in _NOT_SECRET:
+        register_secret(value)
     _keyring_call(f"saving {name}", keyring.set_password, SERVICE, _username(profile, name), value)
 
 

@@ -386,6 +386,9 @@ class CorrectionResult:
 
 
 def load_ipython_extension(ipython) -> None:
+    from .redact import install
+
+    install()  # no secret or full phone number in any log record of this kernel
     magics = NextCaller(shell=ipython)
     ipython.register_magics(magics)
     if magics not in ipython.configurables:

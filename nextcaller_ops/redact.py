@@ -1,9 +1,13 @@
-"""Keep secrets out of logs: a registry of secret values and a logging filter.
+"""Keep secrets and phone numbers out of logs.
 
 Every secret this package loads (consumer secret, Slack tokens, signing
-secret) is registered here; :class:`RedactingFilter` replaces any registered
-value, and anything shaped like a Slack token, with ``[redacted]`` in every
-record that passes through a handler it is installed on.
+secret) is registered here.  :func:`redact` replaces registered values,
+anything shaped like a Slack token and OAuth signatures with ``[redacted]``,
+and masks US phone numbers (``212***8383``): third-party libraries (Bolt logs
+a refused request's whole body at INFO) cannot be trusted to do either.
+
+:func:`install` applies it to every log record the process creates, whichever
+logger or handler it goes to.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ __all__ = ["register_secret", "redact", "RedactingFilter", "install"]
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _TOKEN_RE = re.compile(r"xox[abposr]-[0-9A-Za-z-]{6,}|xapp-\d-[0-9A-Za-z-]{6,}")
-_OAUTH_SIG_RE = re.compile(r'(oauth_signature="?)[^",&\s]+')
+_OAUTH_SIG_RE = re.compile(r'(oauth_signature(?:"?\s*[=:]\s*"?|%3D))[^",&\s]+')
+# A US number as people and URLs write it: 2125558383, (212) 555-8383, +1 212.555.8383.
+# Area codes start 2-9, so 10-digit Unix timestamps (1...) are left alone.
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?1[-. ]?)?\(?([2-9]\d{2})\)?[-. ]?(\d{3})[-. ]?(\d{4})(?!\d)")
 REDACTED = "[redacted]"
 
 
@@ -37,12 +44,16 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = _TOKEN_RE.sub(REDACTED, text)
-    return _OAUTH_SIG_RE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _OAUTH_SIG_RE.sub(lambda m: m.group(1) + REDACTED, text)
+    return _PHONE_RE.sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call (args that do not fit): leave it to the handler's error path
+            return True
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
@@ -53,11 +64,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Put the filter on every handler of ``logger`` (root by default) and on the logger."""
-    target = logger or logging.getLogger()
+_installed = False
+
+
+def install() -> None:
+    """Redact every log record this process creates (a record factory: all loggers, all handlers)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    previous = logging.getLogRecordFactory()
     flt = RedactingFilter()
-    target.addFilter(flt)
-    for handler in target.handlers:
-        handler.addFilter(flt)
-    return flt
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        flt.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)

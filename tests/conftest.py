@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -18,6 +19,40 @@ SHARED = ROOT.parent / "shared"
 SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
 
 _OUR_VARS = ("NEXTCALLER_", "SLACK_", "PYTHON_KEYRING_BACKEND")
+
+
+class _KeepEverything(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))  # tracebacks included
+        except Exception:
+            self.lines.append(f"{record.name} unformattable record")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_of_the_suite():
+    """Every log record the whole suite produces, at DEBUG, tracebacks included, holds no secret."""
+    from nextcaller_ops import redact
+
+    keeper = _KeepEverything()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(keeper)
+    root.setLevel(logging.DEBUG)
+    yield keeper
+    root.removeHandler(keeper)
+    root.setLevel(previous)
+    from . import botkit, test_faults, test_magics, test_reliability
+
+    secrets = set(redact._secrets) | {botkit.SIGNING_SECRET, botkit.BOT_TOKEN, test_faults.SECRET,
+                                      test_magics.NB_SECRET, test_reliability.SIGNING, test_reliability.BOT_TOKEN}
+    leaks = sorted({s for line in keeper.lines for s in secrets if s in line})
+    assert not leaks, f"secrets found in the suite's logs: {[s[:4] + '…' for s in leaks]}"
 
 
 @pytest.fixture(autouse=True)

@@ -281,3 +281,11 @@ def test_cli_sandbox_prints_url_and_credentials(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE", "QUERY"])
+def test_other_methods_get_a_json_405(sandbox, method):
+    resp = requests.request(method, sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
+                            auth=_auth(sandbox), timeout=10)
+    assert resp.status_code == 405 and resp.headers["Content-Type"].startswith("application/json")
+    assert resp.json()["error"]["message"].startswith(f"Method {method}")

@@ -46,13 +46,17 @@ _CORRECTION = {
 }
 
 
+def _content(schema: dict[str, Any]) -> dict[str, Any]:
+    # format=xml answers the same document as <response>...</response>; its shape is described in JSON only.
+    return {"application/json": {"schema": schema}, "application/xml": {}}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     names = {"400": "Invalid input (555 bad phone, 1054 validation)", "401": "Authentication failed "
              "(1046 unknown key, 1047 inactive, 1048 no key, 1049 expired, bad signature/nonce/timestamp)",
              "402": "8643 billing fail", "403": "8644 expired trial", "404": "Not found (405 invalid UID)",
              "405": "Method not allowed", "429": "1061 rate limited", "503": "Unavailable (--fail-rate)"}
-    return {str(c): {"description": names[str(c)], "content": {"application/json": {"schema": _ERROR}}}
-            for c in codes}
+    return {str(c): {"description": names[str(c)], "content": _content(_ERROR)} for c in codes}
 
 
 def _format_param() -> dict[str, Any]:
@@ -80,24 +84,23 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "operationId": "getRecords", "summary": "Profiles for a phone number",
                 "parameters": [{"name": "phone", "in": "query", "required": True,
                                 "schema": {"type": "string"}}, _format_param()],
-                "responses": {"200": {"description": "Records found", "content": {"application/json": {
-                    "schema": {"type": "object", "required": ["records"],
-                               "properties": {"records": {"type": "array", "items": _RECORD}}}}}},
+                "responses": {"200": {"description": "Records found", "content": _content(
+                    {"type": "object", "required": ["records"],
+                     "properties": {"records": {"type": "array", "items": _RECORD}}})},
                               **_errors(400, 401, 402, 403, 404, 429, 503)},
             }},
             "/v2/users/{id}/": {
                 "get": {"operationId": "getUser", "summary": "One profile by id",
                         "parameters": [uid, _format_param()],
-                        "responses": {"200": {"description": "The profile",
-                                              "content": {"application/json": {"schema": _RECORD}}},
+                        "responses": {"200": {"description": "The profile", "content": _content(_RECORD)},
                                       **_errors(400, 401, 402, 403, 404, 429, 503)}},
                 "post": {"operationId": "updateUser", "summary": "Post a correction; omitted fields keep their value",
                          "parameters": [uid, _format_param()],
                          "requestBody": {"required": True,
                                          "content": {"application/json": {"schema": _CORRECTION}}},
-                         "responses": {"200": {"description": "Saved", "content": {"application/json": {
-                             "schema": {"type": "object", "required": ["success"],
-                                        "properties": {"success": {"type": "boolean"}}}}}},
+                         "responses": {"200": {"description": "Saved", "content": _content(
+                             {"type": "object", "required": ["success"],
+                              "properties": {"success": {"type": "boolean"}}})},
                                        **_errors(400, 401, 402, 403, 404, 429, 503)}},
             },
         },

@@ -217,6 +217,9 @@ def to_xml(doc: dict[str, Any]) -> str:
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SandboxHTTPServer
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus
+    # delayed ACKs add ~40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
     server_version = "NextCallerSandbox/2"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -265,11 +268,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._dispatch("DELETE")
+    def __getattr__(self, name: str) -> Any:
+        # PUT, PATCH, HEAD, TRACE, QUERY...: the API's JSON answer, not http.server's HTML 501.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
 
     def _dispatch(self, method: str) -> None:
         try:
@@ -321,9 +324,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._plain_error(503, "Service temporarily unavailable.", fmt, "Server")
             return
         segments = [s for s in path.split("/") if s]
-        if segments == ["v2", "records"] and method == "GET":
+        if segments == ["v2", "records"] and method in ("GET", "HEAD"):
             self._get_records(query, fmt)
-        elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method == "GET":
+        elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method in ("GET", "HEAD"):
             self._get_user(segments[2], fmt)
         elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method == "POST":
             self._post_user(segments[2], body, fmt)
