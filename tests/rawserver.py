@@ -45,12 +45,9 @@ class RawServer:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return "http://127.0.0.1:%d" % self.sock.getsockname()[1]
 
     def nonces(self) -> list[str]:
         return [m.group(1).decode() for r in self.requests if (m := re.search(rb'oauth_nonce="([^"]+)"', r))]

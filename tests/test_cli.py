@@ -194,3 +194,17 @@ def test_help_and_no_command():
     proc = run_cli("--help")
     assert proc.returncode == 0 and "lookup" in proc.stdout and "sandbox" in proc.stdout
     assert run_cli().returncode == 2
+
+
+def test_slack_login_stores_the_bot_secrets_in_the_keyring(file_keyring, capsys, monkeypatch):
+    import io as _io
+
+    from bot.settings import BotSettings
+
+    monkeypatch.setattr("sys.stdin", _io.StringIO("xoxb-1-test-bot-token\nslack-signing-secret-9\n\n"))
+    code, out, _ = cli(capsys, "slack-login", "--stdin")
+    assert code == 0 and "xoxb…" in out and "slack-signing-secret-9" not in out
+    settings = BotSettings.from_env(env={})
+    assert (settings.bot_token, settings.signing_secret, settings.app_token) == (
+        "xoxb-1-test-bot-token", "slack-signing-secret-9", "")
+    assert "xoxb-1-test-bot-token" not in repr(settings)

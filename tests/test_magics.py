@@ -191,3 +191,22 @@ def test_real_notebook_in_a_kernel(sandbox, monkeypatch, tmp_path):
     saved = tmp_path / "run.ipynb"
     nbformat.write(nb, saved)
     assert NB_SECRET not in saved.read_text()
+
+
+def test_interrupt_returns_the_rows_done_so_far(ip, monkeypatch, capsys):
+    class InterruptingBar:
+        def __init__(self):
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+            if self.n == 2:
+                raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(NextCaller, "_progress", lambda self, total: InterruptingBar())
+    df = ip.run_cell_magic("nextcaller", "", "2125558383\n3125550142\n2025550999\n2125550100\n")
+    assert list(df["input"]) == ["2125558383", "3125550142"]
+    assert "Interrupted: returning the 2 of 4 rows" in capsys.readouterr().err

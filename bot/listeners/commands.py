@@ -24,6 +24,12 @@ def register(app: "App", services: "Services") -> None:
         if not text or text.lower() in ("help", "-h", "--help", "?"):
             ack(response_type="ephemeral", text=blocks.USAGE, blocks=blocks.usage_blocks())
             return
+        refusal_text = services.policy.refusal(user_id, channel_id)
+        if refusal_text:  # refused people get the refusal whatever they typed
+            services.audit.record(user_id=user_id, channel_id=channel_id, action="lookup", phone=None,
+                                  outcome="refused: policy")
+            ack(response_type="ephemeral", text=refusal_text)
+            return
         try:
             phone = parse(text)
         except InvalidPhoneError as exc:
