@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -114,7 +113,6 @@ def bench_scale(quick: bool) -> dict[str, Any]:
     with sandbox_process(records=n) as url, tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp, "in.txt")
         src.write_text("\n".join(numbers) + "\n")
-        out_path = Path(tmp, "out.csv")
         env = dict(os.environ, NEXTCALLER_BASE_URL=url, NEXTCALLER_CONSUMER_KEY=KEY,
                    NEXTCALLER_CONSUMER_SECRET=SECRET, NEXTCALLER_OPS_CONFIG_DIR=tmp)
         # Baseline for memory: the same interpreter importing the same client, doing nothing.

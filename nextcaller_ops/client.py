@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import email.utils
-import json
 import logging
 import random
 import threading
@@ -426,7 +425,3 @@ def _reason(exc: Exception) -> str:
         if marker.lower() in text.lower():
             return marker.lower()
     return type(exc).__name__
-
-
-def dumps_api(result: LookupResult) -> str:
-    return json.dumps(result.to_api(), indent=2, ensure_ascii=False)

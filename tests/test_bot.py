@@ -15,7 +15,6 @@ from slack_sdk.models.views import View
 
 from bot import blocks as bk
 from bot.fakeslack import FakeSlack
-from bot.outbox import DELIVERED
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 
 from .botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE, RunningBot

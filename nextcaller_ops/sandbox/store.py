@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..models import apply_correction
 
@@ -263,7 +263,3 @@ class Store:
 
     def count(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM records").fetchone()[0]
-
-    def iter_phones(self) -> Iterator[str]:
-        for (phone,) in self._conn().execute("SELECT phone FROM phones ORDER BY rowid"):
-            yield phone
