@@ -32,7 +32,7 @@ log = logging.getLogger("bot.outbox")
 PENDING, DELIVERING, DELIVERED, REJECTED = "pending", "delivering", "delivered", "rejected"
 # An attempt that has not finished in this long was cut off (crash, kill -9): try again.
 LEASE_SECONDS = 120.0
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0   # an outage of any length is retried at least once a minute
 
 # Failures worth waiting out; anything else from the API is a final refusal.
 _RETRYABLE = (errors.TransportError, errors.ServerError, errors.RateLimitError, errors.AuthError,
@@ -58,7 +58,7 @@ Notify = Callable[[Correction, str], None]   # tells the agent what happened
 
 class Outbox:
     def __init__(self, path: str | Path, deliver: Deliver, notify: Notify | None = None, *,
-                 retry_seconds: float = 15.0, clock: Callable[[], float] = time.time):
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self._deliver = deliver
         self._notify = notify or (lambda c, outcome: None)

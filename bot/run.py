@@ -72,9 +72,18 @@ def create_app_from_env(*, socket: bool) -> App:
 
 
 def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
+    from slack_bolt.error import BoltError
+
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
-    app = create_app_from_env(socket=socket)
+    try:
+        app = create_app_from_env(socket=socket)
+    except BoltError as exc:  # e.g. auth.test refused the token at start-up
+        from nextcaller_ops.redact import redact
+
+        print(f"error: Slack refused to start the bot ({redact(str(exc))[:200]}) — check SLACK_BOT_TOKEN "
+              "and SLACK_API_URL", file=sys.stderr, flush=True)
+        return 2
     if socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

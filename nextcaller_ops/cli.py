@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
 from . import __version__
-from .errors import (APIError, AuthError, BillingError, CredentialsError, ExpiredTrialError,
-                     NextCallerError, UsageError)
+from .errors import (APIError, AuthError, BadResponseError, BillingError, CredentialsError,
+                     ExpiredTrialError, NextCallerError, UsageError)
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 log = logging.getLogger("nextcaller_ops.cli")
@@ -197,6 +197,10 @@ def cmd_lookup(args: argparse.Namespace) -> int:
             if fmt == "xml":
                 try:
                     _out(client.lookup_raw(phone, "xml").rstrip())
+                except BadResponseError as exc:
+                    if getattr(exc, "body", None):  # show what the API sent, and say what is wrong with it
+                        _out(exc.body.rstrip())
+                    raise
                 except APIError as exc:
                     if exc.status == 404:
                         _err(f"No record for {phone.display}.")
@@ -267,11 +271,9 @@ def cmd_login(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise UsageError("no consumer key given", hint="pass --consumer-key KEY (and --secret-stdin)")
         key = input("Consumer key: ").strip()
-    if args.secret_stdin:
+    if args.secret_stdin or not sys.stdin.isatty():  # piped in: read it, never echo it
         secret = sys.stdin.readline().strip()
     else:
-        if not sys.stdin.isatty():
-            raise UsageError("no terminal to ask for the secret", hint="pipe it in with --secret-stdin")
         secret = getpass.getpass("Consumer secret (not shown): ").strip()
     if not key or not secret:
         raise UsageError("both a consumer key and a secret are needed", hint="run `nextcaller-ops login` again")

@@ -204,8 +204,9 @@ class NextCallerClient:
                 doc = parse_xml_document(resp.content)
             elif "json" in ctype or (fmt == "json" and resp.content[:1] in (b"{", b"[")):
                 doc = resp.json()
-        except errors.BadResponseError:
+        except errors.BadResponseError as exc:
             if resp.ok:
+                exc.body = resp.text  # type: ignore[attr-defined] - lets `--format xml` still show it
                 raise
         except ValueError:
             if resp.ok:
@@ -306,7 +307,8 @@ class NextCallerClient:
         body = build_correction(changes)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers)
-        doc = self._decode(resp)
+        # The document promises {"success": true}; an empty 2xx is taken as success too.
+        doc = self._decode(resp) if resp.content.strip() or not resp.ok else {"success": True}
         if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
             raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
         dropped = self.cache.invalidate_profile(pid)
@@ -315,12 +317,19 @@ class NextCallerClient:
         return body
 
     def check(self) -> dict[str, Any]:
-        """A live check that costs no lookup: an authenticated request for an id that cannot exist."""
+        """A live check that costs no lookup: an authenticated request for an id that cannot exist.
+
+        The API answering anything but an auth or account error (405 "Invalid UID"
+        is the expected answer) means the key and secret were accepted.
+        """
         started = time.perf_counter()
         try:
             self._decode(self._request("GET", "users/" + "0" * 30 + "/", params={"format": "json"}))
-        except errors.InvalidProfileIdError:
-            pass  # authenticated: the key and secret are good
+        except (errors.AuthError, errors.BillingError, errors.ExpiredTrialError, errors.ServerError,
+                errors.RateLimitError):
+            raise
+        except errors.APIError:
+            pass  # past authentication: the key and secret are good
         return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
     # -- batches ------------------------------------------------------------------

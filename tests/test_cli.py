@@ -208,3 +208,48 @@ def test_slack_login_stores_the_bot_secrets_in_the_keyring(file_keyring, capsys,
     assert (settings.bot_token, settings.signing_secret, settings.app_token) == (
         "xoxb-1-test-bot-token", "slack-signing-secret-9", "")
     assert "xoxb-1-test-bot-token" not in repr(settings)
+
+
+def test_login_reads_a_piped_secret_without_the_flag(sandbox, isolated_env):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTCALLER_CONSUMER")}
+    login = run_cli("login", "--base-url", sandbox.url, "--consumer-key", sandbox.consumer_key,
+                    env=env, input=sandbox.consumer_secret + "\n")
+    assert login.returncode == 0, login.stderr
+    assert run_cli("lookup", "2125558383", env=env).returncode == 0
+
+
+def test_xml_that_is_not_well_formed_is_shown_and_named(capsys, monkeypatch):
+    from .rawserver import RawServer, reply
+
+    body = b"<response><records><object><carrier>Verizon Wireless<carrier/></object></records></response>"
+    with RawServer([reply("200 OK", body, "application/xml")]) as server:
+        monkeypatch.setenv("NEXTCALLER_BASE_URL", server.url)
+        monkeypatch.setenv("NEXTCALLER_CONSUMER_KEY", "XMLKEY0000001")
+        monkeypatch.setenv("NEXTCALLER_CONSUMER_SECRET", "xml-secret-000001")
+        code, out, err = cli(capsys, "lookup", "2125558383", "--format", "xml")
+    assert code == 1 and "<carrier>Verizon Wireless<carrier/>" in out and "not well-formed" in err
+
+
+def test_status_live_check_passes_when_the_api_has_no_users_endpoint(capsys, monkeypatch):
+    from .rawserver import RawServer, reply
+
+    with RawServer([reply("404 Not Found", b"<h1>Not Found</h1>", "text/html")]) as server:
+        monkeypatch.setenv("NEXTCALLER_BASE_URL", server.url)
+        monkeypatch.setenv("NEXTCALLER_CONSUMER_KEY", "CHECKKEY00001")
+        monkeypatch.setenv("NEXTCALLER_CONSUMER_SECRET", "check-secret-0001")
+        code, out, _ = cli(capsys, "status")
+    assert code == 0 and "API:       ok" in out
+
+
+def test_bot_refused_token_is_one_line(tmp_path):
+    from bot.fakeslack import FakeSlack
+
+    with FakeSlack() as slack:
+        slack.fail_methods["auth.test"] = "invalid_auth"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTCALLER_", "SLACK_"))}
+        env.update(SLACK_BOT_TOKEN="xoxb-0-refused-token", SLACK_SIGNING_SECRET="refused-signing-1",
+                   SLACK_API_URL=slack.api_url, NEXTCALLER_CONSUMER_KEY="K1234567", NEXTCALLER_CONSUMER_SECRET="s1234567",
+                   NEXTCALLER_OPS_DATA_DIR=str(tmp_path), NEXTCALLER_BASE_URL="http://127.0.0.1:9")
+        proc = run_cli("bot", "--http", "--port", "0", env=env, timeout=60)
+    assert proc.returncode == 2 and "Slack refused to start the bot" in proc.stderr
+    assert "Traceback" not in proc.stderr and "xoxb-0-refused-token" not in proc.stderr
