@@ -35,10 +35,11 @@ def _settings(args: argparse.Namespace, **overrides: Any):
 
 
 def _client(args: argparse.Namespace, **overrides: Any):
+    from .audit import local_auditor
     from .client import NextCallerClient
 
     settings = _settings(args, **overrides)
-    return NextCallerClient(settings=settings)
+    return NextCallerClient(settings=settings, audit=local_auditor("cli"))
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:

@@ -77,7 +77,8 @@ class _Flight:
 class NextCallerClient:
     def __init__(self, credentials: Credentials | None = None, settings: Settings | None = None, *,
                  cache: LookupCache | None = None, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 audit: Callable[..., None] | None = None):
         self.settings = settings or load_settings()
         self.credentials = credentials or load_credentials(self.settings.profile)
         self._auth = OAuth1(self.credentials.consumer_key, self.credentials.consumer_secret,
@@ -93,6 +94,8 @@ class NextCallerClient:
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         self._sleep = sleep
+        # audit(action, phone, outcome, detail="") after every lookup and correction
+        self._audit = audit or (lambda *args, **kw: None)
         self.requests_sent = 0          # attempts that reached the wire, retries included
         self._count_lock = threading.Lock()
 
@@ -222,10 +225,12 @@ class NextCallerClient:
                 status=resp.status_code)
         retry_after = self._retry_after(resp) if resp.status_code == 429 else None
         error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
-        if doc is None and not isinstance(error, (errors.ServerError, errors.NotFoundError,
-                                                   errors.RateLimitError, errors.AuthError)):
+        # A 404 is "no record" only when the API says so: an HTML 404 means a wrong base URL,
+        # and must not turn every lookup into a silent miss.
+        if doc is None and not isinstance(error, (errors.ServerError, errors.RateLimitError, errors.AuthError)):
             raise errors.BadResponseError(
-                f"the API answered HTTP {resp.status_code} with {ctype.split(';')[0] or 'no content type'}",
+                f"the API answered HTTP {resp.status_code} with {ctype.split(';')[0] or 'no content type'}"
+                + (f" (is {self.settings.base_url} the API's root?)" if resp.status_code == 404 else ""),
                 status=resp.status_code)
         raise error
 
@@ -244,6 +249,16 @@ class NextCallerClient:
     def lookup(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult:
         """Profiles for ``phone`` (free text); an empty result when the API has none."""
         parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
+        try:
+            result = self._lookup(parsed, refresh)
+        except errors.NextCallerError as exc:
+            self._audit("lookup", parsed.number, f"error: {type(exc).__name__}")
+            raise
+        self._audit("lookup", parsed.number, ("found %d" % len(result.profiles)) if result.found else "no record",
+                    "cached" if result.cached else "")
+        return result
+
+    def _lookup(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
         key = parsed.number
         if not refresh:
             cached = self.cache.get(key)
@@ -305,15 +320,20 @@ class NextCallerClient:
         """
         pid = _check_id(profile_id)
         body = build_correction(changes)
+        fields = ", ".join(sorted(_flat_names(body)))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers)
-        # The document promises {"success": true}; an empty 2xx is taken as success too.
-        doc = self._decode(resp) if resp.content.strip() or not resp.ok else {"success": True}
-        if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
-            raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
+        try:
+            resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers)
+            # The document promises {"success": true}; an empty 2xx is taken as success too.
+            doc = self._decode(resp) if resp.content.strip() or not resp.ok else {"success": True}
+            if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
+                raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
+        except errors.NextCallerError as exc:
+            self._audit("correction", None, f"error: {type(exc).__name__}", f"{pid}: {fields}")
+            raise
+        self._audit("correction", None, "sent", f"{pid}: {fields}")
         dropped = self.cache.invalidate_profile(pid)
-        log.info("correction to profile %s…: %s (cache entries dropped: %d)", pid[:6],
-                 ", ".join(sorted(_flat_names(body))), len(dropped))
+        log.info("correction to profile %s…: %s (cache entries dropped: %d)", pid[:6], fields, len(dropped))
         return body
 
     def check(self) -> dict[str, Any]:

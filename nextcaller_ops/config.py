@@ -132,7 +132,11 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     if not settings.base_url.startswith(("http://", "https://")):
         raise UsageError(f"base URL {settings.base_url!r} is not an http(s) URL",
                          hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`")
-    return replace(settings, base_url=settings.base_url.rstrip("/"))
+    base = settings.base_url.rstrip("/")
+    version = "/" + settings.api_version.strip("/")
+    if base.endswith(version):  # the root is wanted; ".../v2" is a common slip
+        base = base[: -len(version)]
+    return replace(settings, base_url=base)
 
 
 def save_profile_settings(profile: str, make_default: bool = False, **values: Any) -> Path:

@@ -165,7 +165,9 @@ class NextCaller(Magics):
         key = (settings.profile, settings.base_url, credentials.consumer_key, settings.cache_ttl)
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = NextCallerClient(credentials, settings)
+            from .audit import local_auditor
+
+            client = self._clients[key] = NextCallerClient(credentials, settings, audit=local_auditor("notebook"))
         return client
 
     def _forget_clients(self) -> None:

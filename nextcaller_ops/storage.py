@@ -21,4 +21,5 @@ def open_private_db(path: str | os.PathLike) -> sqlite3.Connection:
     os.chmod(path, 0o600)
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; an OS crash may lose the last commits
     return db

@@ -161,3 +161,18 @@ def test_cli_never_shows_a_traceback_for_a_fault(capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert code == 1 and err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
     assert SECRET not in out + err
+
+
+def test_an_html_404_is_a_wrong_base_url_not_a_silent_miss():
+    with RawServer([reply("404 Not Found", b"<h1>Not Found</h1>", "text/html")]) as server, \
+            raw_client(server.url) as client:
+        with pytest.raises(errors.BadResponseError) as info:
+            client.lookup("2125558383")
+    assert "404" in str(info.value) and "root" in str(info.value)
+
+
+def test_a_base_url_ending_in_the_version_is_taken_as_the_root(api_env, monkeypatch):
+    monkeypatch.setenv("NEXTCALLER_BASE_URL", api_env.url + "/v2/")
+    with NextCallerClient() as client:
+        assert client.settings.base_url == api_env.url
+        assert client.lookup("2125558383").found

@@ -170,3 +170,22 @@ def test_sandbox_logs_no_phone_numbers(sandbox, caplog):
 def test_status_output_masks_the_key_and_never_shows_the_secret(api_env):
     proc = run_cli("status")
     assert "EG2D…3SE3" in proc.stdout and api_env.consumer_secret not in proc.stdout + proc.stderr
+
+
+def test_cli_lookups_and_corrections_are_audited(api_env, isolated_env, capsys):
+    import getpass
+
+    from nextcaller_ops.audit import AuditLog
+    from nextcaller_ops.cli import main
+
+    assert main(["lookup", "2125558383", "2025550999"]) == 1
+    assert main(["lookup", "12"]) == 2  # refused before any request: nothing to audit
+    assert main(["update", SEINFELD_ID, "--set", "first_name=Jerome"]) == 0
+    path = isolated_env / "data" / "audit.sqlite3"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    entries = AuditLog(path).entries()
+    assert [(e["action"], e["phone"], e["outcome"]) for e in entries] == [
+        ("lookup", "2125558383", "found 1"), ("lookup", "2025550999", "no record"), ("correction", None, "sent")]
+    assert {e["user_id"] for e in entries} == {f"os:{getpass.getuser()}"}
+    assert {e["channel_id"] for e in entries} == {"cli"}
+    assert entries[2]["detail"] == f"{SEINFELD_ID}: first_name"
