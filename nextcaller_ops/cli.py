@@ -9,8 +9,10 @@ shows one).  Imports are lazy so ``--help`` and ``lookup`` start fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
+import itertools
 import json
 import logging
 import os
@@ -52,47 +54,47 @@ def _err(text: str) -> None:
 
 # -- lookup -------------------------------------------------------------------------
 
+_PHONE_COLUMNS = ("phone", "phone_number", "number")
+
+
 def _read_inputs(path: str) -> Iterator[str]:
-    """Numbers from a file (or ``-`` for stdin): one per line, or a CSV's ``phone`` column."""
+    """Numbers from a file (or ``-`` for stdin): one per line, or a CSV's ``phone`` column.
+
+    The file is opened and its first line read here, so a missing file or a CSV
+    without a phone column is refused before any output or request.
+    """
     if path == "-":
         stream: TextIO = sys.stdin
+        closing: Any = contextlib.nullcontext(stream)
     else:
         try:
             stream = open(path, encoding="utf-8-sig", newline="")
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror}", hint="check the path given to --file") from None
-    with stream if path != "-" else _nullcontext(stream):
-        first = stream.readline()
-        if not first:
-            return
-        header = next(csv.reader([first]), [])
-        lowered = [h.strip().lower() for h in header]
-        if len(header) > 1 or (lowered and lowered[0] in ("phone", "number", "phone_number")):
-            column = next((i for i, h in enumerate(lowered) if h in ("phone", "phone_number", "number")), None)
-            if column is None:
-                raise UsageError(f"{path} looks like a CSV but has no `phone` column",
-                                 hint="name the column `phone`, or give one number per line")
+        closing = stream
+    first = stream.readline()
+    header = [h.strip().lower() for h in next(csv.reader([first]), [])] if first else []
+    column: int | None = None
+    if len(header) > 1 or (header and header[0] in _PHONE_COLUMNS):
+        column = next((i for i, h in enumerate(header) if h in _PHONE_COLUMNS), None)
+        if column is None:
+            closing.__exit__(None, None, None)
+            raise UsageError(f"{path} looks like a CSV but has no `phone` column",
+                             hint="name the column `phone`, or give one number per line")
+    return _iter_inputs(stream, closing, first, column)
+
+
+def _iter_inputs(stream: TextIO, closing: Any, first: str, column: int | None) -> Iterator[str]:
+    with closing:
+        if column is not None:
             for row in csv.reader(stream):
                 if row and any(cell.strip() for cell in row):
                     yield row[column] if column < len(row) else ""
             return
-        if first.strip() and not first.lstrip().startswith("#"):
-            yield first.strip()
-        for line in stream:
+        for line in itertools.chain([first], stream):
             text = line.strip()
             if text and not text.startswith("#"):
                 yield text
-
-
-class _nullcontext:
-    def __init__(self, value: Any):
-        self.value = value
-
-    def __enter__(self) -> Any:
-        return self.value
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def _count_lines(path: str) -> int | None:

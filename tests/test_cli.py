@@ -253,3 +253,17 @@ def test_bot_refused_token_is_one_line(tmp_path):
         proc = run_cli("bot", "--http", "--port", "0", env=env, timeout=60)
     assert proc.returncode == 2 and "Slack refused to start the bot" in proc.stderr
     assert "Traceback" not in proc.stderr and "xoxb-0-refused-token" not in proc.stderr
+
+
+def test_csv_without_a_phone_column_is_refused_before_any_output(api_env, capsys, tmp_path):
+    src = tmp_path / "calls.csv"
+    src.write_text("when,agent\nMon,ann\n")
+    code, out, err = cli(capsys, "lookup", "--file", str(src))
+    assert code == 2 and out == "" and "no `phone` column" in err
+    assert api_env.httpd.request_count == 0
+
+
+def test_file_from_stdin(api_env, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("2125558383\n3125550142\n"))
+    code, out, _ = cli(capsys, "lookup", "--file", "-", "--format", "json")
+    assert code == 0 and [json.loads(line)["records"] for line in out.splitlines()] == [1, 2]
