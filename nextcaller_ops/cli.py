@@ -359,7 +359,15 @@ def cmd_cache(args: argparse.Namespace) -> int:
 # -- servers --------------------------------------------------------------------------
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, Sandbox
+    from .sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, Sandbox, synthetic_phone
+
+    if args.list_numbers is not None:
+        if not 0 <= args.list_numbers <= args.records:
+            raise UsageError(f"--list-numbers must be between 0 and --records ({args.records})")
+        _out("2125558383\n3125550142")  # the document's record and the two-person household
+        for i in range(args.list_numbers):
+            print(synthetic_phone(i))
+        return EXIT_OK
 
     if not 0.0 <= args.fail_rate <= 1.0:
         raise UsageError(f"--fail-rate {args.fail_rate} is not between 0 and 1")
@@ -486,6 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0, help="added to every API answer")
     p.add_argument("--fail-rate", type=float, default=0.0, help="answer 503 at this rate (0-1)")
     p.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per key before 429 (0 = off)")
+    p.add_argument("--list-numbers", type=int, metavar="N", default=None,
+                   help="print the seeded numbers (the fixed ones, then the first N synthetic ones) and exit")
 
     p = add("bot", "run the Slack bot", cmd_bot)
     mode = p.add_mutually_exclusive_group()

@@ -113,6 +113,8 @@ class Profile:
     phones: tuple[PhoneNumber, ...] = ()
     addresses: tuple[Address, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The record exactly as the API sent it (key order, empty fields, string booleans).
+    source: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _SCALARS = ("id", "first_name", "last_name", "name", "language", "fraud_threat",
                 "email", "carrier", "department")
@@ -128,10 +130,13 @@ class Profile:
         kwargs["addresses"] = tuple(Address.from_api(a) for a in _as_list(data.get("address")))
         known = set(cls._SCALARS) | set(_BOOL_FIELDS) | set(_LIST_FIELDS)
         kwargs["extra"] = {k: v for k, v in data.items() if k not in known}
+        kwargs["source"] = dict(data)
         return cls(**kwargs)
 
     def to_api(self) -> dict[str, Any]:
-        """The record as the API's JSON shows it (string booleans included)."""
+        """The record as the API's JSON shows it: as it was sent, when it came from the API."""
+        if self.source is not None:
+            return dict(self.source)
         out: dict[str, Any] = {k: getattr(self, k) for k in self._SCALARS if getattr(self, k)}
         for k in _BOOL_FIELDS:
             if getattr(self, k) is not None:

@@ -122,3 +122,10 @@ def test_diff_correction_keeps_only_changes():
                                "shipping_address1.city": "New York", "shipping_address1.line2": "Apt 5B"})
     assert diff == {"last_name": "Seinfield", "shipping_address1": {"line2": "Apt 5B"}}
     assert diff_correction(p, {"first_name": "Jerry"}) == {}
+
+
+def test_to_api_is_the_record_as_sent():
+    record = {"id": "97d949a413f4ea8b85e9586e1f2d9a", "email": "", "member": "false", "zzz_new": [1],
+              "name": "J", "phone": [{"number": "2125558383"}]}
+    (p,) = parse_records_json({"records": [record]})
+    assert p.to_api() == record and list(p.to_api()) == list(record)

@@ -289,3 +289,18 @@ def test_other_methods_get_a_json_405(sandbox, method):
                             auth=_auth(sandbox), timeout=10)
     assert resp.status_code == 405 and resp.headers["Content-Type"].startswith("application/json")
     assert resp.json()["error"]["message"].startswith(f"Method {method}")
+
+
+def test_list_numbers_gives_numbers_the_sandbox_has(sandbox):
+    from .conftest import run_cli
+
+    proc = run_cli("sandbox", "--records", "300", "--list-numbers", "5")
+    numbers = proc.stdout.split()
+    assert proc.returncode == 0 and len(numbers) == 7 and numbers[:2] == ["2125558383", HOUSEHOLD_PHONE]
+    for number in numbers:
+        assert get(sandbox, "/v2/records/", phone=number).status_code == 200
+
+
+def test_query_string_signing_is_accepted(sandbox):
+    auth = OAuth1(sandbox.consumer_key, sandbox.consumer_secret, signature_type="query")
+    assert get(sandbox, "/v2/records/", auth=auth, phone="2125558383").status_code == 200

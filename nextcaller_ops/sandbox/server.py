@@ -342,7 +342,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _authenticate(self, method: str, body: str, fmt: str) -> str | None:
         auth = self.headers.get("Authorization") or ""
-        key = _CONSUMER_KEY_RE.search(auth) or _CONSUMER_KEY_RE.search(self.path)
+        key = (_CONSUMER_KEY_RE.search(auth) or _CONSUMER_KEY_RE.search(self.path)
+               or _CONSUMER_KEY_RE.search(body or ""))  # header, query or form-body signing
         if key is None or not (key.group(1) or key.group(2)):
             self._error(1048, fmt)
             return None
