@@ -197,7 +197,7 @@ def bench_bot(quick: bool) -> dict[str, Any]:
     numbers = _numbers(burst, start=500)
     with sandbox_process(records=600, latency_ms=latency_ms) as url, FakeSlack() as slack, \
             tempfile.TemporaryDirectory() as tmp:
-        settings = BotSettings(bot_token="xoxb-bench-not-a-token", signing_secret=secret,
+        settings = BotSettings(bot_token="bench-bot-token-for-the-local-fake-slack", signing_secret=secret,
                                slack_api_url=slack.api_url, data_dir=Path(tmp))
         client = _client(url)
         app = build_app(settings, client)

@@ -47,7 +47,7 @@ def run_bot_demo(sandbox: Any) -> int:
     from .settings import BotSettings
 
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="nextcaller-bot-demo-") as data:
-        settings = BotSettings(bot_token="xoxb-demo-not-a-real-token", signing_secret=SIGNING_SECRET,
+        settings = BotSettings(bot_token="demo-bot-token-for-the-local-fake-slack", signing_secret=SIGNING_SECRET,
                                slack_api_url=slack.api_url, data_dir=data)
         client = NextCallerClient(Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
                                   load_settings(base_url=sandbox.url))
