@@ -294,8 +294,17 @@ class NextCallerClient:
         if fmt not in ("json", "xml"):
             raise errors.UsageError(f"unknown format {fmt!r}", hint="use json or xml")
         parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
-        resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
-        self._decode(resp, fmt)  # raises the right error; validates the document
+        try:
+            resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
+            doc = self._decode(resp, fmt)  # raises the right error; validates the document
+        except errors.NotFoundError:
+            self._audit("lookup", parsed.number, "no record", fmt)
+            raise
+        except errors.NextCallerError as exc:
+            self._audit("lookup", parsed.number, f"error: {type(exc).__name__}", fmt)
+            raise
+        records = doc.get("records") if isinstance(doc, dict) else None
+        self._audit("lookup", parsed.number, f"found {len(records)}" if records else "no record", fmt)
         return resp.text
 
     def get_profile(self, profile_id: str) -> Profile:

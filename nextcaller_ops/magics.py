@@ -136,7 +136,11 @@ def _parse(parser: MagicArgumentParser, line: str):
         words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"{parser.prog}: {exc} (check the quotes)") from None
-    return parser.parse_args(words)
+    args = parser.parse_args(words)
+    output = getattr(args, "output", None)
+    if output and not output.isidentifier():  # before any request, not after
+        raise UsageError(f"-o {output!r} is not a valid variable name")
+    return args
 
 
 @magics_class
@@ -177,8 +181,6 @@ class NextCaller(Magics):
 
     def _store(self, name: str | None, value: Any) -> None:
         if name:
-            if not name.isidentifier():
-                raise UsageError(f"-o {name!r} is not a valid variable name")
             self.shell.user_ns[name] = value
 
     # -- %nextcaller / %%nextcaller ---------------------------------------------------------

@@ -225,3 +225,19 @@ def test_lookup_many_reports_api_errors_per_item(client, sandbox):
 def test_repr_hides_the_secret(client):
     assert client.credentials.consumer_secret not in repr(client)
     assert client.credentials.consumer_secret not in repr(client.credentials)
+
+
+def test_every_lookup_path_calls_the_audit_hook(api_env):
+    seen = []
+    with NextCallerClient(audit=lambda *a: seen.append(a)) as nc:
+        nc.lookup("2125558383")
+        nc.lookup("2125558383")
+        nc.lookup_raw("2125558383", "xml")
+        nc.lookup("2025550999")
+        with pytest.raises(errors.InvalidProfileIdError):
+            nc.update_profile("f" * 30, {"email": "a@b.co"})
+    assert [(a[0], a[1], a[2]) for a in seen] == [
+        ("lookup", "2125558383", "found 1"), ("lookup", "2125558383", "found 1"),
+        ("lookup", "2125558383", "found 1"), ("lookup", "2025550999", "no record"),
+        ("correction", None, "error: InvalidProfileIdError")]
+    assert seen[1][3] == "cached" and seen[2][3] == "xml"

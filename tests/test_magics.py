@@ -55,10 +55,11 @@ def test_output_variable_and_formats(ip):
 
 @pytest.mark.parametrize("line,needle", [("999", "too short"), ("2125558383 --format yaml", "invalid choice"),
                                          ("2125558383 -o 1x", "valid variable")])
-def test_errors_are_usage_errors(ip, line, needle):
+def test_errors_are_usage_errors(ip, api_env, line, needle):
     with pytest.raises(UsageError) as info:
         ip.run_line_magic("nextcaller", line)
     assert needle in str(info.value)
+    assert api_env.httpd.request_count == 0
 
 
 def test_cell_magic_dataframe_in_order_dedupe(ip, api_env):
