@@ -80,7 +80,10 @@ def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path)
 
             sandbox.latency_ms = 1500  # the POST will be in flight when the bot dies
             send_signed(url, interaction_body(submission), SIGNING)
-            time.sleep(0.5)
+            deadline = time.monotonic() + 20
+            while not sandbox.httpd.received.get("POST") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sandbox.httpd.received.get("POST") == 1
             bot.send_signal(signal.SIGKILL)
             bot.wait(timeout=10)
         finally:

@@ -148,6 +148,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._windows: dict[str, deque[float]] = {}
         self._window_lock = threading.Lock()
         self.request_count = 0
+        self.received: dict[str, int] = {}
         self.signed_requests: list[dict[str, Any]] = []  # (method, path, nonce) of accepted requests
         self._count_lock = threading.Lock()
         super().__init__(address, SandboxHandler)
@@ -184,6 +185,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 return max(0.0, 1.0 - (now - window[0]))
             window.append(now)
         return None
+
+    def note_received(self, method: str) -> None:
+        """Counted on arrival, before --latency-ms: tests can tell a request is in flight."""
+        with self._count_lock:
+            self.received[method] = self.received.get(method, 0) + 1
 
     def record(self, method: str, path: str, query: str, nonce: str) -> None:
         with self._count_lock:
@@ -305,6 +311,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fmt not in ("json", "xml"):
             self._plain_error(400, "Unknown format: use format=json or format=xml.", "json")
             return
+        self.server.note_received(method)
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000.0)
         consumer = self._authenticate(method, body, fmt)
