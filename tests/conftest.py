@@ -34,9 +34,19 @@ class _KeepEverything(logging.Handler):
             self.lines.append(f"{record.name} unformattable record")
 
 
+_CAPTURED: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    # What each test printed (stdout, stderr, log) as pytest captured it, passed tests included.
+    for _, content in report.sections:
+        _CAPTURED.append(content)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_in_any_log_of_the_suite():
-    """Every log record the whole suite produces, at DEBUG, tracebacks included, holds no secret."""
+    """Every log record the whole suite produces (at DEBUG, tracebacks included) and everything
+    pytest captured from the tests' stdout and stderr holds no secret the tests used."""
     from nextcaller_ops import redact
 
     keeper = _KeepEverything()
@@ -51,8 +61,8 @@ def no_secret_in_any_log_of_the_suite():
 
     secrets = set(redact._secrets) | {botkit.SIGNING_SECRET, botkit.BOT_TOKEN, test_faults.SECRET,
                                       test_magics.NB_SECRET, test_reliability.SIGNING, test_reliability.BOT_TOKEN}
-    leaks = sorted({s for line in keeper.lines for s in secrets if s in line})
-    assert not leaks, f"secrets found in the suite's logs: {[s[:4] + '…' for s in leaks]}"
+    leaks = sorted({s for line in keeper.lines + _CAPTURED for s in secrets if s in line})
+    assert not leaks, f"secrets found in the suite's logs or output: {[s[:4] + '…' for s in leaks]}"
 
 
 @pytest.fixture(autouse=True)
