@@ -304,3 +304,9 @@ def test_list_numbers_gives_numbers_the_sandbox_has(sandbox):
 def test_query_string_signing_is_accepted(sandbox):
     auth = OAuth1(sandbox.consumer_key, sandbox.consumer_secret, signature_type="query")
     assert get(sandbox, "/v2/records/", auth=auth, phone="2125558383").status_code == 200
+
+
+def test_xml_success_is_lowercase_true(sandbox):
+    resp = requests.post(sandbox.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "xml"},
+                         json={"first_name": "Jerry"}, auth=_auth(sandbox), timeout=10)
+    assert ET.fromstring(resp.content).findtext("success") == "true"

@@ -208,7 +208,7 @@ def _xml_value(name: str, value: Any, indent: str) -> str:
         return f"{indent}<{name}>\n{inner}{indent}</{name}>\n" if value else f"{indent}<{name}/>\n"
     if isinstance(value, dict):
         return f"{indent}<{name}>\n{_xml_fields(value, indent + '  ')}{indent}</{name}>\n"
-    text = "" if value is None else str(value)
+    text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
     return f"{indent}<{name}>{escape(text)}</{name}>\n" if text else f"{indent}<{name}/>\n"
 
 
