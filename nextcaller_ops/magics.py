@@ -92,7 +92,9 @@ class CallerResult:
             body = self.raw if self.format == "xml" and self.raw is not None else repr(self)
             return f"<pre>{html.escape(body)}</pre>"
         if not self.found:
-            return f"<p>{html.escape(self._sentence())}</p>"
+            from .render import FONT_CSS
+
+            return f'<p style="{FONT_CSS}">{html.escape(self._sentence())}</p>'
         from .render import html_card
 
         return "".join(html_card(p) for p in self.profiles)
@@ -380,13 +382,15 @@ class CorrectionResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        from .render import FONT_CSS
+
         e = html.escape
         if not self.sent:
-            return f"<p>{e(repr(self))}</p>"
+            return f'<p style="{FONT_CSS}">{e(repr(self))}</p>'
         rows = "".join(f"<tr><td>{e(k)}</td><td><s>{e(self.before.get(k, ''))}</s></td><td>{e(v)}</td></tr>"
                        for k, v in self.sent.items())
-        return (f"<p>Correction sent for <code>{e(self.profile_id)}</code>:</p>"
-                f"<table><tr><th>field</th><th>was</th><th>now</th></tr>{rows}</table>")
+        return (f'<div style="{FONT_CSS}"><p>Correction sent for <code>{e(self.profile_id)}</code>:</p>'
+                f'<table style="text-align:left"><tr><th>field</th><th>was</th><th>now</th></tr>{rows}</table></div>')
 
 
 def load_ipython_extension(ipython) -> None:

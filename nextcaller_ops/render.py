@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .models import FLAT_COLUMNS, Profile
 
-__all__ = ["card_fields", "text_card", "html_card", "THREAT_COLOURS", "BATCH_COLUMNS", "batch_row",
+__all__ = ["card_fields", "text_card", "html_card", "FONT_CSS", "THREAT_COLOURS", "BATCH_COLUMNS", "batch_row",
            "threat_label"]
 
 THREAT_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#c62828"}
@@ -86,8 +86,8 @@ def text_cards(profiles: Iterable[Profile], phone: str = "") -> str:
     return "\n\n".join(cards)
 
 
-_CSS = ("font-family:system-ui,-apple-system,Segoe UI,sans-serif;border:1px solid #ddd;border-radius:8px;"
-        "padding:12px 16px;margin:6px 0;max-width:560px")
+FONT_CSS = "font-family:system-ui,-apple-system,Segoe UI,sans-serif"
+_CSS = FONT_CSS + ";border:1px solid #ddd;border-radius:8px;padding:12px 16px;margin:6px 0;max-width:560px"
 
 
 def html_card(profile: Profile) -> str:
