@@ -82,7 +82,8 @@ def build_services(settings: BotSettings, client: NextCallerClient, *, web: WebC
                            base_url=settings.slack_api_url or WebClient.BASE_URL)
 
     def deliver(row: Correction) -> None:
-        client.update_profile(row.profile_id, _dotted(row.body), idempotency_key=row.key)
+        # row.body holds the agent's changes under dotted names, as build_correction takes them
+        client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
 
     outbox = Outbox(root / "outbox.sqlite3", deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds)
     return Services(
@@ -92,12 +93,6 @@ def build_services(settings: BotSettings, client: NextCallerClient, *, web: WebC
         audit=AuditLog(root / "audit.sqlite3", settings.audit_retention_days),
         outbox=outbox, web=web,
     )
-
-
-def _dotted(body: dict[str, Any]) -> dict[str, Any]:
-    from nextcaller_ops.models import flatten_correction
-
-    return flatten_correction(body)
 
 
 def build_app(settings: BotSettings, client: NextCallerClient, *, services: Services | None = None) -> App:
