@@ -7,23 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from nextcaller_ops.errors import CredentialsError, UsageError
+from nextcaller_ops.config import env_number
+from nextcaller_ops.credentials import SLACK_PROFILE, SLACK_SECRET_NAMES
+from nextcaller_ops.errors import CredentialsError
 
-__all__ = ["BotSettings", "SLACK_SECRET_NAMES", "SLACK_KEYRING_PROFILE"]
-
-SLACK_KEYRING_PROFILE = "slack"
-SLACK_SECRET_NAMES = {"SLACK_BOT_TOKEN": "bot_token", "SLACK_SIGNING_SECRET": "signing_secret",
-                      "SLACK_APP_TOKEN": "app_token"}
-
-
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int):
-    raw = env.get(name)
-    if not raw:
-        return kind(default)
-    try:
-        return kind(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a number", hint=f"set {name} to a number, or unset it") from None
+__all__ = ["BotSettings"]
 
 
 def _ids(value: str | None) -> frozenset[str] | None:
@@ -44,7 +32,7 @@ class BotSettings:
     pii_channels: frozenset[str] = frozenset()   # channels where shared cards keep email and street
     lookups_per_minute: int = 30
     audit_retention_days: int = 90
-    data_dir: Path | None = None
+    data_dir: Path | None = None        # None: the data dir of nextcaller_ops.config (NEXTCALLER_OPS_DATA_DIR)
     outbox_retry_seconds: float = 5.0   # first retry of an undelivered correction; doubles, capped at 60 s
     token_verification: bool = True
     listener_threads: int = 64
@@ -65,20 +53,18 @@ class BotSettings:
             for attr in secrets:
                 if not secrets[attr]:
                     try:
-                        secrets[attr] = get_secret(SLACK_KEYRING_PROFILE, attr) or ""
+                        secrets[attr] = get_secret(SLACK_PROFILE, attr) or ""
                     except CredentialsError:
                         break
-        data_dir = env.get("NEXTCALLER_OPS_DATA_DIR")
         return cls(
             **secrets,
             slack_api_url=env.get("SLACK_API_URL") or None,
             allowed_channels=_ids(env.get("NEXTCALLER_OPS_ALLOWED_CHANNELS")),
             allowed_users=_ids(env.get("NEXTCALLER_OPS_ALLOWED_USERS")),
             pii_channels=_ids(env.get("NEXTCALLER_OPS_PII_CHANNELS")) or frozenset(),
-            lookups_per_minute=_number(env, "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE", 30),
-            audit_retention_days=_number(env, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90),
-            outbox_retry_seconds=_number(env, "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS", 5.0, float),
-            data_dir=Path(data_dir) if data_dir else None,
+            lookups_per_minute=env_number(env, "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE", 30),
+            audit_retention_days=env_number(env, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90),
+            outbox_retry_seconds=env_number(env, "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS", 5.0, float),
         )
 
     def require(self, *, socket: bool) -> None:

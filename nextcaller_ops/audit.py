@@ -74,20 +74,14 @@ class AuditLog:
             self._db.close()
 
 
-def _retention() -> int:
-    try:
-        return int(os.environ.get("NEXTCALLER_OPS_AUDIT_RETENTION_DAYS") or 90)
-    except ValueError:
-        return 90
-
-
 def local_auditor(where: str) -> Auditor:
     """An audit hook for the client, recording the OS user and ``where`` (``cli``, ``notebook``).
 
     A broken audit file is reported once in the log and does not stop lookups.
     """
-    from .config import data_dir
+    from .config import data_dir, env_number
 
+    retention = env_number(os.environ, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90)  # a bad value: one clear error
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry (containers)
@@ -103,7 +97,7 @@ def local_auditor(where: str) -> Auditor:
         try:
             with opening:  # opened on first use: `--help` and refusals never touch the file
                 if audit is None:
-                    audit = AuditLog(data_dir() / "audit.sqlite3", _retention())
+                    audit = AuditLog(data_dir() / "audit.sqlite3", retention)
             audit.record(user_id=f"os:{user}", channel_id=where, action=action, phone=phone, outcome=outcome,
                          detail=detail)
         except Exception as exc:

@@ -78,7 +78,8 @@ def _read_inputs(path: str) -> Iterator[str]:
     if len(header) > 1 or (header and header[0] in _PHONE_COLUMNS):
         column = next((i for i, h in enumerate(header) if h in _PHONE_COLUMNS), None)
         if column is None:
-            closing.__exit__(None, None, None)
+            if path != "-":
+                stream.close()
             raise UsageError(f"{path} looks like a CSV but has no `phone` column",
                              hint="name the column `phone`, or give one number per line")
     return _iter_inputs(stream, closing, first, column)
@@ -231,27 +232,18 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 # -- update -------------------------------------------------------------------------
 
-def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
-    changes: dict[str, str] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"--set {pair!r} is not FIELD=VALUE", hint="e.g. --set first_name=Clark")
-        name, value = pair.split("=", 1)
-        changes[name.strip()] = value
-    return changes
-
-
 def cmd_update(args: argparse.Namespace) -> int:
     from .client import _check_id
-    from .models import build_correction, flatten_correction
+    from .models import build_correction, flatten_correction, parse_assignments
 
     if not args.set:
         raise UsageError("nothing to change", hint="add --set FIELD=VALUE (e.g. --set first_name=Clark)")
     _check_id(args.profile_id)
-    build_correction(_parse_sets(args.set))  # refuse bad fields before touching credentials or network
+    changes = parse_assignments(args.set)
+    build_correction(changes)  # refuse bad fields before touching credentials or network
     client = _client(args)
     with client:
-        sent = client.update_profile(args.profile_id, _parse_sets(args.set))
+        sent = client.update_profile(args.profile_id, changes)
     _out(f"Correction sent for {args.profile_id.strip().lower()}:")
     for name, value in flatten_correction(sent).items():
         _out(f"  {name} = {value!r}")
@@ -359,14 +351,14 @@ def cmd_cache(args: argparse.Namespace) -> int:
 # -- servers --------------------------------------------------------------------------
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, Sandbox, synthetic_phone
+    from .sandbox import (DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, Sandbox,
+                          synthetic_phone)
 
     if args.list_numbers is not None:
         if not 0 <= args.list_numbers <= args.records:
             raise UsageError(f"--list-numbers must be between 0 and --records ({args.records})")
-        _out("2125558383\n3125550142")  # the document's record and the two-person household
-        for i in range(args.list_numbers):
-            print(synthetic_phone(i))
+        fixed = [SEINFELD["phone"][0]["number"], HOUSEHOLD_PHONE]  # the document's record, the household
+        _out("\n".join(fixed + [synthetic_phone(i) for i in range(args.list_numbers)]))
         return EXIT_OK
 
     if not 0.0 <= args.fail_rate <= 1.0:
@@ -403,10 +395,11 @@ def cmd_slack_login(args: argparse.Namespace) -> int:
     """Store the bot's Slack secrets in the keyring (env vars still win at run time)."""
     import getpass
 
-    from .credentials import mask, set_secret
+    from .credentials import SLACK_PROFILE, mask, set_secret
 
-    names = (("bot_token", "Bot token (xoxb-…)"), ("signing_secret", "Signing secret"),
-             ("app_token", "App-level token for Socket Mode (xapp-…, empty to skip)"))
+    prompts = {"bot_token": "Bot token (xoxb-…)", "signing_secret": "Signing secret",
+               "app_token": "App-level token for Socket Mode (xapp-…, empty to skip)"}
+    names = tuple(prompts.items())
     values: dict[str, str] = {}
     if args.stdin:
         lines = sys.stdin.read().splitlines()
@@ -419,7 +412,7 @@ def cmd_slack_login(args: argparse.Namespace) -> int:
         raise UsageError("a bot token and a signing secret are needed")
     for name, value in values.items():
         if value:
-            set_secret("slack", name, value)
+            set_secret(SLACK_PROFILE, name, value)
     _out("Stored in the keyring: " + ", ".join(f"{n} {mask(v)}" for n, v in values.items() if v))
     return EXIT_OK
 

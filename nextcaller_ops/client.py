@@ -254,8 +254,7 @@ class NextCallerClient:
         except errors.NextCallerError as exc:
             self._audit("lookup", parsed.number, f"error: {type(exc).__name__}")
             raise
-        self._audit("lookup", parsed.number, ("found %d" % len(result.profiles)) if result.found else "no record",
-                    "cached" if result.cached else "")
+        self._audit("lookup", parsed.number, _outcome(len(result.profiles)), "cached" if result.cached else "")
         return result
 
     def _lookup(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
@@ -297,14 +296,12 @@ class NextCallerClient:
         try:
             resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
             doc = self._decode(resp, fmt)  # raises the right error; validates the document
-        except errors.NotFoundError:
-            self._audit("lookup", parsed.number, "no record", fmt)
-            raise
         except errors.NextCallerError as exc:
-            self._audit("lookup", parsed.number, f"error: {type(exc).__name__}", fmt)
+            self._audit("lookup", parsed.number,
+                        _outcome(0) if isinstance(exc, errors.NotFoundError) else f"error: {type(exc).__name__}", fmt)
             raise
         records = doc.get("records") if isinstance(doc, dict) else None
-        self._audit("lookup", parsed.number, f"found {len(records)}" if records else "no record", fmt)
+        self._audit("lookup", parsed.number, _outcome(len(records or ())), fmt)
         return resp.text
 
     def get_profile(self, profile_id: str) -> Profile:
@@ -440,6 +437,10 @@ def _resolve(item: Any) -> BatchItem:
     if isinstance(item, _Repeat):
         return replace(item.original.result(), index=item.index, input=item.input, duplicate=True)
     return item.result() if isinstance(item, concurrent.futures.Future) else item
+
+
+def _outcome(records: int) -> str:
+    return f"found {records}" if records else "no record"
 
 
 def _check_id(profile_id: str) -> str:

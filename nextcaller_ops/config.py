@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from .errors import UsageError
 
-__all__ = ["Settings", "load_settings", "config_dir", "data_dir", "config_path",
+__all__ = ["Settings", "load_settings", "config_dir", "data_dir", "config_path", "env_number",
            "save_profile_settings", "DEFAULT_BASE_URL"]
 
 DEFAULT_BASE_URL = "https://api.nextcaller.com"
@@ -57,6 +57,17 @@ _ENV = {
     "NEXTCALLER_TIMEOUT": "timeout",
     "NEXTCALLER_CACHE_PATH": "cache_path",
 }
+
+
+def env_number(env: Mapping[str, str], name: str, default: float, kind: type = int):
+    """A number from the environment; a value that is not one is a usage error naming the variable."""
+    raw = env.get(name)
+    if not raw:
+        return kind(default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number", hint=f"set {name} to a number, or unset it") from None
 
 
 def config_dir() -> Path:

@@ -86,6 +86,11 @@ def _username(profile: str, name: str) -> str:
     return f"{profile}:{name}"
 
 
+# The bot's Slack secrets: environment variable -> keyring name, under the profile "slack".
+SLACK_PROFILE = "slack"
+SLACK_SECRET_NAMES = {"SLACK_BOT_TOKEN": "bot_token", "SLACK_SIGNING_SECRET": "signing_secret",
+                      "SLACK_APP_TOKEN": "app_token"}
+
 # The consumer key travels in every request's header: it identifies, it is not secret.
 _NOT_SECRET = frozenset({"consumer_key"})
 

@@ -276,16 +276,12 @@ class NextCaller(Magics):
 
     def _update(self, line: str):
         from .client import _check_id
-        from .models import build_correction, correction_view, diff_correction, flatten_correction
+        from .models import (build_correction, correction_view, diff_correction, flatten_correction,
+                             parse_assignments)
 
         args = _parse(_UPDATE, line)
         pid = _check_id(args.profile_id)
-        changes: dict[str, str] = {}
-        for pair in args.changes:
-            if "=" not in pair:
-                raise UsageError(f"{pair!r} is not field=value (e.g. email=jerry@example.com)")
-            name, value = pair.split("=", 1)
-            changes[name.strip()] = value
+        changes = parse_assignments(args.changes)
         build_correction(changes)  # refuse unknown fields before any request
         client = self._client(args.profile)
         # Read the record first: it shows old -> new and lets unchanged fields be dropped.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from defusedxml import ElementTree as SafeET
 
@@ -277,6 +277,17 @@ def validate_correction_value(name: str, value: str) -> str | None:
     if leaf == "zip_code" and value and not re.fullmatch(r"\d{5}", value):
         return "use the 5-digit ZIP code"
     return None
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """``["first_name=Clark", "shipping_address1.line1=1 Main St"]`` -> a changes dict (CLI and magics)."""
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"{pair!r} is not FIELD=VALUE", hint="e.g. first_name=Clark")
+        name, value = pair.split("=", 1)
+        changes[name.strip()] = value
+    return changes
 
 
 def build_correction(changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from nextcaller_ops.errors import InvalidPhoneError
 from nextcaller_ops.phone import parse
 
 from .. import blocks
-from .common import gate, lookup_answer
+from .common import lookup_answer, policy_refusal, rate_refusal
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -24,11 +24,9 @@ def register(app: "App", services: "Services") -> None:
         if not text or text.lower() in ("help", "-h", "--help", "?"):
             ack(response_type="ephemeral", text=blocks.USAGE, blocks=blocks.usage_blocks())
             return
-        refusal_text = services.policy.refusal(user_id, channel_id)
-        if refusal_text:  # refused people get the refusal whatever they typed
-            services.audit.record(user_id=user_id, channel_id=channel_id, action="lookup", phone=None,
-                                  outcome="refused: policy")
-            ack(response_type="ephemeral", text=refusal_text)
+        refusal = policy_refusal(services, user_id, channel_id, "lookup")
+        if refusal:  # refused people get the refusal whatever they typed
+            ack(response_type="ephemeral", text=refusal.text)
             return
         try:
             phone = parse(text)
@@ -37,7 +35,7 @@ def register(app: "App", services: "Services") -> None:
             ack(response_type="ephemeral",
                 text=f"{exc.message.capitalize()}. Use a 10-digit US number, e.g. `/caller 212-555-8383`.")
             return
-        refusal = gate(services, user_id, channel_id, "lookup", phone.number)
+        refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
         if refusal:
             ack(response_type="ephemeral", text=refusal.text)
             return

@@ -31,14 +31,20 @@ def say_text(text: str) -> Answer:
     return Answer(text=text, blocks=blocks.text_blocks(text))
 
 
-def gate(services: "Services", user_id: str | None, channel_id: str | None, action: str,
-         phone: str | None = None) -> Answer | None:
-    """A refusal when policy or the rate limit says no (and it is audited); None when allowed."""
+def policy_refusal(services: "Services", user_id: str | None, channel_id: str | None, action: str,
+                   phone: str | None = None) -> Answer | None:
+    """A polite refusal (audited) when this user may not look up here; None when allowed."""
     refusal = services.policy.refusal(user_id, channel_id)
-    if refusal:
-        services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone,
-                              outcome="refused: policy")
-        return say_text(refusal)
+    if not refusal:
+        return None
+    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone,
+                          outcome="refused: policy")
+    return say_text(refusal)
+
+
+def rate_refusal(services: "Services", user_id: str | None, channel_id: str | None, action: str,
+                 phone: str | None = None) -> Answer | None:
+    """A refusal (audited) when the user is over the per-minute limit; else counts this lookup."""
     wait = services.limiter.wait_time(user_id or "?")
     if wait:
         services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone,
@@ -46,6 +52,13 @@ def gate(services: "Services", user_id: str | None, channel_id: str | None, acti
         return say_text(f"You've reached {services.limiter.limit} lookups a minute. "
                         f"Try again in {int(wait) + 1} s.")
     return None
+
+
+def gate(services: "Services", user_id: str | None, channel_id: str | None, action: str,
+         phone: str | None = None) -> Answer | None:
+    """Policy, then the rate limit: the first refusal, or None when the lookup may go ahead."""
+    return (policy_refusal(services, user_id, channel_id, action, phone)
+            or rate_refusal(services, user_id, channel_id, action, phone))
 
 
 def error_answer(exc: errors.NextCallerError, where: str) -> Answer:
