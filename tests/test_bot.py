@@ -352,3 +352,12 @@ def test_manifest_is_valid_against_slacks_schema():
     manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
     schema = json.loads(schema_path.read_text())
     jsonschema.validate(manifest, schema)
+
+
+def test_bad_numbers_in_the_bots_environment_are_named():
+    from bot.settings import BotSettings
+    from nextcaller_ops.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        BotSettings.from_env({"NEXTCALLER_OPS_LOOKUPS_PER_MINUTE": "lots"}, use_keyring=False)
+    assert "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE" in str(info.value)

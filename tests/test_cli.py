@@ -267,3 +267,24 @@ def test_file_from_stdin(api_env, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("2125558383\n3125550142\n"))
     code, out, _ = cli(capsys, "lookup", "--file", "-", "--format", "json")
     assert code == 0 and [json.loads(line)["records"] for line in out.splitlines()] == [1, 2]
+
+
+def test_file_rows_to_an_output_file(api_env, capsys, tmp_path):
+    src, dst = tmp_path / "in.txt", tmp_path / "out.csv"
+    src.write_text("2125558383\n2025550999\n")
+    code, out, _ = cli(capsys, "lookup", "--file", str(src), "-o", str(dst), "-q")
+    rows = list(csv.DictReader(dst.open()))
+    assert code == 0 and out == "" and [r["status"] for r in rows] == ["found", "not_found"]
+
+
+def test_cache_info_and_clear_without_a_cache(api_env, capsys):
+    code, out, _ = cli(capsys, "cache", "info")
+    assert code == 0 and "No persistent cache" in out
+
+
+@pytest.mark.parametrize("var", ["NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", "NEXTCALLER_TIMEOUT"])
+def test_a_non_numeric_setting_is_a_usage_error(api_env, capsys, monkeypatch, var):
+    monkeypatch.setenv(var, "ninety")
+    code, _, err = cli(capsys, "lookup", "2125558383")
+    assert code == 2 and "ninety" in err and "Traceback" not in err
+    assert api_env.httpd.request_count == 0

@@ -210,3 +210,10 @@ def test_interrupt_returns_the_rows_done_so_far(ip, monkeypatch, capsys):
     df = ip.run_cell_magic("nextcaller", "", "2125558383\n3125550142\n2025550999\n2125550100\n")
     assert list(df["input"]) == ["2125558383", "3125550142"]
     assert "Interrupted: returning the 2 of 4 rows" in capsys.readouterr().err
+
+
+def test_status_magic_shows_masked_key_and_a_live_check(ip, api_env, capsys):
+    ip.run_line_magic("nextcaller_status", "")
+    out = capsys.readouterr().out
+    assert "EG2D…3SE3 (from env)" in out and "API:      ok" in out and api_env.url in out
+    assert api_env.consumer_secret not in out

@@ -310,3 +310,9 @@ def test_xml_success_is_lowercase_true(sandbox):
     resp = requests.post(sandbox.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "xml"},
                          json={"first_name": "Jerry"}, auth=_auth(sandbox), timeout=10)
     assert ET.fromstring(resp.content).findtext("success") == "true"
+
+
+def test_head_answers_like_get_without_a_body(sandbox):
+    resp = requests.head(sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
+                         auth=_auth(sandbox), timeout=10)
+    assert resp.status_code == 200 and resp.content == b"" and int(resp.headers["Content-Length"]) > 100
