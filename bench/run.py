@@ -22,9 +22,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -36,9 +37,25 @@ SECRET = "sandbox-demo-secret-not-for-production"
 def sandbox_process(*, records: int = 2000, latency_ms: float = 0) -> Iterator[str]:
     """A sandbox in a child process; yields its base URL."""
     with tempfile.TemporaryDirectory(prefix="nc-bench-") as tmp:
-        proc = subprocess.Popen([PY, "-m", "nextcaller_ops", "sandbox", "--port", "0", "--records", str(records),
-                                 "--latency-ms", str(latency_ms), "--db", os.path.join(tmp, "sb.sqlite3")],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "nextcaller_ops",
+                "sandbox",
+                "--port",
+                "0",
+                "--records",
+                str(records),
+                "--latency-ms",
+                str(latency_ms),
+                "--db",
+                os.path.join(tmp, "sb.sqlite3"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             line = proc.stdout.readline()
             match = re.search(r"(http://[\d.]+:\d+)", line)
@@ -66,6 +83,7 @@ def _numbers(n: int, start: int = 0) -> list[str]:
 
 # -- 1. batch throughput ---------------------------------------------------------------------
 
+
 def bench_batch(quick: bool) -> dict[str, Any]:
     import requests
     from requests_oauthlib import OAuth1
@@ -90,22 +108,51 @@ def bench_batch(quick: bool) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp, "in.txt")
             src.write_text("\n".join(numbers) + "\n")
-            env = dict(os.environ, NEXTCALLER_BASE_URL=url, NEXTCALLER_CONSUMER_KEY=KEY,
-                       NEXTCALLER_CONSUMER_SECRET=SECRET, NEXTCALLER_OPS_CONFIG_DIR=tmp)
+            env = dict(
+                os.environ,
+                NEXTCALLER_BASE_URL=url,
+                NEXTCALLER_CONSUMER_KEY=KEY,
+                NEXTCALLER_CONSUMER_SECRET=SECRET,
+                NEXTCALLER_OPS_CONFIG_DIR=tmp,
+            )
             started = time.perf_counter()
-            subprocess.run([PY, "-m", "nextcaller_ops", "lookup", "--file", str(src), "--concurrency", str(concurrency),
-                            "-q", "-o", str(Path(tmp, "out.csv"))], env=env, check=True)
+            subprocess.run(
+                [
+                    PY,
+                    "-m",
+                    "nextcaller_ops",
+                    "lookup",
+                    "--file",
+                    str(src),
+                    "--concurrency",
+                    str(concurrency),
+                    "-q",
+                    "-o",
+                    str(Path(tmp, "out.csv")),
+                ],
+                env=env,
+                check=True,
+            )
             cli = time.perf_counter() - started
     ideal = n / concurrency * latency / 1000
-    return {"numbers": n, "concurrency": concurrency, "latency_ms": latency,
-            "sequential_s": round(sequential, 2), "lookup_many_s": round(batched, 3), "cli_file_s": round(cli, 3),
-            "ideal_s": round(ideal, 3), "speedup_vs_sequential": round(sequential / batched, 1),
-            "cli_speedup_vs_sequential": round(sequential / cli, 1),
-            "ratio_to_ideal": round(batched / ideal, 2), "cli_ratio_to_ideal": round(cli / ideal, 2),
-            "targets": "speedup >= 20, ratio_to_ideal <= 1.5"}
+    return {
+        "numbers": n,
+        "concurrency": concurrency,
+        "latency_ms": latency,
+        "sequential_s": round(sequential, 2),
+        "lookup_many_s": round(batched, 3),
+        "cli_file_s": round(cli, 3),
+        "ideal_s": round(ideal, 3),
+        "speedup_vs_sequential": round(sequential / batched, 1),
+        "cli_speedup_vs_sequential": round(sequential / cli, 1),
+        "ratio_to_ideal": round(batched / ideal, 2),
+        "cli_ratio_to_ideal": round(cli / ideal, 2),
+        "targets": "speedup >= 20, ratio_to_ideal <= 1.5",
+    }
 
 
 # -- 2. scale: 100,000 numbers through --file --------------------------------------------------
+
 
 def bench_scale(quick: bool) -> dict[str, Any]:
     n = 20_000 if quick else 100_000
@@ -113,16 +160,32 @@ def bench_scale(quick: bool) -> dict[str, Any]:
     with sandbox_process(records=n) as url, tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp, "in.txt")
         src.write_text("\n".join(numbers) + "\n")
-        env = dict(os.environ, NEXTCALLER_BASE_URL=url, NEXTCALLER_CONSUMER_KEY=KEY,
-                   NEXTCALLER_CONSUMER_SECRET=SECRET, NEXTCALLER_OPS_CONFIG_DIR=tmp)
+        env = dict(
+            os.environ,
+            NEXTCALLER_BASE_URL=url,
+            NEXTCALLER_CONSUMER_KEY=KEY,
+            NEXTCALLER_CONSUMER_SECRET=SECRET,
+            NEXTCALLER_OPS_CONFIG_DIR=tmp,
+        )
         # Baseline for memory: the same interpreter importing the same client, doing nothing.
-        base = subprocess.run([PY, "-c", "import nextcaller_ops.client, resource; "
-                               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
-                              capture_output=True, text=True, check=True)
+        base = subprocess.run(
+            [
+                PY,
+                "-c",
+                "import nextcaller_ops.client, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         base_rss_mb = int(base.stdout) / 1024
         started = time.perf_counter()
-        proc = subprocess.Popen([PY, "-m", "nextcaller_ops", "lookup", "--file", str(src), "--concurrency", "32",
-                                 "-q"], env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [PY, "-m", "nextcaller_ops", "lookup", "--file", str(src), "--concurrency", "32", "-q"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         first_row_at = None
         rows = 0
         in_order = True
@@ -137,14 +200,24 @@ def bench_scale(quick: bool) -> dict[str, Any]:
         _, status, usage = os.wait4(proc.pid, 0)
         total = time.perf_counter() - started
     peak_mb = usage.ru_maxrss / 1024
-    return {"numbers": n, "rows": rows, "in_input_order": in_order, "exit_status": status,
-            "seconds": round(total, 1), "lookups_per_s": round(n / total),
-            "first_row_after_s": round(first_row_at or 0, 3), "first_row_fraction_of_run": round((first_row_at or 0) / total, 4),
-            "peak_rss_mb": round(peak_mb, 1), "baseline_import_rss_mb": round(base_rss_mb, 1),
-            "rss_over_baseline": round(peak_mb / base_rss_mb, 2), "target": "peak RSS < 200 MB, rows streamed"}
+    return {
+        "numbers": n,
+        "rows": rows,
+        "in_input_order": in_order,
+        "exit_status": status,
+        "seconds": round(total, 1),
+        "lookups_per_s": round(n / total),
+        "first_row_after_s": round(first_row_at or 0, 3),
+        "first_row_fraction_of_run": round((first_row_at or 0) / total, 4),
+        "peak_rss_mb": round(peak_mb, 1),
+        "baseline_import_rss_mb": round(base_rss_mb, 1),
+        "rss_over_baseline": round(peak_mb / base_rss_mb, 2),
+        "target": "peak RSS < 200 MB, rows streamed",
+    }
 
 
 # -- 3. never pay twice ------------------------------------------------------------------------
+
 
 def bench_cache(quick: bool) -> dict[str, Any]:
     import random
@@ -162,7 +235,7 @@ def bench_cache(quick: bool) -> dict[str, Any]:
             plain = nocache.requests_sent
         with _client(url) as client:
             started = time.perf_counter()
-            chunks = [workload[i:i + 500] for i in range(0, lookups, 500)]
+            chunks = [workload[i : i + 500] for i in range(0, lookups, 500)]
             for chunk in chunks:  # separate batches: the cache, not the batch dedupe, does the work
                 client.lookup_many(chunk, concurrency=32)
             cached_s = time.perf_counter() - started
@@ -178,13 +251,21 @@ def bench_cache(quick: bool) -> dict[str, Any]:
             with concurrent.futures.ThreadPoolExecutor(64) as ex:
                 list(ex.map(lambda _: ask(), range(64)))
             burst_calls = client.requests_sent
-    return {"lookups": lookups, "distinct_numbers": distinct, "api_calls": calls,
-            "api_calls_per_lookup": round(calls / lookups, 3), "api_calls_without_cache_one_batch": plain,
-            "seconds_with_cache": round(cached_s, 2), "seconds_one_batch_no_cache": round(no_cache_s, 2),
-            "single_flight_64_threads_api_calls": burst_calls, "target": "one call per distinct number per TTL"}
+    return {
+        "lookups": lookups,
+        "distinct_numbers": distinct,
+        "api_calls": calls,
+        "api_calls_per_lookup": round(calls / lookups, 3),
+        "api_calls_without_cache_one_batch": plain,
+        "seconds_with_cache": round(cached_s, 2),
+        "seconds_one_batch_no_cache": round(no_cache_s, 2),
+        "single_flight_64_threads_api_calls": burst_calls,
+        "target": "one call per distinct number per TTL",
+    }
 
 
 # -- 4. bot under a burst -----------------------------------------------------------------------
+
 
 def bench_bot(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
@@ -195,10 +276,17 @@ def bench_bot(quick: bool) -> dict[str, Any]:
 
     burst, latency_ms, secret = 20, 2000, "bench-signing-secret-000"
     numbers = _numbers(burst, start=500)
-    with sandbox_process(records=600, latency_ms=latency_ms) as url, FakeSlack() as slack, \
-            tempfile.TemporaryDirectory() as tmp:
-        settings = BotSettings(bot_token="bench-bot-token-for-the-local-fake-slack", signing_secret=secret,
-                               slack_api_url=slack.api_url, data_dir=Path(tmp))
+    with (
+        sandbox_process(records=600, latency_ms=latency_ms) as url,
+        FakeSlack() as slack,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        settings = BotSettings(
+            bot_token="bench-bot-token-for-the-local-fake-slack",
+            signing_secret=secret,
+            slack_api_url=slack.api_url,
+            data_dir=Path(tmp),
+        )
         client = _client(url)
         app = build_app(settings, client)
         server = serve_http(app, "127.0.0.1", 0)
@@ -223,20 +311,28 @@ def bench_bot(quick: bool) -> dict[str, Any]:
         burst_at = time.monotonic()
         for t in threads:
             t.join()
-        calls = slack.wait_for(lambda cs: sum(c["kind"] == "response" and c["name"].startswith("b") for c in cs)
-                               >= burst, timeout=60)
+        calls = slack.wait_for(
+            lambda cs: sum(c["kind"] == "response" and c["name"].startswith("b") for c in cs) >= burst, timeout=60
+        )
         delivered = [c["at"] - burst_at for c in calls if c["kind"] == "response" and c["name"].startswith("b")]
         server.shutdown()
         app.nextcaller_services.close()
         client.close()
-    return {"commands": burst, "api_latency_s": latency_ms / 1000, "slowest_ack_s": round(max(acks), 3),
-            "median_ack_s": round(statistics.median(acks), 3), "ack_budget_used": round(max(acks) / 3.0, 3),
-            "last_card_after_s": round(max(delivered), 3), "first_card_after_s": round(min(delivered), 3),
-            "last_card_vs_api_latency": round(max(delivered) / (latency_ms / 1000), 2),
-            "target": "acks far under 3 s, every card within 3 s"}
+    return {
+        "commands": burst,
+        "api_latency_s": latency_ms / 1000,
+        "slowest_ack_s": round(max(acks), 3),
+        "median_ack_s": round(statistics.median(acks), 3),
+        "ack_budget_used": round(max(acks) / 3.0, 3),
+        "last_card_after_s": round(max(delivered), 3),
+        "first_card_after_s": round(min(delivered), 3),
+        "last_card_vs_api_latency": round(max(delivered) / (latency_ms / 1000), 2),
+        "target": "acks far under 3 s, every card within 3 s",
+    }
 
 
 # -- 5. start-up --------------------------------------------------------------------------------
+
 
 def _best_of(cmd: list[str], runs: int = 7, env: dict | None = None) -> float:
     times = []
@@ -250,19 +346,39 @@ def _best_of(cmd: list[str], runs: int = 7, env: dict | None = None) -> float:
 def bench_startup(quick: bool) -> dict[str, Any]:
     bare = _best_of([PY, "-c", "pass"])
     help_s = _best_of([PY, "-m", "nextcaller_ops", "--help"])
-    env = dict(os.environ, NEXTCALLER_CONSUMER_KEY=KEY, NEXTCALLER_CONSUMER_SECRET=SECRET,
-               NEXTCALLER_BASE_URL="http://127.0.0.1:9")
+    env = dict(
+        os.environ,
+        NEXTCALLER_CONSUMER_KEY=KEY,
+        NEXTCALLER_CONSUMER_SECRET=SECRET,
+        NEXTCALLER_BASE_URL="http://127.0.0.1:9",
+    )
     # a lookup refused before any request still imports what lookup needs
     lookup_s = _best_of([PY, "-m", "nextcaller_ops", "lookup", "555"], env=env)
-    probe = subprocess.run([PY, "-c", "import sys; from nextcaller_ops import cli, client;"
-                            "heavy = [m for m in ('IPython', 'slack_bolt', 'slack_sdk', 'pandas') if m in sys.modules];"
-                            "print(','.join(heavy))"], capture_output=True, text=True, check=True)
-    return {"bare_python_s": round(bare, 3), "help_s": round(help_s, 3), "lookup_s": round(lookup_s, 3),
-            "help_over_bare_s": round(help_s - bare, 3), "lookup_over_bare_s": round(lookup_s - bare, 3),
-            "heavy_modules_imported": probe.stdout.strip() or "none", "target": "<= 0.3 s over bare python"}
+    probe = subprocess.run(
+        [
+            PY,
+            "-c",
+            "import sys; from nextcaller_ops import cli, client;"
+            "heavy = [m for m in ('IPython', 'slack_bolt', 'slack_sdk', 'pandas') if m in sys.modules];"
+            "print(','.join(heavy))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        "bare_python_s": round(bare, 3),
+        "help_s": round(help_s, 3),
+        "lookup_s": round(lookup_s, 3),
+        "help_over_bare_s": round(help_s - bare, 3),
+        "lookup_over_bare_s": round(lookup_s - bare, 3),
+        "heavy_modules_imported": probe.stdout.strip() or "none",
+        "target": "<= 0.3 s over bare python",
+    }
 
 
 # -- 6. the sandbox -------------------------------------------------------------------------------
+
 
 def bench_sandbox(quick: bool) -> dict[str, Any]:
     import requests
@@ -276,8 +392,9 @@ def bench_sandbox(quick: bool) -> dict[str, Any]:
         def one(number: str) -> int:
             if not hasattr(local, "s"):
                 local.s = requests.Session()
-            return local.s.get(f"{url}/v2/records/", params={"phone": number, "format": "json"},
-                               auth=OAuth1(KEY, SECRET), timeout=30).status_code
+            return local.s.get(
+                f"{url}/v2/records/", params={"phone": number, "format": "json"}, auth=OAuth1(KEY, SECRET), timeout=30
+            ).status_code
 
         # baseline: one client, sequential, on the same server
         t0 = time.perf_counter()
@@ -290,26 +407,38 @@ def bench_sandbox(quick: bool) -> dict[str, Any]:
         rate = n / (time.perf_counter() - t0)
     assert set(codes) == {200}
     # what the batch benchmark needs from it: 32 in flight every 50 ms = 640/s
-    return {"signed_lookups_per_s_32_clients": round(rate), "signed_lookups_per_s_1_client": round(single),
-            "scaling_32_vs_1": round(rate / single, 2), "headroom_vs_batch_need_640_per_s": round(rate / 640, 2),
-            "note": "client and server share this machine's 2 cores"}
+    return {
+        "signed_lookups_per_s_32_clients": round(rate),
+        "signed_lookups_per_s_1_client": round(single),
+        "scaling_32_vs_1": round(rate / single, 2),
+        "headroom_vs_batch_need_640_per_s": round(rate / 640, 2),
+        "note": "client and server share this machine's 2 cores",
+    }
 
 
-BENCHES = {"batch": bench_batch, "scale": bench_scale, "cache": bench_cache, "bot": bench_bot,
-           "startup": bench_startup, "sandbox": bench_sandbox}
+BENCHES = {
+    "batch": bench_batch,
+    "scale": bench_scale,
+    "cache": bench_cache,
+    "bot": bench_bot,
+    "startup": bench_startup,
+    "sandbox": bench_sandbox,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", help="comma-separated: " + ",".join(BENCHES))
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(BENCHES)
-    results: dict[str, Any] = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                                           "cpus": os.cpu_count()},
-                               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     for name in chosen:
         print(f"-- {name}", flush=True)
         results[name] = BENCHES[name](args.quick)

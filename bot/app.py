@@ -73,13 +73,13 @@ def _notifier(web: WebClient):
             text = f"⚠️ The API refused your correction to record `{row.profile_id}`: {row.last_error}"
         # A DM: the channel the agent was in may be long gone from their screen.
         web.chat_postMessage(channel=row.user_id, text=text)
+
     return notify
 
 
 def build_services(settings: BotSettings, client: NextCallerClient, *, web: WebClient | None = None) -> Services:
     root = Path(settings.data_dir) if settings.data_dir else data_dir()
-    web = web or WebClient(token=settings.bot_token or None,
-                           base_url=settings.slack_api_url or WebClient.BASE_URL)
+    web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
 
     def deliver(row: Correction) -> None:
         # row.body holds the agent's changes under dotted names, as build_correction takes them
@@ -87,11 +87,13 @@ def build_services(settings: BotSettings, client: NextCallerClient, *, web: WebC
 
     outbox = Outbox(root / "outbox.sqlite3", deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds)
     return Services(
-        settings=settings, client=client,
+        settings=settings,
+        client=client,
         policy=Policy(settings.allowed_channels, settings.allowed_users, settings.pii_channels),
         limiter=RateLimiter(settings.lookups_per_minute),
         audit=AuditLog(root / "audit.sqlite3", settings.audit_retention_days),
-        outbox=outbox, web=web,
+        outbox=outbox,
+        web=web,
     )
 
 
@@ -109,8 +111,7 @@ def build_app(settings: BotSettings, client: NextCallerClient, *, services: Serv
         client=services.web,
         token_verification_enabled=settings.token_verification,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,
-                                             thread_name_prefix="bolt-listener"),
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt-listener"),
         logger=logging.getLogger("bot.bolt"),
     )
     register_listeners(app, services)

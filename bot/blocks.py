@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from nextcaller_ops.models import Profile, correction_view
 from nextcaller_ops.phone import mask
 from nextcaller_ops.render import card_fields
 
-__all__ = ["profile_cards", "correction_modal", "usage_blocks", "home_view", "text_blocks",
-           "MODAL_FIELDS", "field_block_id", "ACTION_SUGGEST", "ACTION_SHARE", "ACTION_REFRESH",
-           "CORRECTION_CALLBACK", "SHORTCUT_CALLBACK"]
+__all__ = [
+    "profile_cards",
+    "correction_modal",
+    "usage_blocks",
+    "home_view",
+    "text_blocks",
+    "MODAL_FIELDS",
+    "field_block_id",
+    "ACTION_SUGGEST",
+    "ACTION_SHARE",
+    "ACTION_REFRESH",
+    "CORRECTION_CALLBACK",
+    "SHORTCUT_CALLBACK",
+]
 
 ACTION_SUGGEST = "nc_suggest_correction"
 ACTION_SHARE = "nc_share"
@@ -24,13 +36,15 @@ ACTION_REFRESH = "nc_refresh"
 CORRECTION_CALLBACK = "nc_correction"
 SHORTCUT_CALLBACK = "nc_lookup_message"
 
-MAX_BLOCKS = 50          # Slack's limit for a message
-_BLOCKS_PER_CARD = 5     # header, fields, context, actions, divider
+MAX_BLOCKS = 50  # Slack's limit for a message
+_BLOCKS_PER_CARD = 5  # header, fields, context, actions, divider
 
-USAGE = ("*Look up a caller:* `/caller 212-555-8383`\n"
-         "Any US format works: `(212) 555-8383`, `+1 212.555.8383`, `212-555-8383 x12`.\n"
-         "The card is visible only to you; *Share in channel* shows it to the channel "
-         "(email and street hidden unless the channel is cleared for them).")
+USAGE = (
+    "*Look up a caller:* `/caller 212-555-8383`\n"
+    "Any US format works: `(212) 555-8383`, `+1 212.555.8383`, `212-555-8383 x12`.\n"
+    "The card is visible only to you; *Share in channel* shows it to the channel "
+    "(email and street hidden unless the channel is cleared for them)."
+)
 
 
 def esc(text: str) -> str:
@@ -50,34 +64,57 @@ def usage_blocks() -> list[dict[str, Any]]:
     return text_blocks(USAGE)
 
 
-def _card(profile: Profile, phone: str, index: int, *, redact: bool, buttons: bool,
-          shared_by: str | None) -> list[dict[str, Any]]:
-    fields = [{"type": "mrkdwn", "text": f"*{esc(label)}*\n{esc(value)}"[:2000]}
-              for label, value in card_fields(profile, redact=redact)][:10]
-    blocks: list[dict[str, Any]] = [{"type": "header", "block_id": f"nc_head_{index}",
-                                     "text": _plain(profile.display_name)}]
+def _card(
+    profile: Profile, phone: str, index: int, *, redact: bool, buttons: bool, shared_by: str | None
+) -> list[dict[str, Any]]:
+    fields = [
+        {"type": "mrkdwn", "text": f"*{esc(label)}*\n{esc(value)}"[:2000]}
+        for label, value in card_fields(profile, redact=redact)
+    ][:10]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "block_id": f"nc_head_{index}", "text": _plain(profile.display_name)}
+    ]
     if fields:
         blocks.append({"type": "section", "block_id": f"nc_fields_{index}", "fields": fields})
-    context = [f"Record `{esc(profile.id)}`" if profile.id else "No record id",
-               f"number {mask(phone)}" if redact else f"number {phone}"]
+    context = [
+        f"Record `{esc(profile.id)}`" if profile.id else "No record id",
+        f"number {mask(phone)}" if redact else f"number {phone}",
+    ]
     if shared_by:
         context.append(f"shared by <@{shared_by}>")
     if redact:
         context.append("email and street hidden in this channel")
-    blocks.append({"type": "context", "block_id": f"nc_ctx_{index}",
-                   "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": f"nc_ctx_{index}",
+            "elements": [{"type": "mrkdwn", "text": " · ".join(context)}],
+        }
+    )
     if buttons:
         value = json.dumps({"id": profile.id, "phone": phone, "i": index})
-        blocks.append({"type": "actions", "block_id": f"nc_actions_{index}", "elements": [
-            {"type": "button", "action_id": ACTION_SUGGEST, "text": _plain("Suggest correction"), "value": value},
-            {"type": "button", "action_id": ACTION_SHARE, "text": _plain("Share in channel"), "value": value},
-            {"type": "button", "action_id": ACTION_REFRESH, "text": _plain("Refresh"), "value": value},
-        ]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"nc_actions_{index}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ACTION_SUGGEST,
+                        "text": _plain("Suggest correction"),
+                        "value": value,
+                    },
+                    {"type": "button", "action_id": ACTION_SHARE, "text": _plain("Share in channel"), "value": value},
+                    {"type": "button", "action_id": ACTION_REFRESH, "text": _plain("Refresh"), "value": value},
+                ],
+            }
+        )
     return blocks
 
 
-def profile_cards(profiles: Iterable[Profile], phone: str, *, redact: bool = False, buttons: bool = True,
-                  shared_by: str | None = None) -> list[dict[str, Any]]:
+def profile_cards(
+    profiles: Iterable[Profile], phone: str, *, redact: bool = False, buttons: bool = True, shared_by: str | None = None
+) -> list[dict[str, Any]]:
     """One card per profile, within Slack's 50-block limit (a note says how many were left out)."""
     profiles = list(profiles)
     if not profiles:
@@ -90,9 +127,19 @@ def profile_cards(profiles: Iterable[Profile], phone: str, *, redact: bool = Fal
             blocks.append({"type": "divider", "block_id": f"nc_div_{i}"})
         blocks.extend(_card(profile, phone, i, redact=redact, buttons=buttons, shared_by=shared_by))
     if len(shown) < len(profiles):
-        blocks.append({"type": "context", "block_id": "nc_more", "elements": [
-            {"type": "mrkdwn", "text": f"{len(profiles) - len(shown)} more record(s) not shown; "
-                                       "use `nextcaller-ops lookup` for all of them."}]})
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": "nc_more",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{len(profiles) - len(shown)} more record(s) not shown; "
+                        "use `nextcaller-ops lookup` for all of them.",
+                    }
+                ],
+            }
+        )
     return blocks
 
 
@@ -105,10 +152,16 @@ def card_text(profiles: Iterable[Profile], phone: str) -> str:
 # -- the correction modal ---------------------------------------------------------------
 
 MODAL_FIELDS: tuple[tuple[str, str, int], ...] = (
-    ("first_name", "First name", 100), ("last_name", "Last name", 100), ("email", "Email", 254),
-    ("phone1", "Phone 1", 20), ("phone2", "Phone 2", 20), ("phone3", "Phone 3", 20),
-    ("shipping_address1.line1", "Street", 200), ("shipping_address1.line2", "Apt / suite", 100),
-    ("shipping_address1.city", "City", 100), ("shipping_address1.state", "State (2 letters)", 2),
+    ("first_name", "First name", 100),
+    ("last_name", "Last name", 100),
+    ("email", "Email", 254),
+    ("phone1", "Phone 1", 20),
+    ("phone2", "Phone 2", 20),
+    ("phone3", "Phone 3", 20),
+    ("shipping_address1.line1", "Street", 200),
+    ("shipping_address1.line2", "Apt / suite", 100),
+    ("shipping_address1.city", "City", 100),
+    ("shipping_address1.state", "State (2 letters)", 2),
     ("shipping_address1.zip_code", "ZIP (5 digits)", 5),
 )
 
@@ -124,24 +177,41 @@ def block_id_field(block_id: str) -> str:
 def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> dict[str, Any]:
     current = correction_view(profile)
     before = {name: current.get(name, "") for name, _, _ in MODAL_FIELDS}
-    blocks: list[dict[str, Any]] = [{
-        "type": "context", "block_id": "nc_modal_ctx",
-        "elements": [{"type": "mrkdwn", "text": f"Record `{esc(profile.id)}` · only the fields you change are sent"}],
-    }]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "context",
+            "block_id": "nc_modal_ctx",
+            "elements": [
+                {"type": "mrkdwn", "text": f"Record `{esc(profile.id)}` · only the fields you change are sent"}
+            ],
+        }
+    ]
     for name, label, max_len in MODAL_FIELDS:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": max_len}
         if before[name]:
             element["initial_value"] = before[name][:max_len]
-        blocks.append({"type": "input", "block_id": field_block_id(name), "optional": True,
-                       "label": _plain(label), "element": element})
-    metadata = json.dumps({"id": profile.id, "phone": phone, "channel": channel_id, "before": before},
-                          separators=(",", ":"))
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": field_block_id(name),
+                "optional": True,
+                "label": _plain(label),
+                "element": element,
+            }
+        )
+    metadata = json.dumps(
+        {"id": profile.id, "phone": phone, "channel": channel_id, "before": before}, separators=(",", ":")
+    )
     if len(metadata) > 3000:  # Slack's private_metadata limit: keep what cannot be re-read
         metadata = json.dumps({"id": profile.id, "phone": phone, "channel": channel_id})
     return {
-        "type": "modal", "callback_id": CORRECTION_CALLBACK,
-        "title": _plain("Suggest correction", 24), "submit": _plain("Send", 24), "close": _plain("Cancel", 24),
-        "private_metadata": metadata, "blocks": blocks,
+        "type": "modal",
+        "callback_id": CORRECTION_CALLBACK,
+        "title": _plain("Suggest correction", 24),
+        "submit": _plain("Send", 24),
+        "close": _plain("Cancel", 24),
+        "private_metadata": metadata,
+        "blocks": blocks,
     }
 
 
@@ -158,13 +228,17 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
 
 # -- App Home -------------------------------------------------------------------------
 
+
 def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[str, Any]:
     api = "✅ reachable" if status.get("api_ok") else f"❌ {esc(str(status.get('api_error', 'unreachable')))}"
     key = "✅ valid" if status.get("key_ok") else "❌ not accepted" if status.get("api_ok") is not None else "?"
-    lines = [f"*API:* {api}", f"*Consumer key:* {key}",
-             f"*Cache:* {status.get('cache', 0)} lookup(s) held",
-             f"*Corrections outbox:* {status.get('outbox_pending', 0)} waiting · "
-             f"{status.get('outbox_delivered', 0)} delivered · {status.get('outbox_rejected', 0)} refused"]
+    lines = [
+        f"*API:* {api}",
+        f"*Consumer key:* {key}",
+        f"*Cache:* {status.get('cache', 0)} lookup(s) held",
+        f"*Corrections outbox:* {status.get('outbox_pending', 0)} waiting · "
+        f"{status.get('outbox_delivered', 0)} delivered · {status.get('outbox_rejected', 0)} refused",
+    ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "block_id": "home_head", "text": _plain("Next Caller")},
         {"type": "section", "block_id": "home_status", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
@@ -173,10 +247,15 @@ def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[s
         {"type": "header", "block_id": "home_recent_head", "text": _plain("Your recent lookups")},
     ]
     if recent:
-        rows = [f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — {r['phone']} — {esc(r['outcome'])}"
-                for r in recent]
-        blocks.append({"type": "section", "block_id": "home_recent", "text": {"type": "mrkdwn", "text": "\n".join(rows)}})
+        rows = [
+            f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — {r['phone']} — {esc(r['outcome'])}"
+            for r in recent
+        ]
+        blocks.append(
+            {"type": "section", "block_id": "home_recent", "text": {"type": "mrkdwn", "text": "\n".join(rows)}}
+        )
     else:
-        blocks.append({"type": "context", "block_id": "home_recent",
-                       "elements": [{"type": "mrkdwn", "text": "No lookups yet."}]})
+        blocks.append(
+            {"type": "context", "block_id": "home_recent", "elements": [{"type": "mrkdwn", "text": "No lookups yet."}]}
+        )
     return {"type": "home", "blocks": blocks}

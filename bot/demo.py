@@ -47,10 +47,16 @@ def run_bot_demo(sandbox: Any) -> int:
     from .settings import BotSettings
 
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="nextcaller-bot-demo-") as data:
-        settings = BotSettings(bot_token="demo-bot-token-for-the-local-fake-slack", signing_secret=SIGNING_SECRET,
-                               slack_api_url=slack.api_url, data_dir=data)
-        client = NextCallerClient(Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
-                                  load_settings(base_url=sandbox.url))
+        settings = BotSettings(
+            bot_token="demo-bot-token-for-the-local-fake-slack",
+            signing_secret=SIGNING_SECRET,
+            slack_api_url=slack.api_url,
+            data_dir=data,
+        )
+        client = NextCallerClient(
+            Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
+            load_settings(base_url=sandbox.url),
+        )
         app = build_app(settings, client)
         server = serve_http(app, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
@@ -59,12 +65,13 @@ def run_bot_demo(sandbox: Any) -> int:
             print(f"Bot serving {url}; Slack's side played locally at {slack.url}")
             print("/caller 2125558383  (a signed slash-command request)")
             started = time.perf_counter()
-            ack = send_signed(url, command_body("2125558383", response_url=slack.response_url("demo")),
-                              SIGNING_SECRET)
+            ack = send_signed(url, command_body("2125558383", response_url=slack.response_url("demo")), SIGNING_SECRET)
             print(f"ack: HTTP {ack.status_code} in {(time.perf_counter() - started) * 1000:.0f} ms")
             calls = slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs), timeout=15)
             card = next(c for c in calls if c["kind"] == "response")["args"]
-            print(f"card ({card.get('response_type')}), {(time.perf_counter() - started) * 1000:.0f} ms after the command:")
+            print(
+                f"card ({card.get('response_type')}), {(time.perf_counter() - started) * 1000:.0f} ms after the command:"
+            )
             print(blocks_as_text(card.get("blocks") or []))
             forged = send_signed(url, command_body("2125558383", response_url=slack.response_url("x")), "wrong")
             print(f"a forged request: HTTP {forged.status_code}")

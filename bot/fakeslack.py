@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import requests
@@ -22,7 +23,7 @@ __all__ = ["FakeSlack", "send_signed", "command_body", "interaction_body"]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus
     # delayed ACKs add ~40 ms to every keep-alive request.
@@ -31,7 +32,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
         ctype = self.headers.get("Content-Type", "")
         if "json" in ctype:
@@ -46,10 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
                         pass
         path = self.path.split("?", 1)[0]
         if path.startswith("/api/"):
-            method = path[len("/api/"):]
+            method = path[len("/api/") :]
             reply = self.server.fake.record("api", method, args, self.headers.get("Authorization", ""))
         elif path.startswith("/response/"):
-            reply = self.server.fake.record("response", path[len("/response/"):], args, "")
+            reply = self.server.fake.record("response", path[len("/response/") :], args, "")
         else:
             reply = {"ok": False, "error": "unknown_path"}
         data = json.dumps(reply).encode()
@@ -62,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    fake: "FakeSlack"
+    fake: FakeSlack
 
 
 class FakeSlack:
@@ -74,7 +75,7 @@ class FakeSlack:
         self._calls: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.fail_methods: dict[str, str] = {}   # method -> Slack error to answer with
+        self.fail_methods: dict[str, str] = {}  # method -> Slack error to answer with
 
     @property
     def url(self) -> str:
@@ -98,8 +99,15 @@ class FakeSlack:
         if kind == "response":
             return {"ok": True}
         if name == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "nextcaller",
-                    "team_id": "T0000000001", "user_id": "U0BOT00001", "bot_id": "B0BOT00001"}
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "nextcaller",
+                "team_id": "T0000000001",
+                "user_id": "U0BOT00001",
+                "bot_id": "B0BOT00001",
+            }
         if name == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL0001", **(args.get("view") or {})}}
         if name in ("chat.postMessage", "chat.postEphemeral"):
@@ -108,9 +116,13 @@ class FakeSlack:
 
     def calls(self, kind: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
         with self._cond:
-            return [c for c in self._calls if (kind is None or c["kind"] == kind) and (name is None or c["name"] == name)]
+            return [
+                c for c in self._calls if (kind is None or c["kind"] == kind) and (name is None or c["name"] == name)
+            ]
 
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         """Block until ``predicate(all calls)`` holds; returns the calls (raises TimeoutError)."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -121,7 +133,7 @@ class FakeSlack:
                 self._cond.wait(left)
             return list(self._calls)
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self
@@ -130,28 +142,54 @@ class FakeSlack:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "FakeSlack":
+    def __enter__(self) -> FakeSlack:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
 
-def command_body(text: str, *, response_url: str, user_id: str = "U0AGENT001", channel_id: str = "C0TRIAGE01",
-                 command: str = "/caller", trigger_id: str = "1337.42.abcd") -> str:
-    return urlencode({"token": "legacy-unused", "team_id": "T0000000001", "team_domain": "example",
-                      "channel_id": channel_id, "channel_name": "triage", "user_id": user_id, "user_name": "agent",
-                      "command": command, "text": text, "api_app_id": "A0APP00001", "response_url": response_url,
-                      "trigger_id": trigger_id})
+def command_body(
+    text: str,
+    *,
+    response_url: str,
+    user_id: str = "U0AGENT001",
+    channel_id: str = "C0TRIAGE01",
+    command: str = "/caller",
+    trigger_id: str = "1337.42.abcd",
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy-unused",
+            "team_id": "T0000000001",
+            "team_domain": "example",
+            "channel_id": channel_id,
+            "channel_name": "triage",
+            "user_id": user_id,
+            "user_name": "agent",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0APP00001",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
 
 
 def interaction_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def send_signed(url: str, body: str, signing_secret: str, *, timestamp: int | None = None,
-                content_type: str = "application/x-www-form-urlencoded", headers: dict[str, str] | None = None,
-                timeout: float = 10.0) -> requests.Response:
+def send_signed(
+    url: str,
+    body: str,
+    signing_secret: str,
+    *,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> requests.Response:
     """POST ``body`` the way Slack does: X-Slack-Request-Timestamp and a v0 HMAC-SHA256 signature."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=ts, body=body)

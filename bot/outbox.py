@@ -18,9 +18,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nextcaller_ops import errors
 from nextcaller_ops.storage import open_private_db
@@ -32,11 +33,18 @@ log = logging.getLogger("bot.outbox")
 PENDING, DELIVERING, DELIVERED, REJECTED = "pending", "delivering", "delivered", "rejected"
 # An attempt that has not finished in this long was cut off (crash, kill -9): try again.
 LEASE_SECONDS = 120.0
-MAX_BACKOFF = 60.0   # an outage of any length is retried at least once a minute
+MAX_BACKOFF = 60.0  # an outage of any length is retried at least once a minute
 
 # Failures worth waiting out; anything else from the API is a final refusal.
-_RETRYABLE = (errors.TransportError, errors.ServerError, errors.RateLimitError, errors.AuthError,
-              errors.BillingError, errors.ExpiredTrialError, errors.BadResponseError)
+_RETRYABLE = (
+    errors.TransportError,
+    errors.ServerError,
+    errors.RateLimitError,
+    errors.AuthError,
+    errors.BillingError,
+    errors.ExpiredTrialError,
+    errors.BadResponseError,
+)
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,20 @@ class Correction:
     last_error: str
 
 
-Deliver = Callable[[Correction], None]       # raises NextCallerError on failure
-Notify = Callable[[Correction, str], None]   # tells the agent what happened
+Deliver = Callable[[Correction], None]  # raises NextCallerError on failure
+Notify = Callable[[Correction, str], None]  # tells the agent what happened
 
 
 class Outbox:
-    def __init__(self, path: str | Path, deliver: Deliver, notify: Notify | None = None, *,
-                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        path: str | Path,
+        deliver: Deliver,
+        notify: Notify | None = None,
+        *,
+        retry_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.path = Path(path)
         self._deliver = deliver
         self._notify = notify or (lambda c, outcome: None)
@@ -74,8 +89,9 @@ class Outbox:
             created REAL NOT NULL, delivered REAL)""")
         # One bot process owns an outbox file: a row still marked "delivering" when
         # it opens was cut off by a crash or kill -9 and is due again now.
-        recovered = self._db.execute("UPDATE outbox SET status=?, lease_until=0 WHERE status=?",
-                                     (PENDING, DELIVERING)).rowcount
+        recovered = self._db.execute(
+            "UPDATE outbox SET status=?, lease_until=0 WHERE status=?", (PENDING, DELIVERING)
+        ).rowcount
         if recovered:
             log.warning("outbox: %d correction(s) were mid-delivery when the bot stopped; retrying them", recovered)
         self._wake = threading.Event()
@@ -88,8 +104,11 @@ class Outbox:
     # -- reading --------------------------------------------------------------------
     def _row(self, where: str, args: tuple) -> Correction | None:
         with self._lock:
-            r = self._db.execute("SELECT id, key, profile_id, body, user_id, channel_id, status, attempts,"
-                                 f" last_error FROM outbox WHERE {where}", args).fetchone()
+            r = self._db.execute(
+                "SELECT id, key, profile_id, body, user_id, channel_id, status, attempts,"
+                f" last_error FROM outbox WHERE {where}",
+                args,
+            ).fetchone()
         return Correction(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], r[8]) if r else None
 
     def get(self, row_id: int) -> Correction | None:
@@ -104,15 +123,23 @@ class Outbox:
         return counts
 
     # -- writing --------------------------------------------------------------------
-    def submit(self, profile_id: str, body: dict[str, Any], *, user_id: str | None = None,
-               channel_id: str | None = None, dedupe_key: str | None = None) -> tuple[Correction, bool]:
+    def submit(
+        self,
+        profile_id: str,
+        body: dict[str, Any],
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> tuple[Correction, bool]:
         """Store the correction durably; returns (row, created). A repeated dedupe_key is not stored twice."""
         now = self._clock()
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO outbox (key, dedupe_key, profile_id, body, user_id, channel_id, status,"
                 " next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uuid.uuid4().hex, dedupe_key, profile_id, json.dumps(body), user_id, channel_id, PENDING, now, now))
+                (uuid.uuid4().hex, dedupe_key, profile_id, json.dumps(body), user_id, channel_id, PENDING, now, now),
+            )
             created = cur.rowcount == 1
         row = self._row("id=?", (cur.lastrowid,)) if created else self._row("dedupe_key=?", (dedupe_key,))
         assert row is not None
@@ -127,16 +154,21 @@ class Outbox:
                 if row_id is not None:
                     r = self._db.execute(
                         "SELECT id FROM outbox WHERE id=? AND (status=? OR (status=? AND lease_until < ?))",
-                        (row_id, PENDING, DELIVERING, now)).fetchone()
+                        (row_id, PENDING, DELIVERING, now),
+                    ).fetchone()
                 else:
                     r = self._db.execute(
                         "SELECT id FROM outbox WHERE (status=? AND next_attempt <= ?) OR (status=? AND lease_until < ?)"
-                        " ORDER BY id LIMIT 1", (PENDING, now, DELIVERING, now)).fetchone()
+                        " ORDER BY id LIMIT 1",
+                        (PENDING, now, DELIVERING, now),
+                    ).fetchone()
                 if r is None:
                     self._db.execute("COMMIT")
                     return None
-                self._db.execute("UPDATE outbox SET status=?, lease_until=?, attempts=attempts+1 WHERE id=?",
-                                 (DELIVERING, now + LEASE_SECONDS, r[0]))
+                self._db.execute(
+                    "UPDATE outbox SET status=?, lease_until=?, attempts=attempts+1 WHERE id=?",
+                    (DELIVERING, now + LEASE_SECONDS, r[0]),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -149,7 +181,8 @@ class Outbox:
         with self._lock:
             self._db.execute(
                 "UPDATE outbox SET status=?, last_error=?, lease_until=0, next_attempt=?, delivered=? WHERE id=?",
-                (status, error[:500], now + backoff, now if status == DELIVERED else None, row.id))
+                (status, error[:500], now + backoff, now if status == DELIVERED else None, row.id),
+            )
 
     def attempt(self, row_id: int | None = None) -> tuple[Correction, str] | None:
         """Deliver one row (the given one, or the next due); returns (row, outcome) or None."""
@@ -172,8 +205,12 @@ class Outbox:
             self._deliver(row)
         except _RETRYABLE as exc:
             self._finish(row, PENDING, str(exc))
-            log.warning("correction #%d not delivered yet (attempt %d): %s", row.id, row.attempts,
-                        type(exc).__name__ + (f" [{exc.code}]" if exc.code else ""))
+            log.warning(
+                "correction #%d not delivered yet (attempt %d): %s",
+                row.id,
+                row.attempts,
+                type(exc).__name__ + (f" [{exc.code}]" if exc.code else ""),
+            )
             outcome = PENDING
         except errors.NextCallerError as exc:
             self._finish(row, REJECTED, str(exc))

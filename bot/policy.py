@@ -16,18 +16,22 @@ __all__ = ["Policy", "RateLimiter", "AuditLog"]
 
 @dataclass(frozen=True)
 class Policy:
-    allowed_channels: frozenset[str] | None = None   # None: every channel
-    allowed_users: frozenset[str] | None = None      # None: everyone
+    allowed_channels: frozenset[str] | None = None  # None: every channel
+    allowed_users: frozenset[str] | None = None  # None: everyone
     pii_channels: frozenset[str] = frozenset()
 
     def refusal(self, user_id: str | None, channel_id: str | None) -> str | None:
         """A polite sentence when ``user_id`` may not look up in ``channel_id``; None when allowed."""
         if self.allowed_users is not None and user_id not in self.allowed_users:
-            return ("Sorry — caller lookups are limited to approved agents. "
-                    "Ask a workspace admin to add you to NEXTCALLER_OPS_ALLOWED_USERS.")
+            return (
+                "Sorry — caller lookups are limited to approved agents. "
+                "Ask a workspace admin to add you to NEXTCALLER_OPS_ALLOWED_USERS."
+            )
         if self.allowed_channels is not None and channel_id not in self.allowed_channels:
-            return ("Sorry — caller lookups aren't enabled in this channel. "
-                    "Try a triage channel, or ask an admin to add it to NEXTCALLER_OPS_ALLOWED_CHANNELS.")
+            return (
+                "Sorry — caller lookups aren't enabled in this channel. "
+                "Try a triage channel, or ask an admin to add it to NEXTCALLER_OPS_ALLOWED_CHANNELS."
+            )
         return None
 
     def redact_shared(self, channel_id: str | None) -> bool:

@@ -15,7 +15,8 @@ import signal
 import socketserver
 import sys
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
@@ -49,14 +50,13 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall between headers and body
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s", format % args)
 
 
 def serve_http(app: App, host: str, port: int) -> WSGIServer:
     """A threaded server for ``app`` (call ``serve_forever``); one request never waits for another."""
-    return make_server(host, port, make_wsgi_app(app), server_class=_ThreadingWSGIServer,
-                       handler_class=_QuietHandler)
+    return make_server(host, port, make_wsgi_app(app), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
 
 
 def create_app_from_env(*, socket: bool) -> App:
@@ -81,8 +81,12 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
     except BoltError as exc:  # e.g. auth.test refused the token at start-up
         from nextcaller_ops.redact import redact
 
-        print(f"error: Slack refused to start the bot ({redact(str(exc))[:200]}) — check SLACK_BOT_TOKEN "
-              "and SLACK_API_URL", file=sys.stderr, flush=True)
+        print(
+            f"error: Slack refused to start the bot ({redact(str(exc))[:200]}) — check SLACK_BOT_TOKEN "
+            "and SLACK_API_URL",
+            file=sys.stderr,
+            flush=True,
+        )
         return 2
     if socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

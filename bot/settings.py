@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from nextcaller_ops.config import env_number
 from nextcaller_ops.credentials import SLACK_PROFILE, SLACK_SECRET_NAMES
@@ -29,11 +29,11 @@ class BotSettings:
     slack_api_url: str | None = None
     allowed_channels: frozenset[str] | None = None
     allowed_users: frozenset[str] | None = None
-    pii_channels: frozenset[str] = frozenset()   # channels where shared cards keep email and street
+    pii_channels: frozenset[str] = frozenset()  # channels where shared cards keep email and street
     lookups_per_minute: int = 30
     audit_retention_days: int = 90
-    data_dir: Path | None = None        # None: the data dir of nextcaller_ops.config (NEXTCALLER_OPS_DATA_DIR)
-    outbox_retry_seconds: float = 5.0   # first retry of an undelivered correction; doubles, capped at 60 s
+    data_dir: Path | None = None  # None: the data dir of nextcaller_ops.config (NEXTCALLER_OPS_DATA_DIR)
+    outbox_retry_seconds: float = 5.0  # first retry of an undelivered correction; doubles, capped at 60 s
     token_verification: bool = True
     listener_threads: int = 64
 
@@ -44,7 +44,7 @@ class BotSettings:
             register_secret(value)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "BotSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> BotSettings:
         env = os.environ if env is None else env
         secrets = {attr: env.get(var, "") for var, attr in SLACK_SECRET_NAMES.items()}
         if use_keyring and not (secrets["bot_token"] and secrets["signing_secret"]):
@@ -68,9 +68,13 @@ class BotSettings:
         )
 
     def require(self, *, socket: bool) -> None:
-        missing = [name for name, attr in SLACK_SECRET_NAMES.items()
-                   if not getattr(self, attr) and (attr != "app_token" or socket)
-                   and (attr != "signing_secret" or not socket)]
+        missing = [
+            name
+            for name, attr in SLACK_SECRET_NAMES.items()
+            if not getattr(self, attr) and (attr != "app_token" or socket) and (attr != "signing_secret" or not socket)
+        ]
         if missing:
-            raise CredentialsError(f"missing Slack secret(s): {', '.join(missing)}",
-                                   hint="set them in the environment or run `nextcaller-ops slack-login`")
+            raise CredentialsError(
+                f"missing Slack secret(s): {', '.join(missing)}",
+                hint="set them in the environment or run `nextcaller-ops slack-login`",
+            )

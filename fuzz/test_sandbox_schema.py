@@ -11,9 +11,13 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from requests_oauthlib import OAuth1
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from nextcaller_ops.sandbox import Sandbox
 
@@ -27,6 +31,13 @@ _SESSION.auth = OAuth1(_SANDBOX.consumer_key, _SANDBOX.consumer_secret)
 @schema.parametrize()
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 def test_sandbox_conforms_to_its_openapi_document(case):
-    case.call_and_validate(session=_SESSION, checks=[not_a_server_error, status_code_conformance,
-                                                     content_type_conformance, response_headers_conformance,
-                                                     response_schema_conformance])
+    case.call_and_validate(
+        session=_SESSION,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_headers_conformance,
+            response_schema_conformance,
+        ],
+    )

@@ -12,8 +12,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .phone import mask
 from .storage import open_private_db
@@ -41,11 +42,21 @@ class AuditLog:
         self._db.execute("CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, ts)")
         self.purge()
 
-    def record(self, *, user_id: str | None, channel_id: str | None, action: str, phone: str | None,
-               outcome: str, detail: str = "") -> None:
+    def record(
+        self,
+        *,
+        user_id: str | None,
+        channel_id: str | None,
+        action: str,
+        phone: str | None,
+        outcome: str,
+        detail: str = "",
+    ) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (self._clock(), user_id, channel_id, action, phone, outcome, detail[:500]))
+            self._db.execute(
+                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self._clock(), user_id, channel_id, action, phone, outcome, detail[:500]),
+            )
 
     def purge(self) -> int:
         """Delete entries older than the retention period; returns how many."""
@@ -59,15 +70,18 @@ class AuditLog:
         with self._lock:
             rows = self._db.execute(
                 "SELECT ts, action, phone, outcome FROM audit WHERE user_id=? AND action IN ('lookup', 'refresh')"
-                " ORDER BY ts DESC LIMIT ?", (user_id, limit)).fetchall()
+                " ORDER BY ts DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
         return [{"ts": r[0], "action": r[1], "phone": mask(r[2]) if r[2] else "", "outcome": r[3]} for r in rows]
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
-            rows = self._db.execute("SELECT ts, user_id, channel_id, action, phone, outcome, detail FROM audit"
-                                    " ORDER BY ts").fetchall()
+            rows = self._db.execute(
+                "SELECT ts, user_id, channel_id, action, phone, outcome, detail FROM audit ORDER BY ts"
+            ).fetchall()
         keys = ("ts", "user_id", "channel_id", "action", "phone", "outcome", "detail")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=False)) for r in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -98,8 +112,9 @@ def local_auditor(where: str) -> Auditor:
             with opening:  # opened on first use: `--help` and refusals never touch the file
                 if audit is None:
                     audit = AuditLog(data_dir() / "audit.sqlite3", retention)
-            audit.record(user_id=f"os:{user}", channel_id=where, action=action, phone=phone, outcome=outcome,
-                         detail=detail)
+            audit.record(
+                user_id=f"os:{user}", channel_id=where, action=action, phone=phone, outcome=outcome, detail=detail
+            )
         except Exception as exc:
             failed = True
             log.warning("audit log unavailable (%s); lookups go on unaudited", type(exc).__name__)

@@ -13,8 +13,8 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .models import LookupResult, Profile
 from .storage import open_private_db
@@ -32,8 +32,14 @@ def _load(text: str) -> LookupResult:
 
 
 class LookupCache:
-    def __init__(self, ttl: float = 300.0, miss_ttl: float = 30.0, max_entries: int = 10_000,
-                 path: str | os.PathLike | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        ttl: float = 300.0,
+        miss_ttl: float = 30.0,
+        max_entries: int = 10_000,
+        path: str | os.PathLike | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.ttl = ttl
         self.miss_ttl = miss_ttl
         self.max_entries = max_entries
@@ -50,8 +56,9 @@ class LookupCache:
     def _open_db(self) -> None:
         assert self.path is not None
         self._db = open_private_db(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS lookups (phone TEXT PRIMARY KEY, expires REAL NOT NULL,"
-                         " doc TEXT NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS lookups (phone TEXT PRIMARY KEY, expires REAL NOT NULL, doc TEXT NOT NULL)"
+        )
 
     @property
     def enabled(self) -> bool:
@@ -87,8 +94,9 @@ class LookupCache:
         with self._lock:
             self._remember(result.phone, expires, stored)
             if self._db is not None:
-                self._db.execute("INSERT OR REPLACE INTO lookups VALUES (?, ?, ?)",
-                                 (result.phone, expires, _dump(stored)))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO lookups VALUES (?, ?, ?)", (result.phone, expires, _dump(stored))
+                )
 
     def _remember(self, phone: str, expires: float, result: LookupResult) -> None:
         self._entries[phone] = (expires, result)
@@ -110,8 +118,9 @@ class LookupCache:
                 del self._entries[phone]
             if self._db is not None:
                 # The id is 30 hex characters (checked by the caller), safe inside LIKE.
-                rows = self._db.execute("SELECT phone FROM lookups WHERE doc LIKE ?",
-                                        (f'%"id": "{profile_id}"%',)).fetchall()
+                rows = self._db.execute(
+                    "SELECT phone FROM lookups WHERE doc LIKE ?", (f'%"id": "{profile_id}"%',)
+                ).fetchall()
                 for (phone,) in rows:
                     phones.append(phone)
                 self._db.execute("DELETE FROM lookups WHERE doc LIKE ?", (f'%"id": "{profile_id}"%',))
@@ -129,8 +138,9 @@ class LookupCache:
     def __len__(self) -> int:
         with self._lock:
             if self._db is not None:
-                return self._db.execute("SELECT COUNT(*) FROM lookups WHERE expires > ?",
-                                        (self._clock(),)).fetchone()[0]
+                return self._db.execute("SELECT COUNT(*) FROM lookups WHERE expires > ?", (self._clock(),)).fetchone()[
+                    0
+                ]
             now = self._clock()
             return sum(1 for exp, _ in self._entries.values() if exp > now)
 

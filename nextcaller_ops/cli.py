@@ -17,18 +17,28 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 from . import __version__
-from .errors import (APIError, AuthError, BadResponseError, BillingError, CredentialsError,
-                     ExpiredTrialError, NextCallerError, UsageError)
+from .errors import (
+    APIError,
+    AuthError,
+    BadResponseError,
+    BillingError,
+    CredentialsError,
+    ExpiredTrialError,
+    NextCallerError,
+    UsageError,
+)
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 log = logging.getLogger("nextcaller_ops.cli")
 
 
 # -- helpers ----------------------------------------------------------------------
+
 
 def _settings(args: argparse.Namespace, **overrides: Any):
     from .config import load_settings
@@ -80,8 +90,10 @@ def _read_inputs(path: str) -> Iterator[str]:
         if column is None:
             if path != "-":
                 stream.close()
-            raise UsageError(f"{path} looks like a CSV but has no `phone` column",
-                             hint="name the column `phone`, or give one number per line")
+            raise UsageError(
+                f"{path} looks like a CSV but has no `phone` column",
+                hint="name the column `phone`, or give one number per line",
+            )
     return _iter_inputs(stream, closing, first, column)
 
 
@@ -187,8 +199,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
             writer = csv.DictWriter(sys.stdout, fieldnames=BATCH_COLUMNS, extrasaction="ignore")
             writer.writeheader()
-            for item in client.iter_lookup_many([p.raw for p in parsed], concurrency=args.concurrency,
-                                                refresh=args.refresh):
+            for item in client.iter_lookup_many(
+                [p.raw for p in parsed], concurrency=args.concurrency, refresh=args.refresh
+            ):
                 writer.writerow(batch_row(item))
                 if item.status != "found":
                     status = EXIT_API
@@ -217,8 +230,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
                 status = EXIT_API
             if fmt == "json":
                 doc = result.to_api()
-                _out(json.dumps(doc, indent=2, ensure_ascii=False) if len(parsed) == 1
-                     else json.dumps(doc, ensure_ascii=False))
+                _out(
+                    json.dumps(doc, indent=2, ensure_ascii=False)
+                    if len(parsed) == 1
+                    else json.dumps(doc, ensure_ascii=False)
+                )
                 if not result.found:
                     _err(f"No record for {phone.display}.")
             else:
@@ -231,6 +247,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 # -- update -------------------------------------------------------------------------
+
 
 def cmd_update(args: argparse.Namespace) -> int:
     from .client import _check_id
@@ -251,6 +268,7 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 # -- credentials --------------------------------------------------------------------
+
 
 def cmd_login(args: argparse.Namespace) -> int:
     import getpass
@@ -350,9 +368,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 # -- servers --------------------------------------------------------------------------
 
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import (DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, Sandbox,
-                          synthetic_phone)
+    from .sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, Sandbox, synthetic_phone
 
     if args.list_numbers is not None:
         if not 0 <= args.list_numbers <= args.records:
@@ -365,10 +383,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(f"--fail-rate {args.fail_rate} is not between 0 and 1")
     if args.records < 0:
         raise UsageError("--records must be 0 or more")
-    sandbox = Sandbox(host=args.host, port=args.port, db=args.db,
-                      consumer_key=args.consumer_key or DEMO_CONSUMER_KEY,
-                      consumer_secret=args.consumer_secret or DEMO_CONSUMER_SECRET, records=args.records,
-                      latency_ms=args.latency_ms, fail_rate=args.fail_rate, rate_limit=args.rate_limit)
+    sandbox = Sandbox(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        consumer_key=args.consumer_key or DEMO_CONSUMER_KEY,
+        consumer_secret=args.consumer_secret or DEMO_CONSUMER_SECRET,
+        records=args.records,
+        latency_ms=args.latency_ms,
+        fail_rate=args.fail_rate,
+        rate_limit=args.rate_limit,
+    )
     _out(f"Next Caller sandbox listening on {sandbox.url}")
     _out(f"  export NEXTCALLER_BASE_URL={sandbox.url}")
     _out(f"  export NEXTCALLER_CONSUMER_KEY={sandbox.consumer_key}")
@@ -387,8 +412,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_bot(args: argparse.Namespace) -> int:
     from bot.run import run_bot
 
-    return run_bot(mode="socket" if args.socket else ("http" if args.http else None), port=args.port,
-                   host=args.host)
+    return run_bot(mode="socket" if args.socket else ("http" if args.http else None), port=args.port, host=args.host)
 
 
 def cmd_slack_login(args: argparse.Namespace) -> int:
@@ -397,8 +421,11 @@ def cmd_slack_login(args: argparse.Namespace) -> int:
 
     from .credentials import SLACK_PROFILE, mask, set_secret
 
-    prompts = {"bot_token": "Bot token (xoxb-…)", "signing_secret": "Signing secret",
-               "app_token": "App-level token for Socket Mode (xapp-…, empty to skip)"}
+    prompts = {
+        "bot_token": "Bot token (xoxb-…)",
+        "signing_secret": "Signing secret",
+        "app_token": "App-level token for Socket Mode (xapp-…, empty to skip)",
+    }
     names = tuple(prompts.items())
     values: dict[str, str] = {}
     if args.stdin:
@@ -425,11 +452,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- parser ---------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nextcaller-ops",
         description="Who is calling? Look numbers up in the Next Caller API, correct records, "
-                    "run the Slack bot or the local sandbox.")
+        "run the Slack bot or the local sandbox.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
@@ -442,20 +471,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("lookup", "look up phone numbers", cmd_lookup)
     p.add_argument("phones", nargs="*", metavar="PHONE", help="numbers in any common US format")
-    p.add_argument("--format", choices=("text", "json", "xml", "csv"),
-                   help="output format (default: text; csv with --file)")
+    p.add_argument(
+        "--format", choices=("text", "json", "xml", "csv"), help="output format (default: text; csv with --file)"
+    )
     p.add_argument("--file", metavar="PATH", help="one number per line, or a CSV with a `phone` column ('-' = stdin)")
     p.add_argument("--output", "-o", metavar="PATH", help="with --file: write rows here instead of stdout")
-    p.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
-                   help="lookups in flight at once (default from config, 8)")
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="lookups in flight at once (default from config, 8)",
+    )
     p.add_argument("--refresh", action="store_true", help="bypass the cache")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--profile", help="credentials profile")
 
     p = add("update", "post a correction to a profile (only the fields given change)", cmd_update)
     p.add_argument("profile_id", metavar="PROFILE_ID")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                   help="first_name, last_name, email, phone1-3, shipping_address1.line1 ... (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="first_name, last_name, email, phone1-3, shipping_address1.line1 ... (repeatable)",
+    )
     p.add_argument("--profile", help="credentials profile")
 
     p = add("login", "store a consumer key and secret in the OS keyring", cmd_login)
@@ -487,8 +526,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0, help="added to every API answer")
     p.add_argument("--fail-rate", type=float, default=0.0, help="answer 503 at this rate (0-1)")
     p.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per key before 429 (0 = off)")
-    p.add_argument("--list-numbers", type=int, metavar="N", default=None,
-                   help="print the seeded numbers (the fixed ones, then the first N synthetic ones) and exit")
+    p.add_argument(
+        "--list-numbers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="print the seeded numbers (the fixed ones, then the first N synthetic ones) and exit",
+    )
 
     p = add("bot", "run the Slack bot", cmd_bot)
     mode = p.add_mutually_exclusive_group()
@@ -498,8 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0")
 
     p = add("slack-login", "store the bot's Slack token and signing secret in the OS keyring", cmd_slack_login)
-    p.add_argument("--stdin", action="store_true",
-                   help="read bot token, signing secret and (optional) app token from stdin, one per line")
+    p.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read bot token, signing secret and (optional) app token from stdin, one per line",
+    )
 
     add("demo", "the whole tour on an embedded sandbox", cmd_demo)
     return parser
@@ -557,8 +604,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from .redact import redact
 
-        _err(f"internal error: {type(exc).__name__}: {redact(str(exc))[:200]} "
-             "— please report it; --debug shows the traceback")
+        _err(
+            f"internal error: {type(exc).__name__}: {redact(str(exc))[:200]} "
+            "— please report it; --debug shows the traceback"
+        )
         return EXIT_API
 
 

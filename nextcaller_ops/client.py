@@ -25,8 +25,9 @@ import random
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -36,8 +37,7 @@ from . import errors
 from .cache import LookupCache
 from .config import Settings, load_settings
 from .credentials import Credentials, load_credentials
-from .models import (PROFILE_ID_RE, LookupResult, Profile, build_correction,
-                     parse_records_json, parse_xml_document)
+from .models import PROFILE_ID_RE, LookupResult, Profile, build_correction, parse_records_json, parse_xml_document
 from .phone import PhoneInput, mask, parse
 
 __all__ = ["NextCallerClient", "BatchItem"]
@@ -54,11 +54,11 @@ class BatchItem:
 
     index: int
     input: str
-    phone: str | None                 # normalised, None when refused
-    status: str                       # "found" | "not_found" | "invalid" | "error"
+    phone: str | None  # normalised, None when refused
+    status: str  # "found" | "not_found" | "invalid" | "error"
     result: LookupResult | None = None
     error: errors.NextCallerError | None = None
-    duplicate: bool = False           # an earlier line asked for the same number
+    duplicate: bool = False  # an earlier line asked for the same number
 
     @property
     def profiles(self) -> tuple[Profile, ...]:
@@ -75,17 +75,34 @@ class _Flight:
 
 
 class NextCallerClient:
-    def __init__(self, credentials: Credentials | None = None, settings: Settings | None = None, *,
-                 cache: LookupCache | None = None, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 audit: Callable[..., None] | None = None):
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        settings: Settings | None = None,
+        *,
+        cache: LookupCache | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        audit: Callable[..., None] | None = None,
+    ):
         self.settings = settings or load_settings()
         self.credentials = credentials or load_credentials(self.settings.profile)
-        self._auth = OAuth1(self.credentials.consumer_key, self.credentials.consumer_secret,
-                            signature_method="HMAC-SHA1", signature_type="AUTH_HEADER")
-        self.cache = cache if cache is not None else LookupCache(
-            ttl=self.settings.cache_ttl, miss_ttl=self.settings.miss_ttl, path=self.settings.cache_path,
-            max_entries=self.settings.cache_max_entries)
+        self._auth = OAuth1(
+            self.credentials.consumer_key,
+            self.credentials.consumer_secret,
+            signature_method="HMAC-SHA1",
+            signature_type="AUTH_HEADER",
+        )
+        self.cache = (
+            cache
+            if cache is not None
+            else LookupCache(
+                ttl=self.settings.cache_ttl,
+                miss_ttl=self.settings.miss_ttl,
+                path=self.settings.cache_path,
+                max_entries=self.settings.cache_max_entries,
+            )
+        )
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         self._pool_size = 0
@@ -96,19 +113,21 @@ class NextCallerClient:
         self._sleep = sleep
         # audit(action, phone, outcome, detail="") after every lookup and correction
         self._audit = audit or (lambda *args, **kw: None)
-        self.requests_sent = 0          # attempts that reached the wire, retries included
+        self.requests_sent = 0  # attempts that reached the wire, retries included
         self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return (f"NextCallerClient(base_url={self.settings.base_url!r}, profile={self.settings.profile!r}, "
-                f"credentials={self.credentials!r})")
+        return (
+            f"NextCallerClient(base_url={self.settings.base_url!r}, profile={self.settings.profile!r}, "
+            f"credentials={self.credentials!r})"
+        )
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:
         self._session.close()
         self.cache.close()
 
-    def __enter__(self) -> "NextCallerClient":
+    def __enter__(self) -> NextCallerClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -131,7 +150,7 @@ class NextCallerClient:
         return f"{self.settings.api_root}/{path.lstrip('/')}"
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.settings.max_retry_wait, 0.25 * (2 ** attempt)) * (0.5 + random.random() / 2)
+        return min(self.settings.max_retry_wait, 0.25 * (2**attempt)) * (0.5 + random.random() / 2)
 
     def _retry_after(self, resp: requests.Response) -> float | None:
         value = resp.headers.get("Retry-After")
@@ -152,9 +171,15 @@ class NextCallerClient:
             return max(0.0, number - time.time()) if number > 1e9 else max(0.0, number)
         return None
 
-    def _request(self, method: str, path: str, *, params: Mapping[str, str],
-                 body: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str],
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         url = self._url(path)
         timeout = (min(5.0, self.settings.timeout), self.settings.timeout)
         attempts = self.settings.max_retries + 1
@@ -164,30 +189,31 @@ class NextCallerClient:
                 with self._count_lock:
                     self.requests_sent += 1
                 # self._auth signs inside session.request: a new nonce and timestamp every attempt.
-                resp = self._session.request(method, url, params=params, json=body, auth=self._auth,
-                                             headers=headers, timeout=timeout)
+                resp = self._session.request(
+                    method, url, params=params, json=body, auth=self._auth, headers=headers, timeout=timeout
+                )
             except requests.exceptions.ConnectTimeout:
                 failure: errors.NextCallerError = errors.APITimeoutError(
-                    f"no connection to {self.settings.base_url} within {timeout[0]:.0f} s")
+                    f"no connection to {self.settings.base_url} within {timeout[0]:.0f} s"
+                )
             except requests.exceptions.ReadTimeout:
-                failure = errors.APITimeoutError(
-                    f"{self.settings.base_url} did not answer within {timeout[1]:.0f} s")
+                failure = errors.APITimeoutError(f"{self.settings.base_url} did not answer within {timeout[1]:.0f} s")
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
                 failure = errors.APIUnreachableError(
-                    f"the connection to {self.settings.base_url} dropped in the middle of the answer")
+                    f"the connection to {self.settings.base_url} dropped in the middle of the answer"
+                )
             except requests.exceptions.ConnectionError as exc:
-                failure = errors.APIUnreachableError(
-                    f"cannot reach {self.settings.base_url} ({_reason(exc)})")
+                failure = errors.APIUnreachableError(f"cannot reach {self.settings.base_url} ({_reason(exc)})")
             except requests.exceptions.RequestException as exc:
                 failure = errors.APIUnreachableError(
-                    f"request to {self.settings.base_url} failed ({type(exc).__name__})")
+                    f"request to {self.settings.base_url} failed ({type(exc).__name__})"
+                )
             else:
                 if resp.status_code not in _RETRY_STATUSES or last:
                     return resp
                 wait = self._retry_after(resp) if resp.status_code == 429 else None
                 wait = self._backoff(attempt) if wait is None else min(wait, self.settings.max_retry_wait)
-                log.info("API answered %s; retry %d/%d in %.2f s", resp.status_code, attempt + 1,
-                         attempts - 1, wait)
+                log.info("API answered %s; retry %d/%d in %.2f s", resp.status_code, attempt + 1, attempts - 1, wait)
                 resp.close()
                 self._sleep(wait)
                 continue
@@ -215,14 +241,15 @@ class NextCallerClient:
             if resp.ok:
                 raise errors.BadResponseError(
                     f"the API's answer is not valid JSON (HTTP {resp.status_code}, {len(resp.content)} bytes)",
-                    status=resp.status_code) from None
+                    status=resp.status_code,
+                ) from None
         if resp.ok and doc is not None and not (isinstance(doc, dict) and "error" in doc):
             return doc
         if resp.ok:
             what = ctype.split(";")[0] or "no content type"
             raise errors.BadResponseError(
-                f"the API answered HTTP {resp.status_code} with {what}, not {fmt.upper()}",
-                status=resp.status_code)
+                f"the API answered HTTP {resp.status_code} with {what}, not {fmt.upper()}", status=resp.status_code
+            )
         retry_after = self._retry_after(resp) if resp.status_code == 429 else None
         error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
         # A 404 is "no record" only when the API says so: an HTML 404 means a wrong base URL,
@@ -231,7 +258,8 @@ class NextCallerClient:
             raise errors.BadResponseError(
                 f"the API answered HTTP {resp.status_code} with {ctype.split(';')[0] or 'no content type'}"
                 + (f" (is {self.settings.base_url} the API's root?)" if resp.status_code == 404 else ""),
-                status=resp.status_code)
+                status=resp.status_code,
+            )
         raise error
 
     # -- lookups ----------------------------------------------------------------
@@ -297,8 +325,12 @@ class NextCallerClient:
             resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
             doc = self._decode(resp, fmt)  # raises the right error; validates the document
         except errors.NextCallerError as exc:
-            self._audit("lookup", parsed.number,
-                        _outcome(0) if isinstance(exc, errors.NotFoundError) else f"error: {type(exc).__name__}", fmt)
+            self._audit(
+                "lookup",
+                parsed.number,
+                _outcome(0) if isinstance(exc, errors.NotFoundError) else f"error: {type(exc).__name__}",
+                fmt,
+            )
             raise
         records = doc.get("records") if isinstance(doc, dict) else None
         self._audit("lookup", parsed.number, _outcome(len(records or ())), fmt)
@@ -315,8 +347,9 @@ class NextCallerClient:
             return records[0]
         return Profile.from_api(doc)
 
-    def update_profile(self, profile_id: str, changes: Mapping[str, Any], *,
-                       idempotency_key: str | None = None) -> dict[str, Any]:
+    def update_profile(
+        self, profile_id: str, changes: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """POST a correction with only the fields given; returns the body that was sent.
 
         ``idempotency_key`` (sent as ``Idempotency-Key``) lets a server that
@@ -351,8 +384,13 @@ class NextCallerClient:
         started = time.perf_counter()
         try:
             self._decode(self._request("GET", "users/" + "0" * 30 + "/", params={"format": "json"}))
-        except (errors.AuthError, errors.BillingError, errors.ExpiredTrialError, errors.ServerError,
-                errors.RateLimitError):
+        except (
+            errors.AuthError,
+            errors.BillingError,
+            errors.ExpiredTrialError,
+            errors.ServerError,
+            errors.RateLimitError,
+        ):
             raise
         except errors.APIError:
             pass  # past authentication: the key and secret are good
@@ -364,11 +402,13 @@ class NextCallerClient:
             result = self.lookup(parsed, refresh=refresh)
         except errors.NextCallerError as exc:
             return BatchItem(index, raw, parsed.number, "error", error=exc, duplicate=duplicate)
-        return BatchItem(index, raw, parsed.number, "found" if result.found else "not_found",
-                         result=result, duplicate=duplicate)
+        return BatchItem(
+            index, raw, parsed.number, "found" if result.found else "not_found", result=result, duplicate=duplicate
+        )
 
-    def iter_lookup_many(self, phones: Iterable[str], *, concurrency: int | None = None,
-                         refresh: bool = False, window: int | None = None) -> Iterator[BatchItem]:
+    def iter_lookup_many(
+        self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False, window: int | None = None
+    ) -> Iterator[BatchItem]:
         """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
 
         At most ``window`` inputs are held at once (default 4 × concurrency), so
@@ -413,8 +453,9 @@ class NextCallerClient:
                     item.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def lookup_many(self, phones: Iterable[str], *, concurrency: int | None = None,
-                    refresh: bool = False) -> list[BatchItem]:
+    def lookup_many(
+        self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False
+    ) -> list[BatchItem]:
         return list(self.iter_lookup_many(phones, concurrency=concurrency, refresh=refresh))
 
 
@@ -446,21 +487,33 @@ def _outcome(records: int) -> str:
 def _check_id(profile_id: str) -> str:
     pid = (profile_id or "").strip().lower()
     if not PROFILE_ID_RE.match(pid):
-        raise errors.UsageError(f"{profile_id!r} is not a profile id",
-                                hint="a profile id is 30 hex characters, from a lookup's `id` field")
+        raise errors.UsageError(
+            f"{profile_id!r} is not a profile id", hint="a profile id is 30 hex characters, from a lookup's `id` field"
+        )
     return pid
 
 
 def _flat_names(body: Mapping[str, Any]) -> list[str]:
-    return [f"{k}.{s}" if isinstance(v, Mapping) else k
-            for k, v in body.items() for s in (v if isinstance(v, Mapping) else [None])]
+    return [
+        f"{k}.{s}" if isinstance(v, Mapping) else k
+        for k, v in body.items()
+        for s in (v if isinstance(v, Mapping) else [None])
+    ]
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "No route to host",
-                   "Connection reset", "Remote end closed", "timed out", "IncompleteRead",
-                   "Connection aborted", "Failed to resolve"):
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "No route to host",
+        "Connection reset",
+        "Remote end closed",
+        "timed out",
+        "IncompleteRead",
+        "Connection aborted",
+        "Failed to resolve",
+    ):
         if marker.lower() in text.lower():
             return marker.lower()
     return type(exc).__name__

@@ -18,14 +18,23 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import UsageError
 
-__all__ = ["Settings", "load_settings", "config_dir", "data_dir", "config_path", "env_number",
-           "save_profile_settings", "DEFAULT_BASE_URL"]
+__all__ = [
+    "Settings",
+    "load_settings",
+    "config_dir",
+    "data_dir",
+    "config_path",
+    "env_number",
+    "save_profile_settings",
+    "DEFAULT_BASE_URL",
+]
 
 DEFAULT_BASE_URL = "https://api.nextcaller.com"
 APP_NAME = "nextcaller-ops"
@@ -36,11 +45,11 @@ class Settings:
     profile: str = "default"
     base_url: str = DEFAULT_BASE_URL
     api_version: str = "v2"
-    timeout: float = 10.0          # seconds, per attempt (connect and read)
-    max_retries: int = 3           # after the first attempt
-    max_retry_wait: float = 30.0   # cap on any single back-off or Retry-After
-    cache_ttl: float = 300.0       # seconds a found record is reused
-    miss_ttl: float = 30.0         # seconds a "no record" answer is reused
+    timeout: float = 10.0  # seconds, per attempt (connect and read)
+    max_retries: int = 3  # after the first attempt
+    max_retry_wait: float = 30.0  # cap on any single back-off or Retry-After
+    cache_ttl: float = 300.0  # seconds a found record is reused
+    miss_ttl: float = 30.0  # seconds a "no record" answer is reused
     cache_max_entries: int = 10_000  # in memory (LRU); ~2 KB each, so ~20 MB at most
     concurrency: int = 8
     cache_path: str | None = None  # opt-in persistent cache (SQLite)
@@ -104,8 +113,9 @@ def _read_config() -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}",
-                         hint="fix or delete the file; `nextcaller-ops login` writes a fresh one") from None
+        raise UsageError(
+            f"cannot read {path}: {exc}", hint="fix or delete the file; `nextcaller-ops login` writes a fresh one"
+        ) from None
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -117,13 +127,13 @@ def _coerce(name: str, value: Any) -> Any:
         if kind == "int":
             return int(value)
     except (TypeError, ValueError):
-        raise UsageError(f"setting {name!r} must be a number, not {value!r}",
-                         hint=f"fix it in {config_path()} or the environment") from None
+        raise UsageError(
+            f"setting {name!r} must be a number, not {value!r}", hint=f"fix it in {config_path()} or the environment"
+        ) from None
     return None if value in (None, "") and kind.endswith("None") else str(value)
 
 
-def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None,
-                  **overrides: Any) -> Settings:
+def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     env = os.environ if env is None else env
     data = _read_config()
     chosen = profile or env.get("NEXTCALLER_PROFILE") or data.get("profile") or "default"
@@ -141,8 +151,10 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
             values[key] = _coerce(key, value)
     settings = Settings(**values)
     if not settings.base_url.startswith(("http://", "https://")):
-        raise UsageError(f"base URL {settings.base_url!r} is not an http(s) URL",
-                         hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`")
+        raise UsageError(
+            f"base URL {settings.base_url!r} is not an http(s) URL",
+            hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`",
+        )
     base = settings.base_url.rstrip("/")
     version = "/" + settings.api_version.strip("/")
     if base.endswith(version):  # the root is wanted; ".../v2" is a common slip

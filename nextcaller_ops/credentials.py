@@ -12,15 +12,25 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from .errors import CredentialsError, KeyringUnavailableError
 from .redact import register_secret
 
-__all__ = ["Credentials", "SERVICE", "load_credentials", "store_credentials",
-           "delete_credentials", "get_secret", "set_secret", "delete_secret",
-           "keyring_backend_name", "mask"]
+__all__ = [
+    "Credentials",
+    "SERVICE",
+    "load_credentials",
+    "store_credentials",
+    "delete_credentials",
+    "get_secret",
+    "set_secret",
+    "delete_secret",
+    "keyring_backend_name",
+    "mask",
+]
 
 SERVICE = "nextcaller-ops"
 # A keyring that needs an unlock prompt nobody can see would block forever.
@@ -42,7 +52,7 @@ def mask(secret: str | None) -> str:
 class Credentials:
     consumer_key: str
     consumer_secret: str = field(repr=False)
-    source: str = "env"   # "env", "keyring" or "explicit"
+    source: str = "env"  # "env", "keyring" or "explicit"
 
     def __post_init__(self) -> None:
         register_secret(self.consumer_secret)
@@ -70,7 +80,8 @@ def _keyring_call(what: str, fn: Callable[..., T], *args: Any) -> T:
     if worker.is_alive():
         raise KeyringUnavailableError(
             f"the OS keyring did not answer within {KEYRING_TIMEOUT:.0f} s while {what} "
-            "(is it locked, waiting for a password prompt?)")
+            "(is it locked, waiting for a password prompt?)"
+        )
     exc = outcome.get("error")
     if exc is None:
         return outcome["value"]
@@ -88,8 +99,11 @@ def _username(profile: str, name: str) -> str:
 
 # The bot's Slack secrets: environment variable -> keyring name, under the profile "slack".
 SLACK_PROFILE = "slack"
-SLACK_SECRET_NAMES = {"SLACK_BOT_TOKEN": "bot_token", "SLACK_SIGNING_SECRET": "signing_secret",
-                      "SLACK_APP_TOKEN": "app_token"}
+SLACK_SECRET_NAMES = {
+    "SLACK_BOT_TOKEN": "bot_token",
+    "SLACK_SIGNING_SECRET": "signing_secret",
+    "SLACK_APP_TOKEN": "app_token",
+}
 
 # The consumer key travels in every request's header: it identifies, it is not secret.
 _NOT_SECRET = frozenset({"consumer_key"})
@@ -131,8 +145,9 @@ def load_credentials(profile: str = "default", env: Mapping[str, str] | None = N
         return Credentials(key, secret, source="env")
     if key or secret:
         missing = "NEXTCALLER_CONSUMER_SECRET" if key else "NEXTCALLER_CONSUMER_KEY"
-        raise CredentialsError(f"{missing} is not set (its partner is)",
-                               hint="set both variables, or unset both to use the keyring")
+        raise CredentialsError(
+            f"{missing} is not set (its partner is)", hint="set both variables, or unset both to use the keyring"
+        )
     key = get_secret(profile, "consumer_key")
     secret = get_secret(profile, "consumer_secret") if key else None
     if not key or not secret:
@@ -142,8 +157,9 @@ def load_credentials(profile: str = "default", env: Mapping[str, str] | None = N
 
 def store_credentials(profile: str, consumer_key: str, consumer_secret: str) -> None:
     if not consumer_key or not consumer_secret:
-        raise CredentialsError("both a consumer key and a consumer secret are needed",
-                               hint="run `nextcaller-ops login` and enter both")
+        raise CredentialsError(
+            "both a consumer key and a consumer secret are needed", hint="run `nextcaller-ops login` and enter both"
+        )
     set_secret(profile, "consumer_key", consumer_key)
     set_secret(profile, "consumer_secret", consumer_secret)
 

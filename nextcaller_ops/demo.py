@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
 
@@ -34,13 +34,15 @@ def _show(cmd: list[str]) -> int:
 def _isolated_env(sandbox_url: str, key: str, secret: str) -> Iterator[str]:
     home = tempfile.mkdtemp(prefix="nextcaller-demo-")
     saved = dict(os.environ)
-    os.environ.update({
-        "NEXTCALLER_BASE_URL": sandbox_url,
-        "NEXTCALLER_CONSUMER_KEY": key,
-        "NEXTCALLER_CONSUMER_SECRET": secret,
-        "NEXTCALLER_OPS_CONFIG_DIR": os.path.join(home, "config"),
-        "NEXTCALLER_OPS_DATA_DIR": os.path.join(home, "data"),
-    })
+    os.environ.update(
+        {
+            "NEXTCALLER_BASE_URL": sandbox_url,
+            "NEXTCALLER_CONSUMER_KEY": key,
+            "NEXTCALLER_CONSUMER_SECRET": secret,
+            "NEXTCALLER_OPS_CONFIG_DIR": os.path.join(home, "config"),
+            "NEXTCALLER_OPS_DATA_DIR": os.path.join(home, "data"),
+        }
+    )
     try:
         yield home
     finally:
@@ -75,8 +77,14 @@ def _ipython_step() -> int:
     """A headless IPython session, cell by cell, as an analyst would type it."""
     env = dict(os.environ, PYTHONWARNINGS="ignore", TQDM_DISABLE="1")
     # stderr into stdout: a UsageError shows where the analyst would see it
-    proc = subprocess.run([sys.executable, "-u", "-c", _IPYTHON_SESSION], env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-u", "-c", _IPYTHON_SESSION],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=120,
+    )
     print(proc.stdout.rstrip())
     return proc.returncode
 
@@ -85,8 +93,7 @@ def run_demo() -> int:
     from .sandbox import Sandbox
 
     failures = 0
-    with Sandbox(records=200) as sandbox, _isolated_env(sandbox.url, sandbox.consumer_key,
-                                                        sandbox.consumer_secret):
+    with Sandbox(records=200) as sandbox, _isolated_env(sandbox.url, sandbox.consumer_key, sandbox.consumer_secret):
         print(f"Embedded sandbox at {sandbox.url} (demo key {sandbox.consumer_key}).")
 
         _step("1. Look up a caller (CLI)")
@@ -100,8 +107,12 @@ def run_demo() -> int:
         failures += _show(["lookup", "555-01"]) != 2
 
         _step("4. Correct the record, then look it up again")
-        failures += _show(["update", SEINFELD_ID, "--set", "email=jerry@example.com",
-                           "--set", "shipping_address1.line2=Apt 5A"]) != 0
+        failures += (
+            _show(
+                ["update", SEINFELD_ID, "--set", "email=jerry@example.com", "--set", "shipping_address1.line2=Apt 5A"]
+            )
+            != 0
+        )
         failures += _show(["lookup", "2125558383"]) != 0
 
         _step("5. A batch, in input order, duplicates fetched once")

@@ -78,13 +78,14 @@ class InvalidPhoneError(UsageError, ValueError):
 
 
 class CredentialsError(NextCallerError):
-    hint = ("run `nextcaller-ops login`, or set NEXTCALLER_CONSUMER_KEY and "
-            "NEXTCALLER_CONSUMER_SECRET")
+    hint = "run `nextcaller-ops login`, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET"
 
 
 class KeyringUnavailableError(CredentialsError):
-    hint = ("no usable OS keyring here: set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET, "
-            "or install a keyring backend (e.g. `pip install keyrings.alt`)")
+    hint = (
+        "no usable OS keyring here: set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET, "
+        "or install a keyring backend (e.g. `pip install keyrings.alt`)"
+    )
 
 
 class APIError(NextCallerError):
@@ -92,8 +93,15 @@ class APIError(NextCallerError):
 
     status: int | None = None
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
-                 hint: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
         super().__init__(message, hint=hint, code=code)
         self.status = status
         self.details = details or {}
@@ -124,8 +132,10 @@ class ExpiredConsumerKeyError(AuthError):
 
 
 class InvalidSignatureError(AuthError):
-    hint = ("the API refused the request's signature — the consumer secret is probably wrong "
-            "(run `nextcaller-ops login`), or this machine's clock is off (sync it with NTP)")
+    hint = (
+        "the API refused the request's signature — the consumer secret is probably wrong "
+        "(run `nextcaller-ops login`), or this machine's clock is off (sync it with NTP)"
+    )
 
 
 class BillingError(APIError):
@@ -178,8 +188,10 @@ class ServerError(APIError):
 
 
 class BadResponseError(APIError):
-    hint = ("the answer was not the API's JSON or XML (a proxy or captive portal?) — "
-            "check NEXTCALLER_BASE_URL and try again")
+    hint = (
+        "the answer was not the API's JSON or XML (a proxy or captive portal?) — "
+        "check NEXTCALLER_BASE_URL and try again"
+    )
 
 
 class TransportError(NextCallerError):
@@ -196,9 +208,18 @@ class APITimeoutError(TransportError):
 
 _BY_CODE: dict[int, type[APIError]] = {
     cls.code: cls  # type: ignore[misc]
-    for cls in (InvalidConsumerKeyError, InactiveConsumerKeyError, MissingConsumerKeyError,
-                ExpiredConsumerKeyError, BillingError, ExpiredTrialError,
-                InvalidPhoneNumberAPIError, InvalidProfileIdError, RateLimitError, ValidationError)
+    for cls in (
+        InvalidConsumerKeyError,
+        InactiveConsumerKeyError,
+        MissingConsumerKeyError,
+        ExpiredConsumerKeyError,
+        BillingError,
+        ExpiredTrialError,
+        InvalidPhoneNumberAPIError,
+        InvalidProfileIdError,
+        RateLimitError,
+        ValidationError,
+    )
 }
 
 _MAX_MESSAGE = 300
@@ -223,8 +244,9 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
         message = str(err.get("message") or "")[:_MAX_MESSAGE]
         raw_details = err.get("details") or err.get("fields")
         if isinstance(raw_details, dict):
-            details = {str(k): (", ".join(map(str, v)) if isinstance(v, list) else str(v))
-                       for k, v in raw_details.items()}
+            details = {
+                str(k): (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in raw_details.items()
+            }
     cls: type[APIError]
     if code in _BY_CODE:
         cls = _BY_CODE[code]  # type: ignore[index]

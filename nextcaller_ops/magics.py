@@ -45,8 +45,16 @@ __all__ = ["NextCaller", "CallerResult", "load_ipython_extension", "unload_ipyth
 class CallerResult:
     """What ``%nextcaller`` returns: the profiles for one number, shown as cards."""
 
-    def __init__(self, phone: str, profiles: tuple[Profile, ...], *, extension: str | None = None,
-                 cached: bool = False, fmt: str = "card", raw: str | None = None):
+    def __init__(
+        self,
+        phone: str,
+        profiles: tuple[Profile, ...],
+        *,
+        extension: str | None = None,
+        cached: bool = False,
+        fmt: str = "card",
+        raw: str | None = None,
+    ):
         self.phone = phone
         self.profiles = profiles
         self.extension = extension
@@ -149,10 +157,14 @@ def _parse(parser: MagicArgumentParser, line: str):
 class NextCaller(Magics):
     """The ``%nextcaller`` family; settings via ``%config NextCaller.<name> = ...``."""
 
-    profile = Unicode("", help="Credentials profile (empty: NEXTCALLER_PROFILE or the config's default).").tag(config=True)
+    profile = Unicode("", help="Credentials profile (empty: NEXTCALLER_PROFILE or the config's default).").tag(
+        config=True
+    )
     concurrency = Int(8, help="Lookups in flight at once for %%nextcaller.").tag(config=True)
     cache_ttl = Float(300.0, help="Seconds a found record is reused without asking the API again.").tag(config=True)
-    return_dataframe = Bool(True, help="%%nextcaller returns a pandas DataFrame (else a list of dicts).").tag(config=True)
+    return_dataframe = Bool(True, help="%%nextcaller returns a pandas DataFrame (else a list of dicts).").tag(
+        config=True
+    )
     progress = Bool(True, help="Show a progress bar for %%nextcaller batches.").tag(config=True)
 
     def __init__(self, shell=None, **kwargs: Any):
@@ -165,8 +177,9 @@ class NextCaller(Magics):
         from .config import load_settings
         from .credentials import load_credentials
 
-        settings = load_settings(profile or self.profile or None, cache_ttl=self.cache_ttl,
-                                 concurrency=self.concurrency)
+        settings = load_settings(
+            profile or self.profile or None, cache_ttl=self.cache_ttl, concurrency=self.concurrency
+        )
         credentials = load_credentials(settings.profile)
         key = (settings.profile, settings.base_url, credentials.consumer_key, settings.cache_ttl)
         client = self._clients.get(key)
@@ -210,8 +223,9 @@ class NextCaller(Magics):
             result = CallerResult(phone.number, profiles, extension=phone.extension, fmt="xml", raw=raw)
         else:
             found = client.lookup(phone, refresh=args.refresh)
-            result = CallerResult(found.phone, found.profiles, extension=found.extension, cached=found.cached,
-                                  fmt=args.format)
+            result = CallerResult(
+                found.phone, found.profiles, extension=found.extension, cached=found.cached, fmt=args.format
+            )
         self._store(args.output, result)
         return result
 
@@ -260,8 +274,11 @@ class NextCaller(Magics):
         try:
             import pandas as pd
         except ImportError:
-            print("pandas is not installed: returning a list of dicts "
-                  "(pip install 'nextcaller-ops[notebook]' for DataFrames)", file=sys.stderr)
+            print(
+                "pandas is not installed: returning a list of dicts "
+                "(pip install 'nextcaller-ops[notebook]' for DataFrames)",
+                file=sys.stderr,
+            )
             return rows
         return pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
 
@@ -276,8 +293,7 @@ class NextCaller(Magics):
 
     def _update(self, line: str):
         from .client import _check_id
-        from .models import (build_correction, correction_view, diff_correction, flatten_correction,
-                             parse_assignments)
+        from .models import build_correction, correction_view, diff_correction, flatten_correction, parse_assignments
 
         args = _parse(_UPDATE, line)
         pid = _check_id(args.profile_id)
@@ -307,8 +323,10 @@ class NextCaller(Magics):
             key = args.consumer_key or input("Consumer key: ").strip()
             secret = getpass.getpass("Consumer secret: ").strip()
         except Exception as exc:  # e.g. a kernel that does not allow stdin
-            raise UsageError(f"cannot ask for the secret here ({type(exc).__name__}); "
-                             "run `nextcaller-ops login` in a terminal instead") from None
+            raise UsageError(
+                f"cannot ask for the secret here ({type(exc).__name__}); "
+                "run `nextcaller-ops login` in a terminal instead"
+            ) from None
         if not key or not secret:
             raise UsageError("both a consumer key and a secret are needed")
         try:
@@ -334,8 +352,9 @@ class NextCaller(Magics):
         except errors.NextCallerError as exc:
             raise UsageError(str(exc)) from None
         self._forget_clients()
-        print(f"Removed profile {profile!r} from the keyring." if removed
-              else f"Profile {profile!r} had nothing stored.")
+        print(
+            f"Removed profile {profile!r} from the keyring." if removed else f"Profile {profile!r} had nothing stored."
+        )
 
     @line_magic
     def nextcaller_status(self, line: str):
@@ -348,8 +367,11 @@ class NextCaller(Magics):
             settings = load_settings(args.profile or self.profile or None)
         except errors.NextCallerError as exc:
             raise UsageError(str(exc)) from None
-        lines = [f"profile:  {settings.profile}", f"base URL: {settings.base_url}",
-                 f"keyring:  {keyring_backend_name()}"]
+        lines = [
+            f"profile:  {settings.profile}",
+            f"base URL: {settings.base_url}",
+            f"keyring:  {keyring_backend_name()}",
+        ]
         try:
             client = self._client(args.profile)
             lines.append(f"key:      {mask(client.credentials.consumer_key)} (from {client.credentials.source})")
@@ -383,10 +405,14 @@ class CorrectionResult:
         e = html.escape
         if not self.sent:
             return f'<p style="{FONT_CSS}">{e(repr(self))}</p>'
-        rows = "".join(f"<tr><td>{e(k)}</td><td><s>{e(self.before.get(k, ''))}</s></td><td>{e(v)}</td></tr>"
-                       for k, v in self.sent.items())
-        return (f'<div style="{FONT_CSS}"><p>Correction sent for <code>{e(self.profile_id)}</code>:</p>'
-                f'<table style="text-align:left"><tr><th>field</th><th>was</th><th>now</th></tr>{rows}</table></div>')
+        rows = "".join(
+            f"<tr><td>{e(k)}</td><td><s>{e(self.before.get(k, ''))}</s></td><td>{e(v)}</td></tr>"
+            for k, v in self.sent.items()
+        )
+        return (
+            f'<div style="{FONT_CSS}"><p>Correction sent for <code>{e(self.profile_id)}</code>:</p>'
+            f'<table style="text-align:left"><tr><th>field</th><th>was</th><th>now</th></tr>{rows}</table></div>'
+        )
 
 
 def load_ipython_extension(ipython) -> None:
@@ -405,6 +431,5 @@ def unload_ipython_extension(ipython) -> None:
         ipython.configurables.remove(magics)
     registry = ipython.magics_manager.magics
     for kind in ("line", "cell"):
-        for name in ("nextcaller", "nextcaller_update", "nextcaller_login", "nextcaller_logout",
-                     "nextcaller_status"):
+        for name in ("nextcaller", "nextcaller_update", "nextcaller_login", "nextcaller_logout", "nextcaller_status"):
             registry[kind].pop(name, None)

@@ -9,17 +9,26 @@ trip through :meth:`Profile.to_api`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
 from .errors import BadResponseError, UsageError
 
 __all__ = [
-    "Address", "PhoneNumber", "Profile", "LookupResult", "parse_records_json",
-    "parse_xml_document", "CORRECTION_FIELDS",
-    "ADDRESS_FIELDS", "build_correction", "diff_correction", "flatten_correction",
+    "Address",
+    "PhoneNumber",
+    "Profile",
+    "LookupResult",
+    "parse_records_json",
+    "parse_xml_document",
+    "CORRECTION_FIELDS",
+    "ADDRESS_FIELDS",
+    "build_correction",
+    "diff_correction",
+    "flatten_correction",
     "PROFILE_ID_RE",
 ]
 
@@ -54,7 +63,7 @@ class PhoneNumber:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "PhoneNumber":
+    def from_api(cls, data: Any) -> PhoneNumber:
         if not isinstance(data, Mapping):
             return cls(number=_text(data))
         rest = {k: v for k, v in data.items() if k != "number"}
@@ -78,7 +87,7 @@ class Address:
     _NAMES = ("line1", "line2", "city", "state", "zip_code", "extended_zip", "country")
 
     @classmethod
-    def from_api(cls, data: Any) -> "Address":
+    def from_api(cls, data: Any) -> Address:
         if not isinstance(data, Mapping):
             return cls(line1=_text(data))
         known = {k: _text(data.get(k)) for k in cls._NAMES}
@@ -116,11 +125,10 @@ class Profile:
     # The record exactly as the API sent it (key order, empty fields, string booleans).
     source: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
-    _SCALARS = ("id", "first_name", "last_name", "name", "language", "fraud_threat",
-                "email", "carrier", "department")
+    _SCALARS = ("id", "first_name", "last_name", "name", "language", "fraud_threat", "email", "carrier", "department")
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> "Profile":
+    def from_api(cls, data: Mapping[str, Any]) -> Profile:
         if not isinstance(data, Mapping):
             raise BadResponseError("a record in the answer is not an object")
         kwargs: dict[str, Any] = {k: _text(data.get(k)) for k in cls._SCALARS}
@@ -158,13 +166,23 @@ class Profile:
         """One row for a table: scalars, the first address split out, phones joined."""
         first = self.addresses[0] if self.addresses else Address()
         row: dict[str, Any] = {
-            "id": self.id, "name": self.display_name if (self.name or self.first_name or self.last_name) else "",
-            "first_name": self.first_name, "last_name": self.last_name,
-            "phones": " ".join(self.phone_numbers), "carrier": self.carrier,
-            "email": self.email, "language": self.language, "fraud_threat": self.fraud_threat,
-            "member": self.member, "billing_info_on_file": self.billing_info_on_file,
-            "department": self.department, "line1": first.line1, "line2": first.line2,
-            "city": first.city, "state": first.state, "zip_code": first.zip_code,
+            "id": self.id,
+            "name": self.display_name if (self.name or self.first_name or self.last_name) else "",
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "phones": " ".join(self.phone_numbers),
+            "carrier": self.carrier,
+            "email": self.email,
+            "language": self.language,
+            "fraud_threat": self.fraud_threat,
+            "member": self.member,
+            "billing_info_on_file": self.billing_info_on_file,
+            "department": self.department,
+            "line1": first.line1,
+            "line2": first.line2,
+            "city": first.city,
+            "state": first.state,
+            "zip_code": first.zip_code,
             "country": first.country,
         }
         return row
@@ -200,6 +218,7 @@ class LookupResult:
 
 # -- documents ------------------------------------------------------------------
 
+
 def parse_records_json(doc: Any) -> list[Profile]:
     if not isinstance(doc, Mapping) or "records" not in doc:
         raise BadResponseError("the answer has no `records` list")
@@ -231,8 +250,9 @@ def parse_xml_document(text: str | bytes) -> dict[str, Any]:
     Parsed with defusedxml: entity expansion, external entities and DTDs are
     refused, so a hostile or broken proxy cannot blow up memory.
     """
-    from defusedxml import DefusedXmlException
     from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
 
     try:
         root = SafeET.fromstring(text)
@@ -253,8 +273,7 @@ def parse_xml_document(text: str | bytes) -> dict[str, Any]:
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "zip_code")
 _SCALAR_CORRECTIONS = ("first_name", "last_name", "email", "phone1", "phone2", "phone3")
 _ADDRESS_CORRECTIONS = ("shipping_address1", "shipping_address2")
-CORRECTION_FIELDS = _SCALAR_CORRECTIONS + tuple(
-    f"{a}.{f}" for a in _ADDRESS_CORRECTIONS for f in ADDRESS_FIELDS)
+CORRECTION_FIELDS = _SCALAR_CORRECTIONS + tuple(f"{a}.{f}" for a in _ADDRESS_CORRECTIONS for f in ADDRESS_FIELDS)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -328,8 +347,12 @@ def build_correction(changes: Mapping[str, Any]) -> dict[str, Any]:
     if problems:
         raise UsageError(
             "correction refused: " + "; ".join(problems),
-            hint="fields you can set: " + ", ".join(CORRECTION_FIELDS[:6]) + ", shipping_address1|2."
-                 + "{" + ",".join(ADDRESS_FIELDS) + "}",
+            hint="fields you can set: "
+            + ", ".join(CORRECTION_FIELDS[:6])
+            + ", shipping_address1|2."
+            + "{"
+            + ",".join(ADDRESS_FIELDS)
+            + "}",
         )
     if not body:
         raise UsageError("correction refused: no fields given", hint="give at least one FIELD=VALUE")
@@ -364,8 +387,7 @@ def correction_view(profile: Profile) -> dict[str, str]:
 def diff_correction(profile: Profile, proposed: Mapping[str, Any]) -> dict[str, Any]:
     """Only what differs from ``profile``, as a POST body (may be empty)."""
     current = correction_view(profile)
-    changed = {k: v for k, v in proposed.items()
-               if ("" if v is None else str(v).strip()) != current.get(k, "")}
+    changed = {k: v for k, v in proposed.items() if ("" if v is None else str(v).strip()) != current.get(k, "")}
     return build_correction(changed) if changed else {}
 
 
@@ -389,8 +411,7 @@ def apply_correction(record: dict[str, Any], body: Mapping[str, Any]) -> dict[st
     for i, group in enumerate(_ADDRESS_CORRECTIONS):
         if group in body:
             while len(addresses) <= i:
-                addresses.append({f: "" for f in Address._NAMES} | {"country": "USA"})
+                addresses.append(dict.fromkeys(Address._NAMES, "") | {"country": "USA"})
             addresses[i].update(body[group])
     out["address"] = addresses
     return out
-

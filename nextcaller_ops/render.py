@@ -7,12 +7,21 @@ field list, :func:`card_fields`, so every surface shows the same facts.
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .models import FLAT_COLUMNS, Profile
 
-__all__ = ["card_fields", "text_card", "html_card", "FONT_CSS", "THREAT_COLOURS", "BATCH_COLUMNS", "batch_row",
-           "threat_label"]
+__all__ = [
+    "card_fields",
+    "text_card",
+    "html_card",
+    "FONT_CSS",
+    "THREAT_COLOURS",
+    "BATCH_COLUMNS",
+    "batch_row",
+    "threat_label",
+]
 
 THREAT_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#c62828"}
 _THREAT_MARKS = {"low": "🟢", "medium": "🟡", "high": "🔴"}
@@ -35,10 +44,11 @@ def card_fields(profile: Profile, *, redact: bool = False) -> list[tuple[str, st
     ``redact`` masks the email and street lines (for shared channels).
     """
     phones = ", ".join(_format_number(n) for n in profile.phone_numbers)
-    addresses = [a for a in profile.addresses]
+    addresses = list(profile.addresses)
     if redact:
-        address = "; ".join(", ".join(p for p in (a.city, a.state) if p) + " (street hidden)"
-                            for a in addresses if a.city or a.state)
+        address = "; ".join(
+            ", ".join(p for p in (a.city, a.state) if p) + " (street hidden)" for a in addresses if a.city or a.state
+        )
         email = _mask_email(profile.email)
     else:
         address = "; ".join(a.one_line for a in addresses if a.one_line)
@@ -97,28 +107,39 @@ def html_card(profile: Profile) -> str:
     rows = []
     for label, value in card_fields(profile):
         if label == "Fraud threat":
-            cell = (f'<span class="nc-threat nc-threat-{e(level)}" style="background:{colour};color:#fff;'
-                    f'border-radius:4px;padding:1px 8px">{e(level)}</span>')
+            cell = (
+                f'<span class="nc-threat nc-threat-{e(level)}" style="background:{colour};color:#fff;'
+                f'border-radius:4px;padding:1px 8px">{e(level)}</span>'
+            )
         else:
             cell = e(value)
-        rows.append(f'<tr><th style="text-align:left;padding-right:12px;color:#555;font-weight:500">'
-                    f'{e(label)}</th><td style="text-align:left">{cell}</td></tr>')
+        rows.append(
+            f'<tr><th style="text-align:left;padding-right:12px;color:#555;font-weight:500">'
+            f'{e(label)}</th><td style="text-align:left">{cell}</td></tr>'
+        )
     record = f'<div style="color:#888;font-size:smaller">record {e(profile.id)}</div>' if profile.id else ""
-    return (f'<div class="nextcaller-card" style="{_CSS}">'
-            f'<div style="font-size:1.2em;font-weight:600;margin-bottom:6px">{e(profile.display_name)}</div>'
-            f'<table style="border-collapse:collapse">{"".join(rows)}</table>{record}</div>')
+    return (
+        f'<div class="nextcaller-card" style="{_CSS}">'
+        f'<div style="font-size:1.2em;font-weight:600;margin-bottom:6px">{e(profile.display_name)}</div>'
+        f'<table style="border-collapse:collapse">{"".join(rows)}</table>{record}</div>'
+    )
 
 
-BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records") + FLAT_COLUMNS + ("error",)
+BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records", *FLAT_COLUMNS, "error")
 
 
 def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
     """One output row for a :class:`~nextcaller_ops.client.BatchItem` (first profile shown)."""
     profiles = item.profiles
     shown = profile or (profiles[0] if profiles else None)
-    row: dict[str, Any] = {"input": item.input, "phone": item.phone or "", "status": item.status,
-                           "duplicate": item.duplicate, "records": len(profiles)}
-    flat = shown.flat() if shown is not None else {c: "" for c in FLAT_COLUMNS}
+    row: dict[str, Any] = {
+        "input": item.input,
+        "phone": item.phone or "",
+        "status": item.status,
+        "duplicate": item.duplicate,
+        "records": len(profiles),
+    }
+    flat = shown.flat() if shown is not None else dict.fromkeys(FLAT_COLUMNS, "")
     row.update(flat)
     row["error"] = str(item.error) if item.error else ""
     return row

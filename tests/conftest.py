@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keyring
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from nextcaller_ops.sandbox import Sandbox
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
 
 _OUR_VARS = ("NEXTCALLER_", "SLACK_", "PYTHON_KEYRING_BACKEND")
 
@@ -57,10 +50,9 @@ def no_secret_in_any_log_of_the_suite():
     yield keeper
     root.removeHandler(keeper)
     root.setLevel(previous)
-    from . import botkit, test_faults, test_magics, test_reliability
+    from tests.support.secrets import all_secrets
 
-    secrets = set(redact._secrets) | {botkit.SIGNING_SECRET, botkit.BOT_TOKEN, test_faults.SECRET,
-                                      test_magics.NB_SECRET, test_reliability.SIGNING, test_reliability.BOT_TOKEN}
+    secrets = set(redact._secrets) | all_secrets()
     leaks = sorted({s for line in keeper.lines + _CAPTURED for s in secrets if s in line})
     assert not leaks, f"secrets found in the suite's logs or output: {[s[:4] + '…' for s in leaks]}"
 
@@ -112,10 +104,3 @@ def client(api_env):
     with NextCallerClient(sleep=slept.append) as nc:
         nc.slept = slept  # type: ignore[attr-defined]
         yield nc
-
-
-def run_cli(*args: str, env: dict | None = None, input: str | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-    """The real console entry point in a child process."""
-    return subprocess.run([sys.executable, "-m", "nextcaller_ops", *args], env=env or dict(os.environ),
-                          input=input, text=True, capture_output=True, timeout=timeout)

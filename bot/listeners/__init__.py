@@ -12,6 +12,6 @@ if TYPE_CHECKING:
     from ..app import Services
 
 
-def register_listeners(app: "App", services: "Services") -> None:
+def register_listeners(app: App, services: Services) -> None:
     for module in (commands, actions, views, shortcuts, events):
         module.register(app, services)

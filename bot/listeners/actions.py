@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops import errors
 from nextcaller_ops.phone import mask, parse
@@ -34,7 +35,7 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return (body.get("user") or {}).get("id"), (body.get("channel") or {}).get("id")
 
 
-def register(app: "App", services: "Services") -> None:
+def register(app: App, services: Services) -> None:
     @app.action(blocks.ACTION_REFRESH)
     def refresh(ack: Callable[..., None], body: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
@@ -44,13 +45,13 @@ def register(app: "App", services: "Services") -> None:
             return
         phone = parse(value["phone"])
         refusal = gate(services, user_id, channel_id, "refresh", phone.number)
-        answer = refusal or lookup_answer(services, phone, user_id=user_id, channel_id=channel_id,
-                                          action="refresh", refresh=True)
+        answer = refusal or lookup_answer(
+            services, phone, user_id=user_id, channel_id=channel_id, action="refresh", refresh=True
+        )
         respond(replace_original=True, response_type="ephemeral", text=answer.text, blocks=answer.blocks)
 
     @app.action(blocks.ACTION_SHARE)
-    def share(ack: Callable[..., None], body: dict[str, Any], respond: Callable[..., Any],
-              client: "WebClient") -> None:
+    def share(ack: Callable[..., None], body: dict[str, Any], respond: Callable[..., Any], client: WebClient) -> None:
         ack()
         value = _value(body)
         user_id, channel_id = _where(body)
@@ -69,18 +70,26 @@ def register(app: "App", services: "Services") -> None:
             return
         redact = services.policy.redact_shared(channel_id)
         shown = [p for p in result.profiles if p.id == value.get("id")] or list(result.profiles)
-        client.chat_postMessage(channel=channel_id,
-                                text=blocks.card_text(shown, mask(phone.number) if redact else phone.number),
-                                blocks=blocks.profile_cards(shown, phone.number, redact=redact, buttons=False,
-                                                            shared_by=user_id))
-        services.audit.record(user_id=user_id, channel_id=channel_id, action="share", phone=phone.number,
-                              outcome="redacted" if redact else "full")
-        respond(response_type="ephemeral", replace_original=False,
-                text="Shared in the channel" + (" (email and street hidden)." if redact else "."))
+        client.chat_postMessage(
+            channel=channel_id,
+            text=blocks.card_text(shown, mask(phone.number) if redact else phone.number),
+            blocks=blocks.profile_cards(shown, phone.number, redact=redact, buttons=False, shared_by=user_id),
+        )
+        services.audit.record(
+            user_id=user_id,
+            channel_id=channel_id,
+            action="share",
+            phone=phone.number,
+            outcome="redacted" if redact else "full",
+        )
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="Shared in the channel" + (" (email and street hidden)." if redact else "."),
+        )
 
     @app.action(blocks.ACTION_SUGGEST)
-    def suggest(ack: Callable[..., None], body: dict[str, Any], client: "WebClient",
-                respond: Callable[..., Any]) -> None:
+    def suggest(ack: Callable[..., None], body: dict[str, Any], client: WebClient, respond: Callable[..., Any]) -> None:
         ack()
         value = _value(body)
         user_id, channel_id = _where(body)
@@ -98,8 +107,12 @@ def register(app: "App", services: "Services") -> None:
             return
         profile = next((p for p in result.profiles if p.id == value.get("id")), None)
         if profile is None:
-            respond(response_type="ephemeral", replace_original=False,
-                    text="That record has changed since the card was shown; press Refresh and try again.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="That record has changed since the card was shown; press Refresh and try again.",
+            )
             return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=blocks.correction_modal(profile, value["phone"], channel_id))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.correction_modal(profile, value["phone"], channel_id)
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops.errors import InvalidPhoneError
 from nextcaller_ops.phone import parse
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from ..app import Services
 
 
-def register(app: "App", services: "Services") -> None:
+def register(app: App, services: Services) -> None:
     @app.command("/caller")
     def caller_command(ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
         text = (command.get("text") or "").strip()
@@ -32,8 +33,10 @@ def register(app: "App", services: "Services") -> None:
             phone = parse(text)
         except InvalidPhoneError as exc:
             # The 10-digit rule, and no API call.
-            ack(response_type="ephemeral",
-                text=f"{exc.message.capitalize()}. Use a 10-digit US number, e.g. `/caller 212-555-8383`.")
+            ack(
+                response_type="ephemeral",
+                text=f"{exc.message.capitalize()}. Use a 10-digit US number, e.g. `/caller 212-555-8383`.",
+            )
             return
         refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
         if refusal:

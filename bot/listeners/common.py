@@ -31,34 +31,37 @@ def say_text(text: str) -> Answer:
     return Answer(text=text, blocks=blocks.text_blocks(text))
 
 
-def policy_refusal(services: "Services", user_id: str | None, channel_id: str | None, action: str,
-                   phone: str | None = None) -> Answer | None:
+def policy_refusal(
+    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
+) -> Answer | None:
     """A polite refusal (audited) when this user may not look up here; None when allowed."""
     refusal = services.policy.refusal(user_id, channel_id)
     if not refusal:
         return None
-    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone,
-                          outcome="refused: policy")
+    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: policy")
     return say_text(refusal)
 
 
-def rate_refusal(services: "Services", user_id: str | None, channel_id: str | None, action: str,
-                 phone: str | None = None) -> Answer | None:
+def rate_refusal(
+    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
+) -> Answer | None:
     """A refusal (audited) when the user is over the per-minute limit; else counts this lookup."""
     wait = services.limiter.wait_time(user_id or "?")
     if wait:
-        services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone,
-                              outcome="refused: rate limit")
-        return say_text(f"You've reached {services.limiter.limit} lookups a minute. "
-                        f"Try again in {int(wait) + 1} s.")
+        services.audit.record(
+            user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: rate limit"
+        )
+        return say_text(f"You've reached {services.limiter.limit} lookups a minute. Try again in {int(wait) + 1} s.")
     return None
 
 
-def gate(services: "Services", user_id: str | None, channel_id: str | None, action: str,
-         phone: str | None = None) -> Answer | None:
+def gate(
+    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
+) -> Answer | None:
     """Policy, then the rate limit: the first refusal, or None when the lookup may go ahead."""
-    return (policy_refusal(services, user_id, channel_id, action, phone)
-            or rate_refusal(services, user_id, channel_id, action, phone))
+    return policy_refusal(services, user_id, channel_id, action, phone) or rate_refusal(
+        services, user_id, channel_id, action, phone
+    )
 
 
 def error_answer(exc: errors.NextCallerError, where: str) -> Answer:
@@ -66,8 +69,10 @@ def error_answer(exc: errors.NextCallerError, where: str) -> Answer:
     code = f" [{exc.code}]" if exc.code else ""
     log.warning("%s failed: %s%s: %s", where, type(exc).__name__, code, exc.message)
     if isinstance(exc, (errors.AuthError, errors.BillingError, errors.ExpiredTrialError, errors.CredentialsError)):
-        return say_text("The caller lookup service isn't configured correctly right now "
-                        "(an admin has been notified in the bot's log). Please try again later.")
+        return say_text(
+            "The caller lookup service isn't configured correctly right now "
+            "(an admin has been notified in the bot's log). Please try again later."
+        )
     if isinstance(exc, errors.RateLimitError):
         return say_text("The lookup service is busy. Please try again in a minute.")
     if isinstance(exc, (errors.TransportError, errors.ServerError, errors.BadResponseError)):
@@ -75,21 +80,39 @@ def error_answer(exc: errors.NextCallerError, where: str) -> Answer:
     return say_text(f"That lookup didn't work: {blocks.esc(exc.message)}")
 
 
-def lookup_answer(services: "Services", phone: PhoneInput, *, user_id: str | None, channel_id: str | None,
-                  action: str = "lookup", refresh: bool = False) -> Answer:
+def lookup_answer(
+    services: Services,
+    phone: PhoneInput,
+    *,
+    user_id: str | None,
+    channel_id: str | None,
+    action: str = "lookup",
+    refresh: bool = False,
+) -> Answer:
     """Look ``phone`` up and build the private card message; every outcome is audited."""
     try:
         result = services.client.lookup(phone, refresh=refresh)
     except errors.NextCallerError as exc:
-        services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone.number,
-                              outcome="error", detail=f"{type(exc).__name__} {exc.code or ''}".strip())
+        services.audit.record(
+            user_id=user_id,
+            channel_id=channel_id,
+            action=action,
+            phone=phone.number,
+            outcome="error",
+            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
+        )
         return error_answer(exc, f"{action} {mask(phone.number)}")
     outcome = f"found {len(result.profiles)}" if result.found else "no record"
-    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone.number,
-                          outcome=outcome)
+    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone.number, outcome=outcome)
     log.info("%s %s by %s in %s: %s", action, mask(phone.number), user_id, channel_id, outcome)
     if not result.found:
-        return Answer(text=f"No record for {phone.display}.",
-                      blocks=blocks.text_blocks(f"No record for {phone.display}."), result=result)
-    return Answer(text=blocks.card_text(result.profiles, phone.number),
-                  blocks=blocks.profile_cards(result.profiles, phone.number), result=result)
+        return Answer(
+            text=f"No record for {phone.display}.",
+            blocks=blocks.text_blocks(f"No record for {phone.display}."),
+            result=result,
+        )
+    return Answer(
+        text=blocks.card_text(result.profiles, phone.number),
+        blocks=blocks.profile_cards(result.profiles, phone.number),
+        result=result,
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops.phone import find_numbers
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 MAX_NUMBERS = 5
 
 
-def register(app: "App", services: "Services") -> None:
+def register(app: App, services: Services) -> None:
     @app.shortcut(blocks.SHORTCUT_CALLBACK)
     def lookup_message(ack: Callable[..., None], shortcut: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
@@ -29,9 +30,13 @@ def register(app: "App", services: "Services") -> None:
             respond(response_type="ephemeral", text="I didn't find a US phone number in that message.")
             return
         for phone in numbers[:MAX_NUMBERS]:
-            answer = gate(services, user_id, channel_id, "lookup", phone.number) or \
-                lookup_answer(services, phone, user_id=user_id, channel_id=channel_id)
+            answer = gate(services, user_id, channel_id, "lookup", phone.number) or lookup_answer(
+                services, phone, user_id=user_id, channel_id=channel_id
+            )
             respond(response_type="ephemeral", replace_original=False, text=answer.text, blocks=answer.blocks)
         if len(numbers) > MAX_NUMBERS:
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f"{len(numbers) - MAX_NUMBERS} more number(s) in that message were not looked up.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"{len(numbers) - MAX_NUMBERS} more number(s) in that message were not looked up.",
+            )

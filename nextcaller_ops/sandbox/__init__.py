@@ -6,7 +6,14 @@
 """
 
 from .server import Sandbox
-from .store import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, STATUS_CONSUMERS, SEINFELD, synthetic_phone
+from .store import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, STATUS_CONSUMERS, synthetic_phone
 
-__all__ = ["Sandbox", "DEMO_CONSUMER_KEY", "DEMO_CONSUMER_SECRET", "HOUSEHOLD_PHONE",
-           "STATUS_CONSUMERS", "SEINFELD", "synthetic_phone"]
+__all__ = [
+    "Sandbox",
+    "DEMO_CONSUMER_KEY",
+    "DEMO_CONSUMER_SECRET",
+    "HOUSEHOLD_PHONE",
+    "STATUS_CONSUMERS",
+    "SEINFELD",
+    "synthetic_phone",
+]

@@ -41,8 +41,7 @@ _CONSUMER_KEY_RE = re.compile(r'oauth_consumer_key=(?:"([^"]*)"|([^&,\s]*))')
 TIMESTAMP_LIFETIME = 300  # seconds: "a timestamp more than 5 minutes off is refused"
 
 MESSAGES = {
-    555: ("The number you have entered is invalid. Please ensure your number contains 10 digits.",
-          "Authentication"),
+    555: ("The number you have entered is invalid. Please ensure your number contains 10 digits.", "Authentication"),
     405: ("Invalid UID: no profile has this id.", "Request"),
     1046: ("Invalid consumer key.", "Authentication"),
     1047: ("Inactive consumer key and secret.", "Authentication"),
@@ -54,8 +53,18 @@ MESSAGES = {
     1054: ("Validation error.", "Validation"),
 }
 _STATUS_CODES = {"inactive": 1047, "expired": 1049, "billing_failed": 8643, "trial_expired": 8644}
-_HTTP_FOR_CODE = {555: 400, 405: 404, 1046: 401, 1047: 401, 1048: 401, 1049: 401,
-                  8643: 402, 8644: 403, 1061: 429, 1054: 400}
+_HTTP_FOR_CODE = {
+    555: 400,
+    405: 404,
+    1046: 401,
+    1047: 401,
+    1048: 401,
+    1049: 401,
+    8643: 402,
+    8644: 403,
+    1061: 429,
+    1054: 400,
+}
 
 
 class _Validator(RequestValidator):
@@ -87,9 +96,15 @@ class _Validator(RequestValidator):
         found = self.store.consumer(client_key)
         return found[0] if found else "dummy-secret-that-never-verifies"
 
-    def validate_timestamp_and_nonce(self, client_key: str, timestamp: str, nonce: str,
-                                     request: Any, request_token: str | None = None,
-                                     access_token: str | None = None) -> bool:
+    def validate_timestamp_and_nonce(
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Any,
+        request_token: str | None = None,
+        access_token: str | None = None,
+    ) -> bool:
         now = time.time()
         with self._nonce_lock:
             if time.monotonic() - self._last_purge > 60:
@@ -115,7 +130,8 @@ class _Endpoint(SignatureOnlyEndpoint):
         except oauth_errors.OAuth1Error as err:
             return False, (err.description or err.error or "malformed OAuth parameters"), None
         if not self.request_validator.validate_timestamp_and_nonce(
-                request.client_key, request.timestamp, request.nonce, request):
+            request.client_key, request.timestamp, request.nonce, request
+        ):
             return False, "This nonce was already used: every request needs a fresh nonce.", request
         valid_client = self.request_validator.validate_client_key(request.client_key, request)
         if not valid_client:
@@ -133,14 +149,22 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], store: Store, *, latency_ms: float = 0,
-                 fail_rate: float = 0.0, rate_limit: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        store: Store,
+        *,
+        latency_ms: float = 0,
+        fail_rate: float = 0.0,
+        rate_limit: float = 0.0,
+        seed: int | None = None,
+    ):
         self.store = store
         self.validator = _Validator(store)
         self.endpoint = _Endpoint(self.validator)
         self.latency_ms = latency_ms
         self.fail_rate = fail_rate
-        self.rate_limit = rate_limit        # requests per second per key; 0 = unlimited
+        self.rate_limit = rate_limit  # requests per second per key; 0 = unlimited
         self.random = random.Random(seed)
         self._random_lock = threading.Lock()
         self._injected: deque[dict[str, Any]] = deque()
@@ -154,14 +178,28 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, SandboxHandler)
 
     # -- knobs for tests and benchmarks --------------------------------------
-    def inject(self, status: int, *, code: int | None = None, count: int = 1,
-               retry_after: str | None = None, body: str | None = None,
-               content_type: str = "application/json") -> None:
+    def inject(
+        self,
+        status: int,
+        *,
+        code: int | None = None,
+        count: int = 1,
+        retry_after: str | None = None,
+        body: str | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         """The next ``count`` signed requests get this answer instead of the real one."""
         with self._inject_lock:
             for _ in range(count):
-                self._injected.append({"status": status, "code": code, "retry_after": retry_after,
-                                       "body": body, "content_type": content_type})
+                self._injected.append(
+                    {
+                        "status": status,
+                        "code": code,
+                        "retry_after": retry_after,
+                        "body": body,
+                        "content_type": content_type,
+                    }
+                )
 
     def take_injected(self) -> dict[str, Any] | None:
         with self._inject_lock:
@@ -194,17 +232,19 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def record(self, method: str, path: str, query: str, nonce: str) -> None:
         with self._count_lock:
             self.request_count += 1
-            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query),
-                                         "nonce": nonce})
+            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query), "nonce": nonce})
             if len(self.signed_requests) > 100_000:
                 del self.signed_requests[:50_000]
 
 
 def _xml_value(name: str, value: Any, indent: str) -> str:
     if isinstance(value, list):
-        inner = "".join(f"{indent}  <object>\n{_xml_fields(v, indent + '    ')}{indent}  </object>\n"
-                        if isinstance(v, dict) else f"{indent}  <object>{escape(str(v))}</object>\n"
-                        for v in value)
+        inner = "".join(
+            f"{indent}  <object>\n{_xml_fields(v, indent + '    ')}{indent}  </object>\n"
+            if isinstance(v, dict)
+            else f"{indent}  <object>{escape(str(v))}</object>\n"
+            for v in value
+        )
         return f"{indent}<{name}>\n{inner}{indent}</{name}>\n" if value else f"{indent}<{name}/>\n"
     if isinstance(value, dict):
         return f"{indent}<{name}>\n{_xml_fields(value, indent + '  ')}{indent}</{name}>\n"
@@ -228,7 +268,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "NextCallerSandbox/2"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # Query strings hold phone numbers (PII): log the path only, at DEBUG.
         log.debug("%s %s", self.command, urlsplit(self.path).path)
 
@@ -250,8 +290,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
         else:
             self._send(status, json.dumps(doc, indent=4), "application/json", extra)
 
-    def _error(self, code: int, fmt: str, *, message: str | None = None, http: int | None = None,
-               details: dict[str, Any] | None = None, extra: dict[str, str] | None = None) -> None:
+    def _error(
+        self,
+        code: int,
+        fmt: str,
+        *,
+        message: str | None = None,
+        http: int | None = None,
+        details: dict[str, Any] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         default_message, kind = MESSAGES.get(code, ("Error.", "Request"))
         err: dict[str, Any] = {"message": message or default_message, "type": kind, "code": code}
         if details:
@@ -268,10 +316,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
 
     # -- dispatch -------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def __getattr__(self, name: str) -> Any:
@@ -324,8 +372,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         wait = self.server.over_rate_limit(consumer)
         if wait is not None:
             retry = str(max(1, int(wait + 0.999)))
-            self._error(1061, fmt, extra={"Retry-After": retry,
-                                          "X-Rate-Limit-Reset": str(int(time.time()) + int(retry))})
+            self._error(
+                1061, fmt, extra={"Retry-After": retry, "X-Rate-Limit-Reset": str(int(time.time()) + int(retry))}
+            )
             return
         if self.server.should_fail():
             self._plain_error(503, "Service temporarily unavailable.", fmt, "Server")
@@ -338,31 +387,40 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method == "POST":
             self._post_user(segments[2], body, fmt)
         elif segments[:2] in (["v2", "records"], ["v2", "users"]):
-            self._send_doc(405, {"error": {"message": f"Method {method} not allowed here.",
-                                           "type": "Request", "code": 4050}}, fmt, {"Allow": "GET, POST"})
+            self._send_doc(
+                405,
+                {"error": {"message": f"Method {method} not allowed here.", "type": "Request", "code": 4050}},
+                fmt,
+                {"Allow": "GET, POST"},
+            )
         else:
             self._plain_error(404, "Not found.", fmt)
 
     def _base_url(self) -> str:
-        host = self.headers.get("Host") or "%s:%s" % self.server.server_address[:2]
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"http://{host}"
 
     def _authenticate(self, method: str, body: str, fmt: str) -> str | None:
         auth = self.headers.get("Authorization") or ""
-        key = (_CONSUMER_KEY_RE.search(auth) or _CONSUMER_KEY_RE.search(self.path)
-               or _CONSUMER_KEY_RE.search(body or ""))  # header, query or form-body signing
+        key = (
+            _CONSUMER_KEY_RE.search(auth) or _CONSUMER_KEY_RE.search(self.path) or _CONSUMER_KEY_RE.search(body or "")
+        )  # header, query or form-body signing
         if key is None or not (key.group(1) or key.group(2)):
             self._error(1048, fmt)
             return None
         uri = self._base_url() + self.path
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         ok, why, request = self.server.endpoint.explain(uri, method, body or None, headers)
         if not ok:
             if why == "unknown-key":
                 self._error(1046, fmt)
             else:
-                self._send_doc(401, {"error": {"message": why, "type": "Authentication", "code": 401}}, fmt,
-                               {"WWW-Authenticate": 'OAuth realm="nextcaller-sandbox"'})
+                self._send_doc(
+                    401,
+                    {"error": {"message": why, "type": "Authentication", "code": 401}},
+                    fmt,
+                    {"WWW-Authenticate": 'OAuth realm="nextcaller-sandbox"'},
+                )
             return None
         status = getattr(request, "consumer_status", "active")
         if status in _STATUS_CODES:
@@ -379,8 +437,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif spec.get("code"):
             self._error(spec["code"], fmt, http=spec["status"], extra=extra)
         else:
-            self._send_doc(spec["status"], {"error": {"message": HTTPStatus(spec["status"]).phrase + ".",
-                                                      "type": "Server", "code": spec["status"]}}, fmt, extra)
+            self._send_doc(
+                spec["status"],
+                {
+                    "error": {
+                        "message": HTTPStatus(spec["status"]).phrase + ".",
+                        "type": "Server",
+                        "code": spec["status"],
+                    }
+                },
+                fmt,
+                extra,
+            )
 
     # -- endpoints --------------------------------------------------------------
     def _get_records(self, query: dict[str, list[str]], fmt: str) -> None:
@@ -391,8 +459,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         records = self.server.store.find_by_phone(phone)
         if not records:
-            self._send_doc(404, {"error": {"message": "No records found for this phone number.",
-                                           "type": "NotFound", "code": 404}}, fmt)
+            self._send_doc(
+                404,
+                {"error": {"message": "No records found for this phone number.", "type": "NotFound", "code": 404}},
+                fmt,
+            )
             return
         self._send_doc(200, {"records": records}, fmt)
 
@@ -438,13 +509,13 @@ def _validate_post(data: dict[str, Any]) -> dict[str, str]:
                     details[name] = "unknown field"
                 elif not isinstance(sub_value, str):
                     details[name] = "must be a string"
-                elif (problem := validate_correction_value(name, sub_value)):
+                elif problem := validate_correction_value(name, sub_value):
                     details[name] = problem
         elif key not in CORRECTION_FIELDS:
             details[key] = "unknown field"
         elif not isinstance(value, str):
             details[key] = "must be a string"
-        elif (problem := validate_correction_value(key, value)):
+        elif problem := validate_correction_value(key, value):
             details[key] = problem
     return details
 
@@ -452,10 +523,20 @@ def _validate_post(data: dict[str, Any]) -> dict[str, str]:
 class Sandbox:
     """A running sandbox: ``with Sandbox() as sb: sb.url, sb.consumer_key ...``."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, db: str | Path | None = None,
-                 consumer_key: str = DEMO_CONSUMER_KEY, consumer_secret: str = DEMO_CONSUMER_SECRET,
-                 records: int = 1000, latency_ms: float = 0, fail_rate: float = 0.0,
-                 rate_limit: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db: str | Path | None = None,
+        consumer_key: str = DEMO_CONSUMER_KEY,
+        consumer_secret: str = DEMO_CONSUMER_SECRET,
+        records: int = 1000,
+        latency_ms: float = 0,
+        fail_rate: float = 0.0,
+        rate_limit: float = 0.0,
+        seed: int | None = None,
+    ):
         self._tmpdir: tempfile.TemporaryDirectory | None = None
         if db is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="nextcaller-sandbox-")
@@ -466,8 +547,9 @@ class Sandbox:
         self.store = Store(self.db)
         self.store.seed(records, consumer_key, consumer_secret)
         self.records = records
-        self.httpd = SandboxHTTPServer((host, port), self.store, latency_ms=latency_ms,
-                                       fail_rate=fail_rate, rate_limit=rate_limit, seed=seed)
+        self.httpd = SandboxHTTPServer(
+            (host, port), self.store, latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit, seed=seed
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -475,9 +557,10 @@ class Sandbox:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "Sandbox":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="nextcaller-sandbox",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="nextcaller-sandbox", kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -494,7 +577,7 @@ class Sandbox:
             self._tmpdir.cleanup()
             self._tmpdir = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -12,8 +12,7 @@ import pytest
 
 from nextcaller_ops.cli import main
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, synthetic_phone
-
-from .conftest import SEINFELD_ID, run_cli
+from tests.support.common import SEINFELD_ID, run_cli
 
 
 def cli(capsys, *args):
@@ -23,7 +22,7 @@ def cli(capsys, *args):
 
 
 def test_lookup_text_card(api_env, capsys):
-    code, out, err = cli(capsys, "lookup", "(212) 555-8383")
+    code, out, _err = cli(capsys, "lookup", "(212) 555-8383")
     assert code == 0
     assert "Jerry Seinfeld" in out and "Verizon Wireless" in out and "low" in out and SEINFELD_ID in out
     assert "129 West 81st Street" in out
@@ -46,12 +45,14 @@ def test_lookup_csv_one_row_per_input(api_env, capsys):
     code, out, _ = cli(capsys, "lookup", "2125558383", HOUSEHOLD_PHONE, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0
-    assert [(r["phone"], r["status"], r["records"]) for r in rows] == [("2125558383", "found", "1"),
-                                                                      (HOUSEHOLD_PHONE, "found", "2")]
+    assert [(r["phone"], r["status"], r["records"]) for r in rows] == [
+        ("2125558383", "found", "1"),
+        (HOUSEHOLD_PHONE, "found", "2"),
+    ]
 
 
 def test_several_records_show_several_cards(api_env, capsys):
-    code, out, _ = cli(capsys, "lookup", HOUSEHOLD_PHONE)
+    _code, out, _ = cli(capsys, "lookup", HOUSEHOLD_PHONE)
     assert "Alex Rivera" in out and "Sam Rivera" in out
 
 
@@ -61,18 +62,21 @@ def test_no_record_exits_1_with_a_sentence(api_env, capsys):
 
 
 def test_bad_input_exits_2_and_sends_nothing(api_env, capsys):
-    code, out, err = cli(capsys, "lookup", "2125558383", "555-01")
+    code, _out, err = cli(capsys, "lookup", "2125558383", "555-01")
     assert code == 2 and "too short" in err and "Traceback" not in err
     assert api_env.httpd.request_count == 0
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["update", SEINFELD_ID, "--set", "favourite=blue"], "unknown field"),
-    (["update", "xyz", "--set", "email=a@b.co"], "not a profile id"),
-    (["update", SEINFELD_ID, "--set", "email"], "FIELD=VALUE"),
-    (["update", SEINFELD_ID], "nothing to change"),
-    (["update", SEINFELD_ID, "--set", "shipping_address1.zip_code=ABCDE"], "5-digit"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["update", SEINFELD_ID, "--set", "favourite=blue"], "unknown field"),
+        (["update", "xyz", "--set", "email=a@b.co"], "not a profile id"),
+        (["update", SEINFELD_ID, "--set", "email"], "FIELD=VALUE"),
+        (["update", SEINFELD_ID], "nothing to change"),
+        (["update", SEINFELD_ID, "--set", "shipping_address1.zip_code=ABCDE"], "5-digit"),
+    ],
+)
 def test_update_refusals_exit_2_without_a_request(api_env, capsys, args, needle):
     code, _, err = cli(capsys, *args)
     assert code == 2 and needle in err
@@ -80,11 +84,19 @@ def test_update_refusals_exit_2_without_a_request(api_env, capsys, args, needle)
 
 
 def test_update_posts_only_given_fields(api_env, capsys):
-    code, out, _ = cli(capsys, "update", SEINFELD_ID, "--set", "first_name=Clark",
-                       "--set", "shipping_address1.line1=225 Kryptonite Ave.")
+    code, out, _ = cli(
+        capsys,
+        "update",
+        SEINFELD_ID,
+        "--set",
+        "first_name=Clark",
+        "--set",
+        "shipping_address1.line1=225 Kryptonite Ave.",
+    )
     assert code == 0 and "first_name = 'Clark'" in out
     assert api_env.store.corrections(SEINFELD_ID) == [
-        {"id": SEINFELD_ID, "body": {"first_name": "Clark", "shipping_address1": {"line1": "225 Kryptonite Ave."}}}]
+        {"id": SEINFELD_ID, "body": {"first_name": "Clark", "shipping_address1": {"line1": "225 Kryptonite Ave."}}}
+    ]
     code, out, _ = cli(capsys, "lookup", "2125558383")
     assert "Clark Seinfeld" in out
 
@@ -122,7 +134,7 @@ def test_file_csv_in_order_with_status_column(api_env, capsys, tmp_path):
 def test_file_csv_with_phone_column(api_env, capsys, tmp_path):
     src = tmp_path / "calls.csv"
     src.write_text('when,phone,agent\n"Mon, 9am",(212) 555-8383,ann\nTue,3125550142,bob\n')
-    code, out, _ = cli(capsys, "lookup", "--file", str(src), "--format", "json")
+    _code, out, _ = cli(capsys, "lookup", "--file", str(src), "--format", "json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["phone"] for r in rows] == ["2125558383", "3125550142"]
 
@@ -148,11 +160,22 @@ def test_no_credentials_exit_2_with_hint(capsys, file_keyring):
 
 # -- login / logout / status in a child process with a file keyring --------------------
 
+
 def test_login_status_logout_with_a_file_keyring(sandbox, isolated_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTCALLER_CONSUMER")}
     secret = sandbox.consumer_secret
-    login = run_cli("login", "--profile", "ops", "--base-url", sandbox.url, "--consumer-key",
-                    sandbox.consumer_key, "--secret-stdin", env=env, input=secret + "\n")
+    login = run_cli(
+        "login",
+        "--profile",
+        "ops",
+        "--base-url",
+        sandbox.url,
+        "--consumer-key",
+        sandbox.consumer_key,
+        "--secret-stdin",
+        env=env,
+        input=secret + "\n",
+    )
     assert login.returncode == 0, login.stderr
     assert "verified" in login.stdout
 
@@ -183,8 +206,16 @@ def test_login_status_logout_with_a_file_keyring(sandbox, isolated_env):
 
 def test_login_with_a_wrong_secret_stores_nothing(sandbox, isolated_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTCALLER_CONSUMER")}
-    login = run_cli("login", "--base-url", sandbox.url, "--consumer-key", sandbox.consumer_key,
-                    "--secret-stdin", env=env, input="not-the-secret\n")
+    login = run_cli(
+        "login",
+        "--base-url",
+        sandbox.url,
+        "--consumer-key",
+        sandbox.consumer_key,
+        "--secret-stdin",
+        env=env,
+        input="not-the-secret\n",
+    )
     assert login.returncode == 1 and "signature" in login.stderr
     status = run_cli("status", "--offline", env=env)
     assert "none" in status.stdout
@@ -206,20 +237,30 @@ def test_slack_login_stores_the_bot_secrets_in_the_keyring(file_keyring, capsys,
     assert code == 0 and "xoxb…" in out and "slack-signing-secret-9" not in out
     settings = BotSettings.from_env(env={})
     assert (settings.bot_token, settings.signing_secret, settings.app_token) == (
-        "xoxb-1-test-bot-token", "slack-signing-secret-9", "")
+        "xoxb-1-test-bot-token",
+        "slack-signing-secret-9",
+        "",
+    )
     assert "xoxb-1-test-bot-token" not in repr(settings)
 
 
 def test_login_reads_a_piped_secret_without_the_flag(sandbox, isolated_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTCALLER_CONSUMER")}
-    login = run_cli("login", "--base-url", sandbox.url, "--consumer-key", sandbox.consumer_key,
-                    env=env, input=sandbox.consumer_secret + "\n")
+    login = run_cli(
+        "login",
+        "--base-url",
+        sandbox.url,
+        "--consumer-key",
+        sandbox.consumer_key,
+        env=env,
+        input=sandbox.consumer_secret + "\n",
+    )
     assert login.returncode == 0, login.stderr
     assert run_cli("lookup", "2125558383", env=env).returncode == 0
 
 
 def test_xml_that_is_not_well_formed_is_shown_and_named(capsys, monkeypatch):
-    from .rawserver import RawServer, reply
+    from tests.support.rawserver import RawServer, reply
 
     body = b"<response><records><object><carrier>Verizon Wireless<carrier/></object></records></response>"
     with RawServer([reply("200 OK", body, "application/xml")]) as server:
@@ -231,7 +272,7 @@ def test_xml_that_is_not_well_formed_is_shown_and_named(capsys, monkeypatch):
 
 
 def test_status_live_check_passes_when_the_api_has_no_users_endpoint(capsys, monkeypatch):
-    from .rawserver import RawServer, reply
+    from tests.support.rawserver import RawServer, reply
 
     with RawServer([reply("404 Not Found", b"<h1>Not Found</h1>", "text/html")]) as server:
         monkeypatch.setenv("NEXTCALLER_BASE_URL", server.url)
@@ -247,9 +288,15 @@ def test_bot_refused_token_is_one_line(tmp_path):
     with FakeSlack() as slack:
         slack.fail_methods["auth.test"] = "invalid_auth"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTCALLER_", "SLACK_"))}
-        env.update(SLACK_BOT_TOKEN="xoxb-0-refused-token", SLACK_SIGNING_SECRET="refused-signing-1",
-                   SLACK_API_URL=slack.api_url, NEXTCALLER_CONSUMER_KEY="K1234567", NEXTCALLER_CONSUMER_SECRET="s1234567",
-                   NEXTCALLER_OPS_DATA_DIR=str(tmp_path), NEXTCALLER_BASE_URL="http://127.0.0.1:9")
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-0-refused-token",
+            SLACK_SIGNING_SECRET="refused-signing-1",
+            SLACK_API_URL=slack.api_url,
+            NEXTCALLER_CONSUMER_KEY="K1234567",
+            NEXTCALLER_CONSUMER_SECRET="s1234567",
+            NEXTCALLER_OPS_DATA_DIR=str(tmp_path),
+            NEXTCALLER_BASE_URL="http://127.0.0.1:9",
+        )
         proc = run_cli("bot", "--http", "--port", "0", env=env, timeout=60)
     assert proc.returncode == 2 and "Slack refused to start the bot" in proc.stderr
     assert "Traceback" not in proc.stderr and "xoxb-0-refused-token" not in proc.stderr

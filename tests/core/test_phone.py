@@ -1,31 +1,57 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nextcaller_ops.errors import InvalidPhoneError
 from nextcaller_ops.phone import find_numbers, mask, parse
 
 
-@pytest.mark.parametrize("text", ["(212) 555-8383", "+1 212.555.8383", "1-212-555-8383", "212-555-8383",
-                                  "2125558383", " 212 555 8383 ", "２１２５５５８３８３", "+1 (212) 555 8383"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(212) 555-8383",
+        "+1 212.555.8383",
+        "1-212-555-8383",
+        "212-555-8383",
+        "2125558383",
+        " 212 555 8383 ",
+        "２１２５５５８３８３",
+        "+1 (212) 555 8383",
+    ],
+)
 def test_accepts_common_us_formats(text):
     assert parse(text).number == "2125558383"
 
 
-@pytest.mark.parametrize("text,ext", [("212-555-8383 x12", "12"), ("212-555-8383 ext. 7", "7"),
-                                      ("(212) 555-8383 ext 1234", "1234")])
+@pytest.mark.parametrize(
+    "text,ext", [("212-555-8383 x12", "12"), ("212-555-8383 ext. 7", "7"), ("(212) 555-8383 ext 1234", "1234")]
+)
 def test_extension_is_split_off_and_reported(text, ext):
     parsed = parse(text)
     assert (parsed.number, parsed.extension) == ("2125558383", ext)
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("212555838", "too short"), ("21255583831", "too long"), ("212-555-CALL", "letters"),
-    ("+44 20 7946 0958", "not a US number"), ("", "no phone number"), ("   ", "no phone number"),
-    ("1234567890", "not a valid US number"), ("6495551234", "not a US number"),
-    ("2125558383&format=xml", "letters"), ("../../etc/passwd", "letters"), ("../2125558383", "not part of a phone number"), ("2125558383;", "not part"), ("--..()", "has no digits"), ("9" * 200, "too long"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("212555838", "too short"),
+        ("21255583831", "too long"),
+        ("212-555-CALL", "letters"),
+        ("+44 20 7946 0958", "not a US number"),
+        ("", "no phone number"),
+        ("   ", "no phone number"),
+        ("1234567890", "not a valid US number"),
+        ("6495551234", "not a US number"),
+        ("2125558383&format=xml", "letters"),
+        ("../../etc/passwd", "letters"),
+        ("../2125558383", "not part of a phone number"),
+        ("2125558383;", "not part"),
+        ("--..()", "has no digits"),
+        ("9" * 200, "too long"),
+    ],
+)
 def test_refuses_with_a_reason(text, reason):
     with pytest.raises(InvalidPhoneError) as info:
         parse(text)
@@ -51,8 +77,14 @@ def test_any_text_is_a_clean_number_or_a_refusal(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=2, max_value=9), st.integers(0, 99), st.integers(2, 9), st.integers(0, 99),
-       st.integers(0, 9999), st.sampled_from(["{a}{b}{c}", "({a}) {b}-{c}", "+1 {a}.{b}.{c}", "1-{a}-{b}-{c}"]))
+@given(
+    st.integers(min_value=2, max_value=9),
+    st.integers(0, 99),
+    st.integers(2, 9),
+    st.integers(0, 99),
+    st.integers(0, 9999),
+    st.sampled_from(["{a}{b}{c}", "({a}) {b}-{c}", "+1 {a}.{b}.{c}", "1-{a}-{b}-{c}"]),
+)
 def test_formats_of_a_valid_number_agree(a1, a2, b1, b2, c, template):
     area, exch = f"{a1}{a2:02d}", f"{b1}{b2:02d}"
     plain = f"{area}{exch}{c:04d}"

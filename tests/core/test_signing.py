@@ -10,13 +10,12 @@ import base64
 import hashlib
 import hmac
 import re
-from urllib.parse import quote, unquote, urlsplit, parse_qsl
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-
-from .rawserver import RawServer, reply
+from tests.support.rawserver import RawServer, reply
 
 KEY, SECRET = "INDEPENDENT0000001", "independent-secret/with+odd=chars"
 

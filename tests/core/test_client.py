@@ -11,8 +11,7 @@ from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, synthetic_phone
-
-from .conftest import SEINFELD_ID
+from tests.support.common import SEINFELD_ID
 
 
 def test_lookup_parses_profiles(client):
@@ -35,8 +34,11 @@ def test_every_request_carries_format_and_header_auth(client, sandbox):
     client.lookup("2125558383")
     client.lookup_raw("2125558383", "xml")
     client.get_profile(SEINFELD_ID)
-    assert [r["path"] for r in sandbox.httpd.signed_requests] == ["/v2/records/", "/v2/records/",
-                                                                  f"/v2/users/{SEINFELD_ID}/"]
+    assert [r["path"] for r in sandbox.httpd.signed_requests] == [
+        "/v2/records/",
+        "/v2/records/",
+        f"/v2/users/{SEINFELD_ID}/",
+    ]
     assert [r["query"]["format"] for r in sandbox.httpd.signed_requests] == [["json"], ["xml"], ["json"]]
     assert sandbox.httpd.signed_requests[0]["query"]["phone"] == ["2125558383"]
 
@@ -77,6 +79,7 @@ def test_unknown_profile_id_is_405(client):
 
 
 # -- cache ---------------------------------------------------------------------------
+
 
 def test_cache_hit_makes_no_request_and_refresh_bypasses(client, sandbox):
     client.lookup("2125558383")
@@ -125,6 +128,7 @@ def test_single_flight_one_request_for_many_threads(client, sandbox):
 
 
 # -- retries -------------------------------------------------------------------------
+
 
 def test_503_is_retried_with_a_fresh_signature(client, sandbox):
     sandbox.inject(503, count=2)
@@ -195,6 +199,7 @@ def test_unreachable_api_is_a_transport_error(monkeypatch):
 
 # -- batches -------------------------------------------------------------------------
 
+
 def test_lookup_many_in_order_with_dedupe_and_per_item_errors(client, sandbox):
     inputs = ["2125558383", "bogus", synthetic_phone(3), "(212) 555-8383", "2025550999", synthetic_phone(4)]
     items = client.lookup_many(inputs, concurrency=4)
@@ -206,11 +211,9 @@ def test_lookup_many_in_order_with_dedupe_and_per_item_errors(client, sandbox):
 
 def test_lookup_many_streams_with_a_bounded_window(client, sandbox):
     numbers = [synthetic_phone(i) for i in range(120)]
-    consumed = 0
     seen = []
-    for item in client.iter_lookup_many(iter(numbers), concurrency=4, window=8):
+    for consumed, item in enumerate(client.iter_lookup_many(iter(numbers), concurrency=4, window=8), 1):
         seen.append(item.phone)
-        consumed += 1
         # never more than `window` inputs ahead of what has been yielded
         assert sandbox.httpd.request_count <= consumed + 8
     assert seen == numbers
@@ -237,7 +240,10 @@ def test_every_lookup_path_calls_the_audit_hook(api_env):
         with pytest.raises(errors.InvalidProfileIdError):
             nc.update_profile("f" * 30, {"email": "a@b.co"})
     assert [(a[0], a[1], a[2]) for a in seen] == [
-        ("lookup", "2125558383", "found 1"), ("lookup", "2125558383", "found 1"),
-        ("lookup", "2125558383", "found 1"), ("lookup", "2025550999", "no record"),
-        ("correction", None, "error: InvalidProfileIdError")]
+        ("lookup", "2125558383", "found 1"),
+        ("lookup", "2125558383", "found 1"),
+        ("lookup", "2125558383", "found 1"),
+        ("lookup", "2025550999", "no record"),
+        ("correction", None, "error: InvalidProfileIdError"),
+    ]
     assert seen[1][3] == "cached" and seen[2][3] == "xml"

@@ -12,8 +12,8 @@ from nbclient import NotebookClient
 
 from nextcaller_ops.magics import CallerResult, NextCaller
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
-
-from .conftest import SEINFELD_ID
+from tests.support.common import SEINFELD_ID
+from tests.support.secrets import NB_SECRET
 
 
 @pytest.fixture
@@ -53,8 +53,10 @@ def test_output_variable_and_formats(ip):
     assert repr(x).startswith("<?xml") and x[0].name == "Jerry Seinfeld"
 
 
-@pytest.mark.parametrize("line,needle", [("999", "too short"), ("2125558383 --format yaml", "invalid choice"),
-                                         ("2125558383 -o 1x", "valid variable")])
+@pytest.mark.parametrize(
+    "line,needle",
+    [("999", "too short"), ("2125558383 --format yaml", "invalid choice"), ("2125558383 -o 1x", "valid variable")],
+)
 def test_errors_are_usage_errors(ip, api_env, line, needle):
     with pytest.raises(UsageError) as info:
         ip.run_line_magic("nextcaller", line)
@@ -63,8 +65,11 @@ def test_errors_are_usage_errors(ip, api_env, line, needle):
 
 
 def test_cell_magic_dataframe_in_order_dedupe(ip, api_env):
-    df = ip.run_cell_magic("nextcaller", "-o calls --concurrency 3",
-                           "2125558383\n# comment\n\n(212) 555-8383\nbogus\n2025550999  # missing\n")
+    df = ip.run_cell_magic(
+        "nextcaller",
+        "-o calls --concurrency 3",
+        "2125558383\n# comment\n\n(212) 555-8383\nbogus\n2025550999  # missing\n",
+    )
     assert ip.user_ns["calls"] is df
     assert list(df["input"]) == ["2125558383", "(212) 555-8383", "bogus", "2025550999"]
     assert list(df["status"]) == ["found", "found", "invalid", "not_found"]
@@ -103,12 +108,15 @@ def test_without_pandas_a_list_and_a_hint(ip, monkeypatch, capsys):
 
 
 def test_update_shows_what_changed_and_reaches_the_api(ip, api_env):
-    r = ip.run_line_magic("nextcaller_update",
-                          f'{SEINFELD_ID} email=jerry@example.com first_name=Jerry "shipping_address1.line2=Apt 5B"')
+    r = ip.run_line_magic(
+        "nextcaller_update", f'{SEINFELD_ID} email=jerry@example.com first_name=Jerry "shipping_address1.line2=Apt 5B"'
+    )
     assert r.sent == {"email": "jerry@example.com", "shipping_address1.line2": "Apt 5B"}
     assert "'demo@nextcaller.com' → 'jerry@example.com'" in repr(r)
     assert api_env.store.corrections(SEINFELD_ID)[-1]["body"] == {
-        "email": "jerry@example.com", "shipping_address1": {"line2": "Apt 5B"}}
+        "email": "jerry@example.com",
+        "shipping_address1": {"line2": "Apt 5B"},
+    }
     assert ip.run_line_magic("nextcaller", "2125558383")[0].email == "jerry@example.com"
 
 
@@ -142,8 +150,6 @@ def test_missing_credentials_is_one_line(ip, monkeypatch, file_keyring):
 
 # -- a real kernel ------------------------------------------------------------------------
 
-NB_SECRET = "nb-kernel-secret-5f1c2a9e"
-
 
 def test_real_notebook_in_a_kernel(sandbox, monkeypatch, tmp_path):
     sandbox.store.add_consumer("NBKEY0000000000001", NB_SECRET)
@@ -161,8 +167,9 @@ def test_real_notebook_in_a_kernel(sandbox, monkeypatch, tmp_path):
         "%env NEXTCALLER_CONSUMER_KEY=NOSUCHKEY1\n%nextcaller 3125550142 --refresh",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outs = [c.outputs for c in nb.cells]
 
     card = outs[1][0]["data"]
@@ -176,8 +183,9 @@ def test_real_notebook_in_a_kernel(sandbox, monkeypatch, tmp_path):
     assert err["text"].startswith("UsageError: not a phone number") and "too short" in err["text"]
     assert err["text"].count("\n") == 1 and "Traceback" not in err["text"]
 
-    assert outs[5][0]["data"]["text/plain"] == ("(['found', 'found', 'found', 'not_found'], "
-                                               "[False, False, True, False])")
+    assert outs[5][0]["data"]["text/plain"] == (
+        "(['found', 'found', 'found', 'not_found'], [False, False, True, False])"
+    )
     assert "jerry@example.com" in outs[6][0]["data"]["text/plain"]
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"email": "jerry@example.com"}
     # duplicate fetched once: 2125558383 (cell 2, then cached), 3125550142, 2025550999, the GET before the update

@@ -14,16 +14,17 @@ from nextcaller_ops import errors
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
+from tests.support.rawserver import RawServer, close_at_once, drop_mid_body, hang, reply
+from tests.support.secrets import FAULT_SECRET as SECRET
 
-from .rawserver import RawServer, close_at_once, drop_mid_body, hang, reply
-
-SECRET = "fault-secret-9d2e77aa01"
 CREDS = Credentials("FAULTKEY00000001", SECRET, source="explicit")
 
 HTML = b"<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
-BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;">'
-        b'<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><response><records><object><name>&lol2;</name>'
-        b'</object></records></response>')
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><response><records><object><name>&lol2;</name>'
+    b"</object></records></response>"
+)
 
 
 def raw_client(url: str, **kw) -> NextCallerClient:
@@ -35,17 +36,32 @@ RAW_CASES = [
     # (id, script, call, expected class, words in the message)
     ("html-502-from-a-proxy", [reply("502 Bad Gateway", HTML, "text/html")], "lookup", errors.ServerError, "502"),
     ("html-200-captive-portal", [reply("200 OK", HTML, "text/html")], "lookup", errors.BadResponseError, "text/html"),
-    ("truncated-json", [reply("200 OK", b'{"records": [{"id": "97d9')], "lookup", errors.BadResponseError,
-     "not valid JSON"),
+    (
+        "truncated-json",
+        [reply("200 OK", b'{"records": [{"id": "97d9')],
+        "lookup",
+        errors.BadResponseError,
+        "not valid JSON",
+    ),
     ("json-without-records", [reply("200 OK", b'{"result": "ok"}')], "lookup", errors.BadResponseError, "records"),
     ("records-not-a-list", [reply("200 OK", b'{"records": "nope"}')], "lookup", errors.BadResponseError, "not a list"),
-    ("malformed-xml", [reply("200 OK", b"<response><records><object>", "application/xml")], "xml",
-     errors.BadResponseError, "not well-formed"),
+    (
+        "malformed-xml",
+        [reply("200 OK", b"<response><records><object>", "application/xml")],
+        "xml",
+        errors.BadResponseError,
+        "not well-formed",
+    ),
     ("xml-entity-bomb", [reply("200 OK", BOMB, "application/xml")], "xml", errors.BadResponseError, "unsafe"),
     ("dropped-mid-body", [drop_mid_body], "lookup", errors.APIUnreachableError, "dropped"),
     ("closed-without-answer", [close_at_once], "lookup", errors.APIUnreachableError, "cannot reach"),
-    ("unknown-error-shape", [reply("400 Bad Request", b'{"detail": "weird"}')], "lookup", errors.BadResponseError,
-     "400"),
+    (
+        "unknown-error-shape",
+        [reply("400 Bad Request", b'{"detail": "weird"}')],
+        "lookup",
+        errors.BadResponseError,
+        "400",
+    ),
 ]
 
 
@@ -105,19 +121,33 @@ def test_429_with_and_without_retry_after(client, sandbox):
 def test_x_rate_limit_reset_is_honoured():
     import time
 
-    with RawServer([reply("429 Too Many Requests", b'{"error": {"message": "slow", "type": "RateLimit", "code": 1061}}',
-                          extra=f"X-Rate-Limit-Reset: {int(time.time()) + 4}\r\n"),
-                    reply("200 OK", b'{"records": []}')]) as server:
+    with RawServer(
+        [
+            reply(
+                "429 Too Many Requests",
+                b'{"error": {"message": "slow", "type": "RateLimit", "code": 1061}}',
+                extra=f"X-Rate-Limit-Reset: {int(time.time()) + 4}\r\n",
+            ),
+            reply("200 OK", b'{"records": []}'),
+        ]
+    ) as server:
         slept = []
         with NextCallerClient(CREDS, load_settings(base_url=server.url), sleep=slept.append) as c:
             assert not c.lookup("2125558383").found
     assert 2.5 <= slept[0] <= 4.0
 
 
-@pytest.mark.parametrize("code,cls", [
-    (1046, errors.InvalidConsumerKeyError), (1047, errors.InactiveConsumerKeyError),
-    (1048, errors.MissingConsumerKeyError), (1049, errors.ExpiredConsumerKeyError),
-    (8643, errors.BillingError), (8644, errors.ExpiredTrialError)])
+@pytest.mark.parametrize(
+    "code,cls",
+    [
+        (1046, errors.InvalidConsumerKeyError),
+        (1047, errors.InactiveConsumerKeyError),
+        (1048, errors.MissingConsumerKeyError),
+        (1049, errors.ExpiredConsumerKeyError),
+        (8643, errors.BillingError),
+        (8644, errors.ExpiredTrialError),
+    ],
+)
 def test_each_auth_code(client, sandbox, code, cls):
     status = {8643: 402, 8644: 403}.get(code, 401)
     sandbox.inject(status, code=code)
@@ -135,10 +165,23 @@ def test_bad_signature_is_its_own_error(api_env, sandbox):
     assert "clock" in str(info.value) and "wrong-secret-value" not in str(info.value)
 
 
-@pytest.mark.parametrize("hostile", [
-    "2125558383&format=xml", "2125558383%26format%3Dxml", "../2125558383", "2125558383/../../users",
-    "2125558383\r\nX-Injected: 1", "x" * 10_000, "2" * 5000, "２１２５５５８３８３", "٢١٢٥٥٥٨٣٨٣", "2125558383;DROP TABLE",
-    "+1 (212) 555-8383", "212 555 8383 ext. 99"])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "2125558383&format=xml",
+        "2125558383%26format%3Dxml",
+        "../2125558383",
+        "2125558383/../../users",
+        "2125558383\r\nX-Injected: 1",
+        "x" * 10_000,
+        "2" * 5000,
+        "２１２５５５８３８３",
+        "٢١٢٥٥٥٨٣٨٣",
+        "2125558383;DROP TABLE",
+        "+1 (212) 555-8383",
+        "212 555 8383 ext. 99",
+    ],
+)
 def test_injection_never_reaches_the_api_unclean(client, sandbox, hostile):
     try:
         client.lookup(hostile)
@@ -164,8 +207,10 @@ def test_cli_never_shows_a_traceback_for_a_fault(capsys, monkeypatch):
 
 
 def test_an_html_404_is_a_wrong_base_url_not_a_silent_miss():
-    with RawServer([reply("404 Not Found", b"<h1>Not Found</h1>", "text/html")]) as server, \
-            raw_client(server.url) as client:
+    with (
+        RawServer([reply("404 Not Found", b"<h1>Not Found</h1>", "text/html")]) as server,
+        raw_client(server.url) as client,
+    ):
         with pytest.raises(errors.BadResponseError) as info:
             client.lookup("2125558383")
     assert "404" in str(info.value) and "root" in str(info.value)

@@ -3,21 +3,43 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nextcaller_ops.errors import BadResponseError, UsageError
-from nextcaller_ops.models import (Profile, build_correction, diff_correction, parse_records_json,
-                                   parse_xml_document)
+from nextcaller_ops.models import Profile, build_correction, diff_correction, parse_records_json, parse_xml_document
 
-DOC = {"records": [{
-    "fraud_threat": "low", "first_name": "Jerry", "last_name": "Seinfeld", "name": "Jerry Seinfeld",
-    "language": "English", "billing_info_on_file": "true", "member": "false",
-    "phone": [{"number": "2125558383"}], "carrier": "Verizon Wireless",
-    "address": [{"city": "New York", "extended_zip": "", "country": "USA", "line2": "Apt 5a",
-                 "line1": "129 West 81st Street", "state": "NY", "zip_code": "10024"}],
-    "department": "not specified", "id": "97d949a413f4ea8b85e9586e1f2d9a", "email": "demo@nextcaller.com",
-    "age": "45-54", "social_links": [{"type": "twitter", "url": "https://twitter.com/x"}],
-}]}
+DOC = {
+    "records": [
+        {
+            "fraud_threat": "low",
+            "first_name": "Jerry",
+            "last_name": "Seinfeld",
+            "name": "Jerry Seinfeld",
+            "language": "English",
+            "billing_info_on_file": "true",
+            "member": "false",
+            "phone": [{"number": "2125558383"}],
+            "carrier": "Verizon Wireless",
+            "address": [
+                {
+                    "city": "New York",
+                    "extended_zip": "",
+                    "country": "USA",
+                    "line2": "Apt 5a",
+                    "line1": "129 West 81st Street",
+                    "state": "NY",
+                    "zip_code": "10024",
+                }
+            ],
+            "department": "not specified",
+            "id": "97d949a413f4ea8b85e9586e1f2d9a",
+            "email": "demo@nextcaller.com",
+            "age": "45-54",
+            "social_links": [{"type": "twitter", "url": "https://twitter.com/x"}],
+        }
+    ]
+}
 
 # The document's XML example, with its one typo (`<carrier/>` as a closing tag) fixed.
 XML = """<response><records><object>
@@ -63,17 +85,21 @@ def test_malformed_xml_is_a_bad_response(bad):
 
 
 def test_xml_entity_bomb_is_refused():
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-            '<response><records><object><name>&lol2;</name></object></records></response>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        "<response><records><object><name>&lol2;</name></object></records></response>"
+    )
     with pytest.raises(BadResponseError) as info:
         parse_xml_document(bomb)
     assert "unsafe" in str(info.value)
 
 
 def test_external_entity_is_refused():
-    xxe = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           '<response><records><object><name>&x;</name></object></records></response>')
+    xxe = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<response><records><object><name>&x;</name></object></records></response>"
+    )
     with pytest.raises(BadResponseError):
         parse_xml_document(xxe)
 
@@ -85,9 +111,13 @@ def test_malformed_json_documents(doc):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.text(max_size=10) | st.integers(),
-                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.text(max_size=10) | st.integers(),
+        lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_any_json_is_profiles_or_bad_response(doc):
     try:
         profiles = parse_records_json({"records": [doc]} if isinstance(doc, dict) else doc)
@@ -99,17 +129,32 @@ def test_any_json_is_profiles_or_bad_response(doc):
 
 
 def test_correction_carries_only_given_fields_nested():
-    body = build_correction({"first_name": "Clark", "shipping_address1.line1": "225 Kryptonite Ave.",
-                             "shipping_address1.state": "ks", "phone2": "(234) 567-8901"})
-    assert body == {"first_name": "Clark", "phone2": "2345678901",
-                    "shipping_address1": {"line1": "225 Kryptonite Ave.", "state": "KS"}}
+    body = build_correction(
+        {
+            "first_name": "Clark",
+            "shipping_address1.line1": "225 Kryptonite Ave.",
+            "shipping_address1.state": "ks",
+            "phone2": "(234) 567-8901",
+        }
+    )
+    assert body == {
+        "first_name": "Clark",
+        "phone2": "2345678901",
+        "shipping_address1": {"line1": "225 Kryptonite Ave.", "state": "KS"},
+    }
 
 
-@pytest.mark.parametrize("changes,needle", [
-    ({"age": "3"}, "unknown field 'age'"), ({"email": "nope"}, "email"),
-    ({"shipping_address1.zip_code": "1234"}, "5-digit"), ({"phone1": "123"}, "phone1"),
-    ({"shipping_address3.line1": "x"}, "unknown field"), ({}, "no fields"),
-])
+@pytest.mark.parametrize(
+    "changes,needle",
+    [
+        ({"age": "3"}, "unknown field 'age'"),
+        ({"email": "nope"}, "email"),
+        ({"shipping_address1.zip_code": "1234"}, "5-digit"),
+        ({"phone1": "123"}, "phone1"),
+        ({"shipping_address3.line1": "x"}, "unknown field"),
+        ({}, "no fields"),
+    ],
+)
 def test_bad_corrections_are_refused(changes, needle):
     with pytest.raises(UsageError) as info:
         build_correction(changes)
@@ -118,14 +163,28 @@ def test_bad_corrections_are_refused(changes, needle):
 
 def test_diff_correction_keeps_only_changes():
     (p,) = parse_records_json(DOC)
-    diff = diff_correction(p, {"first_name": "Jerry", "last_name": "Seinfield", "email": "demo@nextcaller.com",
-                               "shipping_address1.city": "New York", "shipping_address1.line2": "Apt 5B"})
+    diff = diff_correction(
+        p,
+        {
+            "first_name": "Jerry",
+            "last_name": "Seinfield",
+            "email": "demo@nextcaller.com",
+            "shipping_address1.city": "New York",
+            "shipping_address1.line2": "Apt 5B",
+        },
+    )
     assert diff == {"last_name": "Seinfield", "shipping_address1": {"line2": "Apt 5B"}}
     assert diff_correction(p, {"first_name": "Jerry"}) == {}
 
 
 def test_to_api_is_the_record_as_sent():
-    record = {"id": "97d949a413f4ea8b85e9586e1f2d9a", "email": "", "member": "false", "zzz_new": [1],
-              "name": "J", "phone": [{"number": "2125558383"}]}
+    record = {
+        "id": "97d949a413f4ea8b85e9586e1f2d9a",
+        "email": "",
+        "member": "false",
+        "zzz_new": [1],
+        "name": "J",
+        "phone": [{"number": "2125558383"}],
+    }
     (p,) = parse_records_json({"records": [record]})
     assert p.to_api() == record and list(p.to_api()) == list(record)

@@ -7,7 +7,6 @@ import logging
 import os
 import stat
 import time
-from pathlib import Path
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -16,9 +15,8 @@ from slack_sdk.models.views import View
 from bot import blocks as bk
 from bot.fakeslack import FakeSlack
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
-
-from .botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE, RunningBot
-from .conftest import SEINFELD_ID, SHARED
+from tests.support.botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE, RunningBot
+from tests.support.common import ROOT, SEINFELD_ID, SHARED
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -68,12 +66,23 @@ def test_caller_acks_before_the_api_answers_then_sends_a_private_card(bot, sandb
     assert kinds == ["header", "section", "context", "actions"]
     assert card["blocks"][0]["text"]["text"] == "Jerry Seinfeld"
     fields = " ".join(f["text"] for f in card["blocks"][1]["fields"])
-    for needle in ("(212) 555-8383", "Verizon Wireless", "129 West 81st Street", "demo@nextcaller.com",
-                   "English", "priority", "🟢 low", "not specified"):
+    for needle in (
+        "(212) 555-8383",
+        "Verizon Wireless",
+        "129 West 81st Street",
+        "demo@nextcaller.com",
+        "English",
+        "priority",
+        "🟢 low",
+        "not specified",
+    ):
         assert needle in fields
     assert SEINFELD_ID in card["blocks"][2]["elements"][0]["text"]
-    assert [e["action_id"] for e in card["blocks"][3]["elements"]] == [bk.ACTION_SUGGEST, bk.ACTION_SHARE,
-                                                                       bk.ACTION_REFRESH]
+    assert [e["action_id"] for e in card["blocks"][3]["elements"]] == [
+        bk.ACTION_SUGGEST,
+        bk.ACTION_SHARE,
+        bk.ACTION_REFRESH,
+    ]
 
 
 def test_several_records_several_cards(bot):
@@ -175,7 +184,7 @@ def test_share_masks_email_and_street_unless_the_channel_is_cleared(make_bot, sl
     value = json.dumps({"id": SEINFELD_ID, "phone": "2125558383"})
     bot.click(bk.ACTION_SHARE, value)
     posts = slack.wait_for(lambda cs: any(c["name"] == "chat.postMessage" for c in cs))
-    shared = [c for c in posts if c["name"] == "chat.postMessage"][0]["args"]
+    shared = next(c for c in posts if c["name"] == "chat.postMessage")["args"]
     text = json.dumps(shared["blocks"])
     assert shared["channel"] == TRIAGE
     assert "demo@nextcaller.com" not in text and "129 West 81st" not in text
@@ -210,8 +219,12 @@ def test_suggest_correction_opens_a_prefilled_valid_modal(bot, slack):
 
 def test_modal_field_errors_on_the_right_blocks(bot, slack, sandbox):
     view = open_modal(bot, slack)
-    bad = {bk.field_block_id("email"): "not-an-email", bk.field_block_id("shipping_address1.state"): "N1",
-           bk.field_block_id("shipping_address1.zip_code"): "1002", bk.field_block_id("phone2"): "12345"}
+    bad = {
+        bk.field_block_id("email"): "not-an-email",
+        bk.field_block_id("shipping_address1.state"): "N1",
+        bk.field_block_id("shipping_address1.zip_code"): "1002",
+        bk.field_block_id("phone2"): "12345",
+    }
     resp = bot.submit(view, bad)
     body = resp.json()
     assert body["response_action"] == "errors"
@@ -221,11 +234,14 @@ def test_modal_field_errors_on_the_right_blocks(bot, slack, sandbox):
 
 def test_modal_round_trip_posts_only_changed_fields(bot, slack, sandbox):
     view = open_modal(bot, slack)
-    resp = bot.submit(view, {bk.field_block_id("email"): "jerry@example.com",
-                             bk.field_block_id("shipping_address1.line2"): "Apt 5B"})
+    resp = bot.submit(
+        view, {bk.field_block_id("email"): "jerry@example.com", bk.field_block_id("shipping_address1.line2"): "Apt 5B"}
+    )
     assert resp.status_code == 200 and resp.text == ""
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {
-        "email": "jerry@example.com", "shipping_address1": {"line2": "Apt 5B"}}
+        "email": "jerry@example.com",
+        "shipping_address1": {"line2": "Apt 5B"},
+    }
     calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
     note = [c for c in calls if c["name"] == "chat.postEphemeral"][-1]["args"]
     assert note["user"] == AGENT and "Correction sent" in note["text"] and "email" in note["text"]
@@ -252,8 +268,10 @@ def test_outbox_keeps_the_correction_while_the_api_is_down_and_delivers_later(bo
     bot.services.outbox.start()
     sandbox.fail_rate = 0.0
     bot.services.outbox.wake()
-    slack.wait_for(lambda cs: any(c["name"] == "chat.postMessage" and "delivered" in c["args"].get("text", "")
-                                  for c in cs), timeout=20)
+    slack.wait_for(
+        lambda cs: any(c["name"] == "chat.postMessage" and "delivered" in c["args"].get("text", "") for c in cs),
+        timeout=20,
+    )
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"last_name": "Seinfield"}
     assert bot.services.outbox.counts() == {"pending": 0, "delivered": 1, "rejected": 0}
 
@@ -286,17 +304,16 @@ def test_message_shortcut_finds_numbers(bot):
 
 
 def test_message_shortcut_without_numbers(bot):
-    resp, name = bot.shortcut("call me maybe")
+    _resp, name = bot.shortcut("call me maybe")
     assert "didn't find" in bot.responses(name)[0]["text"]
 
 
 def test_app_home_shows_status_and_recent_lookups(bot, slack):
     bot.card("2125558383")
-    resp = bot.event({"type": "app_home_opened", "user": AGENT, "channel": "D0DM", "tab": "home",
-                      "event_ts": "1.0"})
+    resp = bot.event({"type": "app_home_opened", "user": AGENT, "channel": "D0DM", "tab": "home", "event_ts": "1.0"})
     assert resp.status_code == 200
     calls = slack.wait_for(lambda cs: any(c["name"] == "views.publish" for c in cs))
-    published = [c for c in calls if c["name"] == "views.publish"][0]["args"]
+    published = next(c for c in calls if c["name"] == "views.publish")["args"]
     assert published["user_id"] == AGENT
     View(**published["view"]).validate_json()
     text = json.dumps(published["view"], ensure_ascii=False)
@@ -307,8 +324,12 @@ def test_audit_log_retention_and_file_mode(bot):
     bot.card("2125558383")
     audit = bot.services.audit
     (entry,) = audit.entries()
-    assert (entry["user_id"], entry["channel_id"], entry["phone"], entry["action"]) == (AGENT, TRIAGE, "2125558383",
-                                                                                        "lookup")
+    assert (entry["user_id"], entry["channel_id"], entry["phone"], entry["action"]) == (
+        AGENT,
+        TRIAGE,
+        "2125558383",
+        "lookup",
+    )
     assert stat.S_IMODE(os.stat(audit.path).st_mode) == 0o600
     audit.record(user_id="U1", channel_id="C1", action="lookup", phone="3125550142", outcome="found 2")
     audit._clock = lambda: time.time() + 91 * 86400
@@ -328,10 +349,11 @@ def test_no_secret_in_the_bots_output(bot, sandbox, caplog):
 
 # -- the manifest ------------------------------------------------------------------------
 
+
 def test_manifest_declares_what_the_bot_uses():
     import yaml
 
-    manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert manifest["features"]["slash_commands"][0]["command"] == "/caller"
     assert manifest["features"]["slash_commands"][0]["usage_hint"]
     assert manifest["features"]["shortcuts"][0]["callback_id"] == bk.SHORTCUT_CALLBACK
@@ -349,7 +371,7 @@ def test_manifest_is_valid_against_slacks_schema():
     import jsonschema
     import yaml
 
-    manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     schema = json.loads(schema_path.read_text())
     jsonschema.validate(manifest, schema)
 

@@ -17,8 +17,11 @@ from nextcaller_ops.errors import CredentialsError, KeyringUnavailableError, Usa
 def test_store_load_delete_in_a_file_keyring(file_keyring):
     cr.store_credentials("work", "KEY-ABCDEFGH1234", "s3cret-value-123")
     creds = cr.load_credentials("work", env={})
-    assert (creds.consumer_key, creds.consumer_secret, creds.source) == ("KEY-ABCDEFGH1234", "s3cret-value-123",
-                                                                         "keyring")
+    assert (creds.consumer_key, creds.consumer_secret, creds.source) == (
+        "KEY-ABCDEFGH1234",
+        "s3cret-value-123",
+        "keyring",
+    )
     assert keyring.get_password("nextcaller-ops", "work:consumer_secret") == "s3cret-value-123"
     assert cr.delete_credentials("work") is True
     with pytest.raises(CredentialsError):
@@ -35,7 +38,9 @@ def test_profiles_are_separate(file_keyring):
 
 def test_env_overrides_keyring(file_keyring):
     cr.store_credentials("default", "KEYFROMRING00", "secret-ring-000")
-    creds = cr.load_credentials("default", env={"NEXTCALLER_CONSUMER_KEY": "ENVKEY", "NEXTCALLER_CONSUMER_SECRET": "envsecret"})
+    creds = cr.load_credentials(
+        "default", env={"NEXTCALLER_CONSUMER_KEY": "ENVKEY", "NEXTCALLER_CONSUMER_SECRET": "envsecret"}
+    )
     assert (creds.consumer_key, creds.source) == ("ENVKEY", "env")
 
 
@@ -120,6 +125,7 @@ def test_mask():
 
 
 # -- config --------------------------------------------------------------------------
+
 
 def test_settings_precedence(isolated_env, monkeypatch):
     save_profile_settings("staging", base_url="http://staging.example:9000", timeout=3)

@@ -16,8 +16,7 @@ from oauthlib.oauth1 import Client as OAuthClient
 from requests_oauthlib import OAuth1
 
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, STATUS_CONSUMERS, Sandbox, synthetic_phone
-
-from .conftest import SEINFELD_ID
+from tests.support.common import SEINFELD_ID
 
 
 def _auth(sb, key=None, secret=None):
@@ -26,8 +25,7 @@ def _auth(sb, key=None, secret=None):
 
 def get(sb, path, auth=True, **params):
     params.setdefault("format", "json")
-    return requests.get(sb.url + path, params=params, auth=_auth(sb) if auth is True else auth or None,
-                        timeout=10)
+    return requests.get(sb.url + path, params=params, auth=_auth(sb) if auth is True else auth or None, timeout=10)
 
 
 def test_lookup_returns_the_documented_record_with_string_booleans(sandbox):
@@ -40,8 +38,21 @@ def test_lookup_returns_the_documented_record_with_string_booleans(sandbox):
     assert record["member"] == "true" and record["billing_info_on_file"] == "true"
     assert record["phone"] == [{"number": "2125558383"}]
     assert record["address"][0]["zip_code"] == "10024"
-    assert set(record) == {"id", "first_name", "last_name", "name", "language", "fraud_threat", "email",
-                           "member", "billing_info_on_file", "phone", "carrier", "address", "department"}
+    assert set(record) == {
+        "id",
+        "first_name",
+        "last_name",
+        "name",
+        "language",
+        "fraud_threat",
+        "email",
+        "member",
+        "billing_info_on_file",
+        "phone",
+        "carrier",
+        "address",
+        "department",
+    }
 
 
 def test_xml_is_well_formed_response_records_object(sandbox):
@@ -73,9 +84,13 @@ def test_several_records_for_one_number(sandbox):
 def test_bad_phone_is_555_with_documented_message(sandbox, phone):
     resp = get(sandbox, "/v2/records/", phone=phone)
     assert resp.status_code == 400
-    assert resp.json() == {"error": {
-        "message": "The number you have entered is invalid. Please ensure your number contains 10 digits.",
-        "type": "Authentication", "code": 555}}
+    assert resp.json() == {
+        "error": {
+            "message": "The number you have entered is invalid. Please ensure your number contains 10 digits.",
+            "type": "Authentication",
+            "code": 555,
+        }
+    }
 
 
 def test_unknown_number_is_404(sandbox):
@@ -88,8 +103,13 @@ def test_unknown_user_id_is_405(sandbox):
     resp = get(sandbox, "/v2/users/" + "a" * 30 + "/")
     assert resp.status_code == 404
     assert resp.json()["error"]["code"] == 405
-    post = requests.post(sandbox.url + "/v2/users/nope/", params={"format": "json"}, json={"first_name": "X"},
-                         auth=_auth(sandbox), timeout=10)
+    post = requests.post(
+        sandbox.url + "/v2/users/nope/",
+        params={"format": "json"},
+        json={"first_name": "X"},
+        auth=_auth(sandbox),
+        timeout=10,
+    )
     assert post.json()["error"]["code"] == 405
 
 
@@ -101,9 +121,13 @@ def test_get_user_by_id(sandbox):
 
 def test_post_changes_only_the_fields_sent(sandbox):
     before = get(sandbox, f"/v2/users/{SEINFELD_ID}/").json()
-    resp = requests.post(sandbox.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "json"},
-                         json={"first_name": "Clark", "shipping_address1": {"line1": "225 Kryptonite Ave."}},
-                         auth=_auth(sandbox), timeout=10)
+    resp = requests.post(
+        sandbox.url + f"/v2/users/{SEINFELD_ID}/",
+        params={"format": "json"},
+        json={"first_name": "Clark", "shipping_address1": {"line1": "225 Kryptonite Ave."}},
+        auth=_auth(sandbox),
+        timeout=10,
+    )
     assert resp.status_code == 200 and resp.json() == {"success": True}
     after = get(sandbox, f"/v2/users/{SEINFELD_ID}/").json()
     assert after["first_name"] == "Clark"
@@ -115,9 +139,13 @@ def test_post_changes_only_the_fields_sent(sandbox):
 
 
 def test_post_validation_errors_name_the_fields(sandbox):
-    resp = requests.post(sandbox.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "json"},
-                         json={"email": "nope", "shipping_address1": {"state": "New York"}, "age": "3"},
-                         auth=_auth(sandbox), timeout=10)
+    resp = requests.post(
+        sandbox.url + f"/v2/users/{SEINFELD_ID}/",
+        params={"format": "json"},
+        json={"email": "nope", "shipping_address1": {"state": "New York"}, "age": "3"},
+        auth=_auth(sandbox),
+        timeout=10,
+    )
     assert resp.status_code == 400
     err = resp.json()["error"]
     assert err["code"] == 1054
@@ -125,6 +153,7 @@ def test_post_validation_errors_name_the_fields(sandbox):
 
 
 # -- OAuth -------------------------------------------------------------------------
+
 
 def test_unsigned_request_is_1048(sandbox):
     resp = get(sandbox, "/v2/records/", auth=None, phone="2125558383")
@@ -145,16 +174,18 @@ def test_wrong_secret_is_refused(sandbox):
 
 
 def test_tampered_query_is_refused(sandbox):
-    req = requests.Request("GET", sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
-                           auth=_auth(sandbox)).prepare()
+    req = requests.Request(
+        "GET", sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"}, auth=_auth(sandbox)
+    ).prepare()
     req.url = req.url.replace("2125558383", "3125550142")
     resp = requests.Session().send(req, timeout=10)
     assert resp.status_code == 401
 
 
 def test_replayed_nonce_is_refused(sandbox):
-    req = requests.Request("GET", sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
-                           auth=_auth(sandbox)).prepare()
+    req = requests.Request(
+        "GET", sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"}, auth=_auth(sandbox)
+    ).prepare()
     with requests.Session() as s:
         assert s.send(req, timeout=10).status_code == 200
         replay = s.send(req, timeout=10)
@@ -164,8 +195,9 @@ def test_replayed_nonce_is_refused(sandbox):
 
 @pytest.mark.parametrize("offset", [-301 - 60, 400])
 def test_timestamp_more_than_five_minutes_off_is_refused(sandbox, offset):
-    client = OAuthClient(sandbox.consumer_key, client_secret=sandbox.consumer_secret,
-                         timestamp=str(int(time.time()) + offset))
+    client = OAuthClient(
+        sandbox.consumer_key, client_secret=sandbox.consumer_secret, timestamp=str(int(time.time()) + offset)
+    )
     url = sandbox.url + "/v2/records/?phone=2125558383&format=json"
     uri, headers, _ = client.sign(url)
     resp = requests.get(uri, headers=headers, timeout=10)
@@ -174,23 +206,34 @@ def test_timestamp_more_than_five_minutes_off_is_refused(sandbox, offset):
 
 
 def test_timestamp_within_five_minutes_is_accepted(sandbox):
-    client = OAuthClient(sandbox.consumer_key, client_secret=sandbox.consumer_secret,
-                         timestamp=str(int(time.time()) - 200))
+    client = OAuthClient(
+        sandbox.consumer_key, client_secret=sandbox.consumer_secret, timestamp=str(int(time.time()) - 200)
+    )
     uri, headers, _ = client.sign(sandbox.url + "/v2/records/?phone=2125558383&format=json")
     assert requests.get(uri, headers=headers, timeout=10).status_code == 200
 
 
 def test_documented_header_shape_with_realm_and_empty_token_is_accepted(sandbox):
-    client = OAuthClient(sandbox.consumer_key, client_secret=sandbox.consumer_secret,
-                         resource_owner_key="", realm="https://api.nextcaller.com/")
+    client = OAuthClient(
+        sandbox.consumer_key,
+        client_secret=sandbox.consumer_secret,
+        resource_owner_key="",
+        realm="https://api.nextcaller.com/",
+    )
     uri, headers, _ = client.sign(sandbox.url + "/v2/records/?phone=2125558383&format=json")
     assert 'realm="https://api.nextcaller.com/"' in headers["Authorization"]
     assert requests.get(uri, headers=headers, timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("key,code,http", [
-    ("INACTIVEKEY000000001", 1047, 401), ("EXPIREDKEY0000000001", 1049, 401),
-    ("BILLINGFAILKEY000001", 8643, 402), ("EXPIREDTRIALKEY00001", 8644, 403)])
+@pytest.mark.parametrize(
+    "key,code,http",
+    [
+        ("INACTIVEKEY000000001", 1047, 401),
+        ("EXPIREDKEY0000000001", 1049, 401),
+        ("BILLINGFAILKEY000001", 8643, 402),
+        ("EXPIREDTRIALKEY00001", 8644, 403),
+    ],
+)
 def test_account_states_answer_their_documented_codes(sandbox, key, code, http):
     assert key in STATUS_CONSUMERS
     resp = get(sandbox, "/v2/records/", auth=OAuth1(key, sandbox.consumer_secret), phone="2125558383")
@@ -199,12 +242,14 @@ def test_account_states_answer_their_documented_codes(sandbox, key, code, http):
 
 # -- load, faults, persistence --------------------------------------------------------
 
+
 def test_200_lookups_from_32_threads_all_answered(sandbox):
     numbers = [synthetic_phone(i) for i in range(200)]
 
     def one(number):
-        r = requests.get(sandbox.url + "/v2/records/", params={"phone": number, "format": "json"},
-                         auth=_auth(sandbox), timeout=30)
+        r = requests.get(
+            sandbox.url + "/v2/records/", params={"phone": number, "format": "json"}, auth=_auth(sandbox), timeout=30
+        )
         return r.status_code, r.json()["records"][0]["phone"][0]["number"]
 
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
@@ -223,8 +268,13 @@ def test_synthetic_people_are_deterministic(tmp_path):
 def test_correction_survives_a_restart(tmp_path):
     db = tmp_path / "sandbox.db"
     with Sandbox(records=10, db=db) as sb:
-        resp = requests.post(sb.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "json"},
-                             json={"email": "jerry@example.org"}, auth=_auth(sb), timeout=10)
+        resp = requests.post(
+            sb.url + f"/v2/users/{SEINFELD_ID}/",
+            params={"format": "json"},
+            json={"email": "jerry@example.org"},
+            auth=_auth(sb),
+            timeout=10,
+        )
         assert resp.json() == {"success": True}
     with Sandbox(records=20, db=db) as sb:
         record = get(sb, "/v2/records/", phone="2125558383").json()["records"][0]
@@ -264,9 +314,27 @@ def test_openapi_document_describes_the_endpoints(sandbox):
 
 def test_cli_sandbox_prints_url_and_credentials(tmp_path):
     db = tmp_path / "cli.db"
-    proc = subprocess.Popen([sys.executable, "-m", "nextcaller_ops", "sandbox", "--port", "0", "--records", "5",
-                             "--db", str(db), "--consumer-key", "MYKEY123", "--consumer-secret", "my-secret-1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nextcaller_ops",
+            "sandbox",
+            "--port",
+            "0",
+            "--records",
+            "5",
+            "--db",
+            str(db),
+            "--consumer-key",
+            "MYKEY123",
+            "--consumer-secret",
+            "my-secret-1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+)", first)
@@ -274,8 +342,12 @@ def test_cli_sandbox_prints_url_and_credentials(tmp_path):
         lines = [proc.stdout.readline() for _ in range(3)]
         assert "NEXTCALLER_CONSUMER_KEY=MYKEY123" in "".join(lines)
         url = match.group(1)
-        resp = requests.get(url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
-                            auth=OAuth1("MYKEY123", "my-secret-1"), timeout=10)
+        resp = requests.get(
+            url + "/v2/records/",
+            params={"phone": "2125558383", "format": "json"},
+            auth=OAuth1("MYKEY123", "my-secret-1"),
+            timeout=10,
+        )
         assert resp.status_code == 200
         assert json.loads(resp.text)["records"][0]["id"] == SEINFELD_ID
     finally:
@@ -285,14 +357,19 @@ def test_cli_sandbox_prints_url_and_credentials(tmp_path):
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE", "QUERY"])
 def test_other_methods_get_a_json_405(sandbox, method):
-    resp = requests.request(method, sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
-                            auth=_auth(sandbox), timeout=10)
+    resp = requests.request(
+        method,
+        sandbox.url + "/v2/records/",
+        params={"phone": "2125558383", "format": "json"},
+        auth=_auth(sandbox),
+        timeout=10,
+    )
     assert resp.status_code == 405 and resp.headers["Content-Type"].startswith("application/json")
     assert resp.json()["error"]["message"].startswith(f"Method {method}")
 
 
 def test_list_numbers_gives_numbers_the_sandbox_has(sandbox):
-    from .conftest import run_cli
+    from tests.support.common import run_cli
 
     proc = run_cli("sandbox", "--records", "300", "--list-numbers", "5")
     numbers = proc.stdout.split()
@@ -307,12 +384,18 @@ def test_query_string_signing_is_accepted(sandbox):
 
 
 def test_xml_success_is_lowercase_true(sandbox):
-    resp = requests.post(sandbox.url + f"/v2/users/{SEINFELD_ID}/", params={"format": "xml"},
-                         json={"first_name": "Jerry"}, auth=_auth(sandbox), timeout=10)
+    resp = requests.post(
+        sandbox.url + f"/v2/users/{SEINFELD_ID}/",
+        params={"format": "xml"},
+        json={"first_name": "Jerry"},
+        auth=_auth(sandbox),
+        timeout=10,
+    )
     assert ET.fromstring(resp.content).findtext("success") == "true"
 
 
 def test_head_answers_like_get_without_a_body(sandbox):
-    resp = requests.head(sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"},
-                         auth=_auth(sandbox), timeout=10)
+    resp = requests.head(
+        sandbox.url + "/v2/records/", params={"phone": "2125558383", "format": "json"}, auth=_auth(sandbox), timeout=10
+    )
     assert resp.status_code == 200 and resp.content == b"" and int(resp.headers["Content-Length"]) > 100

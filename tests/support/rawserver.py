@@ -6,27 +6,33 @@ import re
 import socket
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 Behaviour = Callable[[socket.socket, bytes], None]
 
 
 def reply(status: str, body: bytes, content_type: str = "application/json", extra: str = "") -> Behaviour:
     def act(conn: socket.socket, request: bytes) -> None:
-        head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-                f"Connection: close\r\n{extra}\r\n").encode()
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n{extra}\r\n"
+        ).encode()
         conn.sendall(head + body)
+
     return act
 
 
 def drop_mid_body(conn: socket.socket, request: bytes) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n"
-                 b"Connection: close\r\n\r\n{\"records\": [{\"id\": \"97d9")
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n"
+        b'Connection: close\r\n\r\n{"records": [{"id": "97d9'
+    )
 
 
 def hang(seconds: float) -> Behaviour:
     def act(conn: socket.socket, request: bytes) -> None:
         time.sleep(seconds)
+
     return act
 
 
@@ -45,7 +51,7 @@ class RawServer:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
-        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -56,7 +62,7 @@ class RawServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
@@ -80,7 +86,7 @@ class RawServer:
             except OSError:
                 pass
 
-    def __enter__(self) -> "RawServer":
+    def __enter__(self) -> RawServer:
         self._thread.start()
         return self
 

@@ -1,0 +1,137 @@
+"""The bot as a real process: kill -9 mid-delivery, and what Bolt logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from bot import blocks as bk
+from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
+from nextcaller_ops.sandbox import Sandbox
+from tests.support.common import SEINFELD_ID
+from tests.support.procs import free_port, start_http_bot
+from tests.support.secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
+from tests.support.secrets import RELIABILITY_SIGNING as SIGNING
+
+
+@pytest.mark.timeout(120)
+def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path):
+    with Sandbox(records=10, db=tmp_path / "api.sqlite3") as sandbox, FakeSlack() as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTCALLER_", "SLACK_"))}
+        env.update(
+            NEXTCALLER_BASE_URL=sandbox.url,
+            NEXTCALLER_CONSUMER_KEY=sandbox.consumer_key,
+            NEXTCALLER_CONSUMER_SECRET=sandbox.consumer_secret,
+            NEXTCALLER_OPS_DATA_DIR=str(tmp_path / "bot"),
+            NEXTCALLER_OPS_CONFIG_DIR=str(tmp_path / "cfg"),
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING,
+            SLACK_API_URL=slack.api_url,
+        )
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/slack/events"
+        bot = start_http_bot(env, port)
+        try:
+            send_signed(url, command_body("2125558383", response_url=slack.response_url("c")), SIGNING)
+            slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs))
+            click = {
+                "type": "block_actions",
+                "user": {"id": "U0AGENT001"},
+                "team": {"id": "T0000000001"},
+                "api_app_id": "A0APP00001",
+                "token": "x",
+                "trigger_id": "t.1",
+                "channel": {"id": "C0TRIAGE01"},
+                "response_url": slack.response_url("b"),
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": bk.ACTION_SUGGEST,
+                        "block_id": "nc_actions_0",
+                        "value": json.dumps({"id": SEINFELD_ID, "phone": "2125558383"}),
+                        "action_ts": "1",
+                    }
+                ],
+            }
+            send_signed(url, interaction_body(click), SIGNING)
+            calls = slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
+            view = next(c for c in calls if c["name"] == "views.open")["args"]["view"]
+            state = {
+                "values": {
+                    b["block_id"]: {"value": {"type": "plain_text_input", "value": b["element"].get("initial_value")}}
+                    for b in view["blocks"]
+                    if b["type"] == "input"
+                }
+            }
+            state["values"][bk.field_block_id("first_name")]["value"]["value"] = "Jerome"
+            submission = {
+                "type": "view_submission",
+                "team": {"id": "T0000000001"},
+                "user": {"id": "U0AGENT001"},
+                "api_app_id": "A0APP00001",
+                "token": "x",
+                "trigger_id": "t.2",
+                "view": {**view, "id": "V0KILL0001", "state": state},
+            }
+
+            sandbox.latency_ms = 1500  # the POST will be in flight when the bot dies
+            send_signed(url, interaction_body(submission), SIGNING)
+            deadline = time.monotonic() + 20
+            while not sandbox.httpd.received.get("POST") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sandbox.httpd.received.get("POST") == 1
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(timeout=10)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+        # The API received the POST and applies it although nobody is left to hear the answer.
+        deadline = time.monotonic() + 10
+        while not sandbox.store.corrections(SEINFELD_ID) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sandbox.store.corrections(SEINFELD_ID)) == 1
+        outbox = sqlite3.connect(tmp_path / "bot" / "outbox.sqlite3")
+        assert outbox.execute("SELECT status FROM outbox").fetchall() == [("delivering",)]
+        outbox.close()
+
+        sandbox.latency_ms = 0
+        bot = start_http_bot(env, port)
+        try:
+            slack.wait_for(
+                lambda cs: any(
+                    c["name"] == "chat.postMessage" and "delivered" in c["args"].get("text", "") for c in cs
+                ),
+                timeout=30,
+            )
+        finally:
+            bot.terminate()
+            bot.wait(timeout=10)
+        assert [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Jerome"}]
+        outbox = sqlite3.connect(tmp_path / "bot" / "outbox.sqlite3")
+        assert outbox.execute("SELECT status, attempts FROM outbox").fetchall() == [("delivered", 2)]
+        outbox.close()
+        # the re-delivery was signed anew: no nonce was sent twice
+        nonces = [r["nonce"] for r in sandbox.httpd.signed_requests]
+        assert len(nonces) == len(set(nonces))
+
+
+def test_bolt_refusal_logs_mask_the_number(api_env, caplog, tmp_path):
+    from tests.support.botkit import RunningBot
+
+    with FakeSlack() as slack:
+        bot = RunningBot(api_env, slack, tmp_path / "d")
+        try:
+            with caplog.at_level(logging.DEBUG):
+                bot.command("2125558383", secret="forged-secret")
+                bot.card("3125550142")
+        finally:
+            bot.close()
+    assert "Invalid request signature" in caplog.text
+    assert "2125558383" not in caplog.text and "3125550142" not in caplog.text
+    assert "212***8383" in caplog.text

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from nextcaller_ops import errors as e
+
+
+@pytest.mark.parametrize(
+    "code,cls",
+    [
+        (1046, e.InvalidConsumerKeyError),
+        (1047, e.InactiveConsumerKeyError),
+        (1048, e.MissingConsumerKeyError),
+        (1049, e.ExpiredConsumerKeyError),
+        (8643, e.BillingError),
+        (8644, e.ExpiredTrialError),
+        (555, e.InvalidPhoneNumberAPIError),
+        (405, e.InvalidProfileIdError),
+        (1061, e.RateLimitError),
+        (1054, e.ValidationError),
+    ],
+)
+def test_each_documented_code_has_its_class_and_hint(code, cls):
+    err = e.error_from_response(400, {"error": {"message": "m", "type": "t", "code": code}})
+    assert type(err) is cls
+    assert err.code == code
+    assert err.hint and f"[{code}]" in str(err) and err.hint in str(err)
+
+
+@pytest.mark.parametrize(
+    "status,body,cls",
+    [
+        (401, {"error": {"message": "Invalid signature.", "code": 401}}, e.InvalidSignatureError),
+        (429, None, e.RateLimitError),
+        (503, None, e.ServerError),
+        (404, None, e.NotFoundError),
+        (418, None, e.BadResponseError),
+        (400, {"error": {"message": "odd", "code": "x"}}, e.APIError),
+    ],
+)
+def test_status_fallbacks(status, body, cls):
+    assert type(e.error_from_response(status, body)) is cls
+
+
+def test_expired_key_hint_says_what_to_do():
+    err = e.error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
+    assert "nextcaller-ops login" in str(err)
+
+
+def test_validation_details_are_listed():
+    err = e.error_from_response(
+        400, {"error": {"message": "Validation error.", "code": 1054, "details": {"email": "not an email address"}}}
+    )
+    assert "email: not an email address" in str(err)
+
+
+def test_huge_messages_are_cut():
+    err = e.error_from_response(500, {"error": {"message": "x" * 10_000, "code": 500}})
+    assert len(str(err)) < 500

@@ -1,0 +1,178 @@
+"""A running bot for tests: the real Bolt app over HTTP, a local fake Slack, the sandbox."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from bot.app import build_app
+from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
+from bot.run import serve_http
+from bot.settings import BotSettings
+from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.config import load_settings
+from nextcaller_ops.credentials import Credentials
+
+from .secrets import BOT_SIGNING_SECRET as SIGNING_SECRET
+from .secrets import BOT_TOKEN
+
+AGENT, TRIAGE = "U0AGENT001", "C0TRIAGE01"
+
+
+class RunningBot:
+    def __init__(self, sandbox, slack: FakeSlack, data_dir, **overrides: Any):
+        self.sandbox = sandbox
+        self.slack = slack
+        self.settings = replace(
+            BotSettings(
+                bot_token=BOT_TOKEN,
+                signing_secret=SIGNING_SECRET,
+                slack_api_url=slack.api_url,
+                data_dir=data_dir,
+                outbox_retry_seconds=0.2,
+            ),
+            **overrides,
+        )
+        self.client = NextCallerClient(
+            Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
+            load_settings(base_url=sandbox.url, max_retries=1, timeout=5),
+            sleep=lambda s: None,
+        )
+        self.app = build_app(self.settings, self.client)
+        self.services = self.app.nextcaller_services
+        self.server = serve_http(self.app, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
+        self._n = 0
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.services.close()
+        self.client.close()
+
+    # -- Slack's side ---------------------------------------------------------------------
+    def response_url(self) -> tuple[str, str]:
+        self._n += 1
+        name = f"r{self._n}"
+        return name, self.slack.response_url(name)
+
+    def command(
+        self,
+        text: str,
+        *,
+        user: str = AGENT,
+        channel: str = TRIAGE,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+    ):
+        name, url = self.response_url()
+        resp = send_signed(
+            self.url,
+            command_body(text, response_url=url, user_id=user, channel_id=channel),
+            secret,
+            timestamp=timestamp,
+        )
+        return resp, name
+
+    def responses(self, name: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        calls = self.slack.wait_for(
+            lambda cs: sum(1 for c in cs if c["kind"] == "response" and c["name"] == name) >= count, timeout
+        )
+        return [c["args"] for c in calls if c["kind"] == "response" and c["name"] == name]
+
+    def card(self, text: str, **kw: Any) -> dict[str, Any]:
+        resp, name = self.command(text, **kw)
+        assert resp.status_code == 200, resp.text
+        return self.responses(name)[0]
+
+    def click(self, action_id: str, value: str, *, user: str = AGENT, channel: str = TRIAGE, headers=None):
+        name, url = self.response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": "agent"},
+            "api_app_id": "A0APP00001",
+            "token": "legacy",
+            "trigger_id": f"trig.{time.time()}",
+            "team": {"id": "T0000000001"},
+            "channel": {"id": channel, "name": "triage"},
+            "response_url": url,
+            "container": {"type": "message", "is_ephemeral": True},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "nc_actions_0",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        resp = send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers)
+        return resp, name
+
+    def submit(
+        self,
+        view: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: str = AGENT,
+        view_id: str = "V0MODAL0001",
+        headers=None,
+    ):
+        state = {
+            "values": {
+                block["block_id"]: {
+                    "value": {
+                        "type": "plain_text_input",
+                        "value": values.get(block["block_id"], (block["element"].get("initial_value"))),
+                    }
+                }
+                for block in view["blocks"]
+                if block["type"] == "input"
+            }
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0000000001"},
+            "user": {"id": user},
+            "api_app_id": "A0APP00001",
+            "token": "legacy",
+            "trigger_id": "trig.view",
+            "view": {**view, "id": view_id, "state": state},
+        }
+        return send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers)
+
+    def event(self, event: dict[str, Any]):
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T0000000001",
+                "api_app_id": "A0APP00001",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{time.time_ns()}",
+                "event_time": int(time.time()),
+            }
+        )
+        return send_signed(self.url, body, SIGNING_SECRET, content_type="application/json")
+
+    def shortcut(self, text: str, *, user: str = AGENT, channel: str = TRIAGE):
+        name, url = self.response_url()
+        payload = {
+            "type": "message_action",
+            "callback_id": "nc_lookup_message",
+            "trigger_id": "trig.sc",
+            "response_url": url,
+            "team": {"id": "T0000000001"},
+            "channel": {"id": channel, "name": "triage"},
+            "user": {"id": user, "name": "agent"},
+            "message": {"type": "message", "text": text, "ts": "1.2"},
+            "message_ts": "1.2",
+            "token": "legacy",
+        }
+        return send_signed(self.url, interaction_body(payload), SIGNING_SECRET), name

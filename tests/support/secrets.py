@@ -1,0 +1,19 @@
+"""Every secret the suite uses that the package does not register itself, in one place.
+
+The suite-wide leak check (``tests/conftest.py``) looks for each of these, and for
+every secret the package registered with :mod:`nextcaller_ops.redact`, in all log
+records and captured output.  A test that invents a secret adds it here.
+"""
+
+from __future__ import annotations
+
+BOT_SIGNING_SECRET = "test-signing-secret-7c0ffee"
+BOT_TOKEN = "xoxb-000000000000-test-bot-token"
+FAULT_SECRET = "fault-secret-9d2e77aa01"
+NB_SECRET = "nb-kernel-secret-5f1c2a9e"
+RELIABILITY_SIGNING = "reliability-signing-secret-42"
+RELIABILITY_BOT_TOKEN = "xoxb-111111111111-reliability-token"
+
+
+def all_secrets() -> set[str]:
+    return {v for k, v in globals().items() if k.isupper() and isinstance(v, str)}
