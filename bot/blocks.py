@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nextcaller_ops.models import Profile, correction_view
-from nextcaller_ops.phone import mask
+from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.render import card_fields
 
 __all__ = [
@@ -78,7 +78,7 @@ def _card(
         blocks.append({"type": "section", "block_id": f"nc_fields_{index}", "fields": fields})
     context = [
         f"Record `{esc(profile.id)}`" if profile.id else "No record id",
-        f"number {mask(phone)}" if redact else f"number {phone}",
+        f"number {mask_phone(phone)}" if redact else f"number {phone}",
     ]
     if shared_by:
         context.append(f"shared by <@{shared_by}>")
@@ -118,7 +118,7 @@ def profile_cards(
     """One card per profile, within Slack's 50-block limit (a note says how many were left out)."""
     profiles = list(profiles)
     if not profiles:
-        return text_blocks(f"No record for {esc(mask(phone) if redact else phone)}.")
+        return text_blocks(f"No record for {esc(mask_phone(phone) if redact else phone)}.")
     room = (MAX_BLOCKS - 1) // _BLOCKS_PER_CARD
     shown = profiles if len(profiles) <= room else profiles[:room]
     blocks: list[dict[str, Any]] = []

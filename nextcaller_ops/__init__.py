@@ -8,12 +8,12 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython):  # pragma: no cover - exercised through a kernel
-    from .magics import load_ipython_extension as _load
+    from .notebook import load_ipython_extension as _load
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython):  # pragma: no cover
-    from .magics import unload_ipython_extension as _unload
+    from .notebook import unload_ipython_extension as _unload
 
     _unload(ipython)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .phone import mask
+from .redact import mask_phone
 from .storage import open_private_db
 
 __all__ = ["AuditLog", "local_auditor"]
@@ -73,7 +73,7 @@ class AuditLog:
                 " ORDER BY ts DESC LIMIT ?",
                 (user_id, limit),
             ).fetchall()
-        return [{"ts": r[0], "action": r[1], "phone": mask(r[2]) if r[2] else "", "outcome": r[3]} for r in rows]
+        return [{"ts": r[0], "action": r[1], "phone": mask_phone(r[2]) if r[2] else "", "outcome": r[3]} for r in rows]
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -37,8 +37,16 @@ from . import errors
 from .cache import LookupCache
 from .config import Settings, load_settings
 from .credentials import Credentials, load_credentials
-from .models import PROFILE_ID_RE, LookupResult, Profile, build_correction, parse_records_json, parse_xml_document
-from .phone import PhoneInput, mask, parse
+from .models import (
+    LookupResult,
+    Profile,
+    build_correction,
+    check_profile_id,
+    parse_records_json,
+    parse_xml_document,
+)
+from .phone import PhoneInput, parse
+from .redact import mask_phone
 
 __all__ = ["NextCallerClient", "BatchItem"]
 
@@ -235,7 +243,7 @@ class NextCallerClient:
                 doc = resp.json()
         except errors.BadResponseError as exc:
             if resp.ok:
-                exc.body = resp.text  # type: ignore[attr-defined] - lets `--format xml` still show it
+                exc.body = resp.text  # lets `--format xml` still show it
                 raise
         except ValueError:
             if resp.ok:
@@ -268,10 +276,10 @@ class NextCallerClient:
         try:
             doc = self._decode(resp)
         except errors.NotFoundError:
-            log.info("lookup %s: no record", mask(phone.number))
+            log.info("lookup %s: no record", mask_phone(phone.number))
             return LookupResult(phone=phone.number, profiles=())
         profiles = tuple(parse_records_json(doc))
-        log.info("lookup %s: %d record(s)", mask(phone.number), len(profiles))
+        log.info("lookup %s: %d record(s)", mask_phone(phone.number), len(profiles))
         return LookupResult(phone=phone.number, profiles=profiles)
 
     def lookup(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult:
@@ -337,7 +345,7 @@ class NextCallerClient:
         return resp.text
 
     def get_profile(self, profile_id: str) -> Profile:
-        pid = _check_id(profile_id)
+        pid = check_profile_id(profile_id)
         resp = self._request("GET", f"users/{pid}/", params={"format": "json"})
         doc = self._decode(resp)
         if isinstance(doc, dict) and "records" in doc:
@@ -357,7 +365,7 @@ class NextCallerClient:
         The documented API does not promise this; a correction sets absolute
         values, so a repeat there changes nothing.
         """
-        pid = _check_id(profile_id)
+        pid = check_profile_id(profile_id)
         body = build_correction(changes)
         fields = ", ".join(sorted(_flat_names(body)))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
@@ -482,15 +490,6 @@ def _resolve(item: Any) -> BatchItem:
 
 def _outcome(records: int) -> str:
     return f"found {records}" if records else "no record"
-
-
-def _check_id(profile_id: str) -> str:
-    pid = (profile_id or "").strip().lower()
-    if not PROFILE_ID_RE.match(pid):
-        raise errors.UsageError(
-            f"{profile_id!r} is not a profile id", hint="a profile id is 30 hex characters, from a lookup's `id` field"
-        )
-    return pid
 
 
 def _flat_names(body: Mapping[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .errors import CredentialsError, KeyringUnavailableError
-from .redact import register_secret
+from .redact import mask_secret, register_secret
 
 __all__ = [
     "Credentials",
@@ -29,7 +29,6 @@ __all__ = [
     "set_secret",
     "delete_secret",
     "keyring_backend_name",
-    "mask",
 ]
 
 SERVICE = "nextcaller-ops"
@@ -37,15 +36,6 @@ SERVICE = "nextcaller-ops"
 KEYRING_TIMEOUT = 10.0
 
 T = TypeVar("T")
-
-
-def mask(secret: str | None) -> str:
-    """``EG2D22B98D2232253SE3`` -> ``EG2D…3SE3``; short values are fully hidden."""
-    if not secret:
-        return "(none)"
-    if len(secret) < 12:
-        return "…" * 3
-    return f"{secret[:4]}…{secret[-4:]}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +48,7 @@ class Credentials:
         register_secret(self.consumer_secret)
 
     def __repr__(self) -> str:
-        return f"Credentials(consumer_key={mask(self.consumer_key)!r}, source={self.source!r})"
+        return f"Credentials(consumer_key={mask_secret(self.consumer_key)!r}, source={self.source!r})"
 
 
 def _keyring_call(what: str, fn: Callable[..., T], *args: Any) -> T:

@@ -11,21 +11,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SEINFELD_ID = "97d949a413f4ea8b85e9586e1f2d9a"
+
+CLI = Callable[[list[str]], int]  # cli.main, handed in: the demo runs the CLI the way a person does
 
 
 def _step(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(3, 66 - len(title)), flush=True)
 
 
-def _show(cmd: list[str]) -> int:
-    from .cli import main
-
+def _show(cli: CLI, cmd: list[str]) -> int:
     print("$ nextcaller-ops " + " ".join(cmd), flush=True)
-    code = main(cmd)
+    code = cli(cmd)
     print(f"(exit {code})", flush=True)
     return code
 
@@ -89,7 +89,7 @@ def _ipython_step() -> int:
     return proc.returncode
 
 
-def run_demo() -> int:
+def run_demo(cli: CLI) -> int:
     from .sandbox import Sandbox
 
     failures = 0
@@ -97,14 +97,14 @@ def run_demo() -> int:
         print(f"Embedded sandbox at {sandbox.url} (demo key {sandbox.consumer_key}).")
 
         _step("1. Look up a caller (CLI)")
-        failures += _show(["lookup", "(212) 555-8383"]) != 0
+        failures += _show(cli, ["lookup", "(212) 555-8383"]) != 0
 
         _step("2. The API's own JSON, and a number the API has no record of")
-        failures += _show(["lookup", "2125558383", "--format", "json"]) != 0
-        failures += _show(["lookup", "2025550999"]) != 1
+        failures += _show(cli, ["lookup", "2125558383", "--format", "json"]) != 0
+        failures += _show(cli, ["lookup", "2025550999"]) != 1
 
         _step("3. Bad input is refused before any request")
-        failures += _show(["lookup", "555-01"]) != 2
+        failures += _show(cli, ["lookup", "555-01"]) != 2
 
         _step("4. Correct the record, then look it up again")
         failures += (
@@ -113,13 +113,13 @@ def run_demo() -> int:
             )
             != 0
         )
-        failures += _show(["lookup", "2125558383"]) != 0
+        failures += _show(cli, ["lookup", "2125558383"]) != 0
 
         _step("5. A batch, in input order, duplicates fetched once")
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
             fh.write("2125558383\n(312) 555-0142\nnot a number\n2125558383\n2025550999\n")
         try:
-            failures += _show(["lookup", "--file", fh.name, "--format", "text", "--quiet"]) != 0
+            failures += _show(cli, ["lookup", "--file", fh.name, "--format", "text", "--quiet"]) != 0
         finally:
             os.unlink(fh.name)
 

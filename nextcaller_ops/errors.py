@@ -1,15 +1,27 @@
 """Everything that can go wrong, as one tree a person can act on.
 
-Each class carries a one-line ``hint`` that says what to do.  ``str(err)`` is
-the line shown to people: the API's code (when there is one), what happened,
-and the hint.  Messages never contain secrets; phone numbers in them are masked.
+An error carries data, not user-interface words: the API's ``code`` (when there
+is one), what happened (``message``), a surface-neutral ``hint`` about why, and
+an :class:`Action` — what kind of thing the person must do about it.  Each
+surface phrases the action for its own user (:func:`describe` with the CLI's,
+the notebook's or the bot's wording): "run `nextcaller-ops login`" in a terminal,
+"%nextcaller_login" in a notebook, "an admin has been told" in Slack.
+
+``str(err)`` is ``[code] message — hint``.  Messages never contain secrets;
+phone numbers in them are masked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
+from .redact import mask_phone
+
 __all__ = [
+    "Action",
+    "describe",
     "NextCallerError",
     "InvalidPhoneError",
     "UsageError",
@@ -34,8 +46,31 @@ __all__ = [
     "TransportError",
     "APIUnreachableError",
     "APITimeoutError",
+    "FATAL_FOR_BATCH",
     "error_from_response",
 ]
+
+
+class Action(StrEnum):
+    """What a person must do about an error; each surface words it for its own user."""
+
+    NONE = "none"  # nothing to do (e.g. the API has no record)
+    FIX_INPUT = "fix_input"  # the input was wrong: the hint says how
+    LOGIN = "login"  # the consumer key or secret is missing or wrong: log in again
+    NEW_KEY = "new_key"  # the key has expired: log in with a new one
+    DASHBOARD = "dashboard"  # the account needs attention in the Next Caller dashboard
+    KEYRING = "keyring"  # no usable OS keyring: env variables or a backend
+    WAIT = "wait"  # rate limited: wait, ask less at once
+    RETRY_LATER = "retry_later"  # the API is having trouble
+    CHECK_URL = "check_url"  # the answer was not the API's: wrong base URL, proxy, portal
+    CHECK_NETWORK = "check_network"  # no connection at all
+    RAISE_TIMEOUT = "raise_timeout"  # the API is slow
+
+
+def describe(exc: NextCallerError, advice: Mapping[Action, str]) -> str:
+    """``str(exc)`` followed by what to do, in the words of one surface (``advice``)."""
+    words = advice.get(exc.action, "")
+    return f"{exc} — {words}" if words else str(exc)
 
 
 class NextCallerError(Exception):
@@ -43,14 +78,17 @@ class NextCallerError(Exception):
 
     hint: str = ""
     code: int | None = None
+    action: Action = Action.NONE
 
-    def __init__(self, message: str, *, hint: str | None = None, code: int | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, code: int | None = None, action: Action | None = None):
         super().__init__(message)
         self.message = message
         if hint is not None:
             self.hint = hint
         if code is not None:
             self.code = code
+        if action is not None:
+            self.action = action
 
     def __str__(self) -> str:
         head = f"[{self.code}] " if self.code is not None else ""
@@ -64,24 +102,25 @@ class NextCallerError(Exception):
 class UsageError(NextCallerError):
     """Input refused before any request was made."""
 
+    action = Action.FIX_INPUT
+
 
 class InvalidPhoneError(UsageError, ValueError):
     hint = "give a 10-digit US number, e.g. 212-555-8383 (an extension like x12 is allowed)"
 
     def __init__(self, reason: str, *, value: str = ""):
-        from .phone import mask  # local: phone imports this module
-
-        shown = mask(value) if sum(c.isdigit() for c in value) >= 7 else (value[:20] if value else "")
+        shown = mask_phone(value) if sum(c.isdigit() for c in value) >= 7 else (value[:20] if value else "")
         where = f" {shown!r}" if shown else ""
         super().__init__(f"not a phone number{where}: {reason}")
         self.reason = reason
 
 
 class CredentialsError(NextCallerError):
-    hint = "run `nextcaller-ops login`, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET"
+    action = Action.LOGIN
 
 
 class KeyringUnavailableError(CredentialsError):
+    action = Action.KEYRING
     hint = (
         "no usable OS keyring here: set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET, "
         "or install a keyring backend (e.g. `pip install keyrings.alt`)"
@@ -108,53 +147,60 @@ class APIError(NextCallerError):
 
 
 class AuthError(APIError):
-    hint = "check the consumer key and secret with `nextcaller-ops status`; `nextcaller-ops login` replaces them"
+    action = Action.LOGIN
+    hint = "the API refused the consumer key or secret"
 
 
 class InvalidConsumerKeyError(AuthError):
     code = 1046
-    hint = "the consumer key is not known to the API — run `nextcaller-ops login` with the key from your dashboard"
+    hint = "the consumer key is not known to the API"
 
 
 class InactiveConsumerKeyError(AuthError):
     code = 1047
+    action = Action.DASHBOARD
     hint = "the consumer key and secret are inactive — activate them in your Next Caller dashboard"
 
 
 class MissingConsumerKeyError(AuthError):
     code = 1048
-    hint = "no consumer key was sent — run `nextcaller-ops login` or set NEXTCALLER_CONSUMER_KEY"
+    hint = "no consumer key was sent"
 
 
 class ExpiredConsumerKeyError(AuthError):
     code = 1049
-    hint = "the consumer key has expired — run `nextcaller-ops login` with a new key"
+    action = Action.NEW_KEY
+    hint = "the consumer key has expired"
 
 
 class InvalidSignatureError(AuthError):
     hint = (
-        "the API refused the request's signature — the consumer secret is probably wrong "
-        "(run `nextcaller-ops login`), or this machine's clock is off (sync it with NTP)"
+        "the API refused the request's signature — the consumer secret is probably wrong, "
+        "or this machine's clock is off (sync it with NTP)"
     )
 
 
 class BillingError(APIError):
     code = 8643
+    action = Action.DASHBOARD
     hint = "billing failed for this account — update the payment details in your Next Caller dashboard"
 
 
 class ExpiredTrialError(APIError):
     code = 8644
+    action = Action.DASHBOARD
     hint = "the free trial has ended — upgrade the account in your Next Caller dashboard"
 
 
 class InvalidPhoneNumberAPIError(APIError):
     code = 555
+    action = Action.FIX_INPUT
     hint = "the API wants exactly 10 digits, no extension"
 
 
 class InvalidProfileIdError(APIError):
     code = 405
+    action = Action.FIX_INPUT
     hint = "no profile has that id — ids come from a lookup's `id` field (30 hex characters)"
 
 
@@ -164,7 +210,8 @@ class NotFoundError(APIError):
 
 class RateLimitError(APIError):
     code = 1061
-    hint = "too many requests — wait a moment, or lower --concurrency"
+    action = Action.WAIT
+    hint = "too many requests"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any):
         super().__init__(message, **kw)
@@ -173,6 +220,7 @@ class RateLimitError(APIError):
 
 class ValidationError(APIError):
     code = 1054
+    action = Action.FIX_INPUT
     hint = "fix the fields named and send the correction again"
 
     def __str__(self) -> str:
@@ -184,30 +232,37 @@ class ValidationError(APIError):
 
 
 class ServerError(APIError):
+    action = Action.RETRY_LATER
     hint = "the API is having trouble — try again in a minute"
 
 
 class BadResponseError(APIError):
-    hint = (
-        "the answer was not the API's JSON or XML (a proxy or captive portal?) — "
-        "check NEXTCALLER_BASE_URL and try again"
-    )
+    action = Action.CHECK_URL
+    hint = "the answer was not the API's JSON or XML (a proxy or captive portal?)"
+    body: str | None = None  # the text as received, when it is worth showing (``--format xml``)
 
 
 class TransportError(NextCallerError):
     """No answer from the API at all."""
 
+    action = Action.CHECK_NETWORK
+
 
 class APIUnreachableError(TransportError):
-    hint = "check the network and NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it)"
+    pass
 
 
 class APITimeoutError(TransportError):
-    hint = "the API did not answer in time — try again, or raise the timeout in config.toml"
+    action = Action.RAISE_TIMEOUT
+    hint = "the API did not answer in time"
 
 
-_BY_CODE: dict[int, type[APIError]] = {
-    cls.code: cls  # type: ignore[misc]
+# Errors that every further request of a batch would hit too: a batch stops at the first.
+FATAL_FOR_BATCH: tuple[type[NextCallerError], ...] = (AuthError, BillingError, ExpiredTrialError)
+
+
+_BY_CODE: dict[int | None, type[APIError]] = {
+    cls.code: cls
     for cls in (
         InvalidConsumerKeyError,
         InactiveConsumerKeyError,
@@ -237,8 +292,9 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
     message = ""
     details: dict[str, Any] = {}
     if isinstance(err, dict):
+        raw_code = err.get("code")
         try:
-            code = int(err.get("code")) if err.get("code") is not None else None
+            code = int(raw_code) if raw_code is not None else None
         except (TypeError, ValueError):
             code = None
         message = str(err.get("message") or "")[:_MAX_MESSAGE]
@@ -249,7 +305,7 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
             }
     cls: type[APIError]
     if code in _BY_CODE:
-        cls = _BY_CODE[code]  # type: ignore[index]
+        cls = _BY_CODE[code]
     elif status == 401:
         cls = InvalidSignatureError if "signature" in message.lower() or code is None else AuthError
     elif status == 429:

@@ -30,9 +30,21 @@ __all__ = [
     "diff_correction",
     "flatten_correction",
     "PROFILE_ID_RE",
+    "check_profile_id",
 ]
 
 PROFILE_ID_RE = re.compile(r"^[0-9a-f]{30}$")
+
+
+def check_profile_id(profile_id: str) -> str:
+    """The id, normalised (stripped, lower case), or a :class:`UsageError` before any request."""
+    pid = (profile_id or "").strip().lower()
+    if not PROFILE_ID_RE.match(pid):
+        raise UsageError(
+            f"{profile_id!r} is not a profile id", hint="a profile id is 30 hex characters, from a lookup's `id` field"
+        )
+    return pid
+
 
 _BOOL_FIELDS = ("member", "billing_info_on_file")
 _LIST_FIELDS = ("phone", "address")

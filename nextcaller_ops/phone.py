@@ -17,7 +17,7 @@ import phonenumbers
 
 from .errors import InvalidPhoneError
 
-__all__ = ["PhoneInput", "parse", "find_numbers", "mask"]
+__all__ = ["PhoneInput", "parse", "find_numbers"]
 
 # Longest input we bother to parse: anything longer is not a phone number and
 # parsing it would only waste time.
@@ -113,11 +113,3 @@ def find_numbers(text: str) -> list[PhoneInput]:
             continue
         seen.setdefault(found.number, found)
     return list(seen.values())
-
-
-def mask(number: str) -> str:
-    """``2125558383`` -> ``212***8383``: enough to recognise, not to dial."""
-    digits = re.sub(r"\D", "", str(number))
-    if len(digits) < 7:
-        return "***"
-    return f"{digits[:3]}***{digits[-4:]}"

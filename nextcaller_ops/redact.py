@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 
-__all__ = ["register_secret", "redact", "RedactingFilter", "install"]
+__all__ = ["register_secret", "redact", "mask_phone", "mask_secret", "RedactingFilter", "install"]
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -26,6 +26,23 @@ _OAUTH_SIG_RE = re.compile(r'(oauth_signature(?:"?\s*[=:]\s*"?|%3D))[^",&\s]+')
 # Area codes start 2-9, so 10-digit Unix timestamps (1...) are left alone.
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?1[-. ]?)?\(?([2-9]\d{2})\)?[-. ]?(\d{3})[-. ]?(\d{4})(?!\d)")
 REDACTED = "[redacted]"
+
+
+def mask_phone(number: str) -> str:
+    """``2125558383`` -> ``212***8383``: enough to recognise, not to dial."""
+    digits = re.sub(r"\D", "", str(number))
+    if len(digits) < 7:
+        return "***"
+    return f"{digits[:3]}***{digits[-4:]}"
+
+
+def mask_secret(secret: str | None) -> str:
+    """``EG2D22B98D2232253SE3`` -> ``EG2D…3SE3``; short values are fully hidden."""
+    if not secret:
+        return "(none)"
+    if len(secret) < 12:
+        return "…" * 3
+    return f"{secret[:4]}…{secret[-4:]}"
 
 
 def register_secret(value: str | None) -> None:

@@ -21,6 +21,9 @@ __all__ = [
     "BATCH_COLUMNS",
     "batch_row",
     "threat_label",
+    "text_cards",
+    "no_record_text",
+    "format_number",
 ]
 
 THREAT_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#c62828"}
@@ -43,7 +46,7 @@ def card_fields(profile: Profile, *, redact: bool = False) -> list[tuple[str, st
 
     ``redact`` masks the email and street lines (for shared channels).
     """
-    phones = ", ".join(_format_number(n) for n in profile.phone_numbers)
+    phones = ", ".join(format_number(n) for n in profile.phone_numbers)
     addresses = list(profile.addresses)
     if redact:
         address = "; ".join(
@@ -68,7 +71,8 @@ def card_fields(profile: Profile, *, redact: bool = False) -> list[tuple[str, st
     return [(k, v) for k, v in pairs if v]
 
 
-def _format_number(n: str) -> str:
+def format_number(n: str) -> str:
+    """``2125558383`` -> ``(212) 555-8383``; anything else as it is."""
     return f"({n[:3]}) {n[3:6]}-{n[6:]}" if len(n) == 10 and n.isdigit() else n
 
 
@@ -89,10 +93,15 @@ def text_card(profile: Profile, *, redact: bool = False) -> str:
     return "\n".join(lines)
 
 
+def no_record_text(phone: str = "") -> str:
+    """The sentence every surface shows when the API has no record for ``phone``."""
+    return f"No record for {format_number(phone)}." if phone else "No record."
+
+
 def text_cards(profiles: Iterable[Profile], phone: str = "") -> str:
     cards = [text_card(p) for p in profiles]
     if not cards:
-        return f"No record for {_format_number(phone)}." if phone else "No record."
+        return no_record_text(phone)
     return "\n\n".join(cards)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import mask, parse
+from nextcaller_ops.phone import parse
+from nextcaller_ops.redact import mask_phone
 
 from .. import blocks
 from .common import error_answer, gate, lookup_answer
@@ -72,7 +73,7 @@ def register(app: App, services: Services) -> None:
         shown = [p for p in result.profiles if p.id == value.get("id")] or list(result.profiles)
         client.chat_postMessage(
             channel=channel_id,
-            text=blocks.card_text(shown, mask(phone.number) if redact else phone.number),
+            text=blocks.card_text(shown, mask_phone(phone.number) if redact else phone.number),
             blocks=blocks.profile_cards(shown, phone.number, redact=redact, buttons=False, shared_by=user_id),
         )
         services.audit.record(

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops import errors
 from nextcaller_ops.models import LookupResult
-from nextcaller_ops.phone import PhoneInput, mask
+from nextcaller_ops.phone import PhoneInput
+from nextcaller_ops.redact import mask_phone
 
 from .. import blocks
 
@@ -101,10 +102,10 @@ def lookup_answer(
             outcome="error",
             detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
         )
-        return error_answer(exc, f"{action} {mask(phone.number)}")
+        return error_answer(exc, f"{action} {mask_phone(phone.number)}")
     outcome = f"found {len(result.profiles)}" if result.found else "no record"
     services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone.number, outcome=outcome)
-    log.info("%s %s by %s in %s: %s", action, mask(phone.number), user_id, channel_id, outcome)
+    log.info("%s %s by %s in %s: %s", action, mask_phone(phone.number), user_id, channel_id, outcome)
     if not result.found:
         return Answer(
             text=f"No record for {phone.display}.",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nextcaller_ops.models import validate_correction_value
-from nextcaller_ops.phone import mask
+from nextcaller_ops.redact import mask_phone
 
 from .. import blocks
 from ..outbox import DELIVERED, PENDING
@@ -87,7 +87,7 @@ def register(app: App, services: Services) -> None:
         if done is None or done[1] == PENDING:
             services.outbox.wake()
             text = (
-                f"📮 The lookup service isn't answering, so your correction to {mask(meta.get('phone', ''))} "
+                f"📮 The lookup service isn't answering, so your correction to {mask_phone(meta.get('phone', ''))} "
                 f"is saved and will be delivered automatically; you'll get a message when it is. ({fields})"
             )
         elif done[1] == DELIVERED:

@@ -119,11 +119,6 @@ def test_credentials_repr_and_logs_hide_the_secret(caplog):
     assert "very-secret-value-42" not in caplog.text and "[redacted]" in caplog.text
 
 
-def test_mask():
-    assert cr.mask("EG2D22B98D2232253SE3") == "EG2D…3SE3"
-    assert "abc" not in cr.mask("abcdef")
-
-
 # -- config --------------------------------------------------------------------------
 
 

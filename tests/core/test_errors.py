@@ -42,9 +42,25 @@ def test_status_fallbacks(status, body, cls):
     assert type(e.error_from_response(status, body)) is cls
 
 
-def test_expired_key_hint_says_what_to_do():
+def test_expired_key_carries_what_to_do_and_each_surface_words_it():
     err = e.error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
-    assert "nextcaller-ops login" in str(err)
+    assert err.action is e.Action.NEW_KEY
+    assert "nextcaller-ops" not in str(err)  # the core writes no surface's words
+    from nextcaller_ops.commands._common import error_line
+
+    assert "nextcaller-ops login" in error_line(err) and str(err) in error_line(err)
+
+
+def _all_error_classes(cls=e.NextCallerError):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_error_classes(sub)
+
+
+def test_no_core_error_speaks_a_surfaces_words():
+    for cls in _all_error_classes():
+        for words in ("nextcaller-ops", "%nextcaller", "--concurrency", "Slack"):
+            assert words not in cls.hint, (cls.__name__, words)
 
 
 def test_validation_details_are_listed():

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nextcaller_ops.errors import InvalidPhoneError
-from nextcaller_ops.phone import find_numbers, mask, parse
+from nextcaller_ops.phone import find_numbers, parse
 
 
 @pytest.mark.parametrize(
@@ -98,8 +98,3 @@ def test_formats_of_a_valid_number_agree(a1, a2, b1, b2, c, template):
 def test_find_numbers_in_free_text():
     found = find_numbers("Caller said call back at (212) 555-8383 or 312.555.0142; not 555-01. Again 2125558383")
     assert [p.number for p in found] == ["2125558383", "3125550142"]
-
-
-def test_mask():
-    assert mask("2125558383") == "212***8383"
-    assert mask("12") == "***"

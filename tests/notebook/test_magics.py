@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from nbclient import NotebookClient
 
-from nextcaller_ops.magics import CallerResult, NextCaller
+from nextcaller_ops.notebook import CallerResult, NextCaller
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 from tests.support.common import SEINFELD_ID
 from tests.support.secrets import NB_SECRET

@@ -1,0 +1,148 @@
+"""Log in, log out, and "is this working?": once, for the CLI, the notebook and the bot.
+
+Each function returns data; the surfaces word it (``nextcaller-ops status``,
+``%nextcaller_status``, the bot's App Home).  Nothing here prints or prompts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import errors
+from .config import Settings, load_settings, save_profile_settings
+from .credentials import Credentials, delete_credentials, keyring_backend_name, load_credentials, store_credentials
+from .redact import mask_secret
+
+if TYPE_CHECKING:
+    from .client import NextCallerClient
+
+__all__ = ["ApiCheck", "Status", "LoginResult", "check_api", "status", "login", "logout"]
+
+
+@dataclass(frozen=True)
+class ApiCheck:
+    """The outcome of one live check against the API (costs no lookup)."""
+
+    ok: bool  # the API answered and accepted the key
+    key_ok: bool | None  # False: the key or account was refused; None: no answer to tell
+    latency_ms: float | None = None
+    error: errors.NextCallerError | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    """What ``status`` reports: the profile, where it points, the key and (optionally) a live check."""
+
+    settings: Settings
+    keyring_backend: str
+    key: str | None  # masked, never the key itself
+    key_source: str | None  # "env", "keyring" or "explicit"
+    credentials_error: errors.CredentialsError | None
+    check: ApiCheck | None  # None when not checked (offline, or no credentials)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    profile: str
+    key: str  # masked
+    verified: bool
+    note: str  # why it was not verified, when it was not
+    settings_path: Path
+    base_url: str
+
+
+def check_api(client: NextCallerClient) -> ApiCheck:
+    """Ask the API once; sort the answer into "working", "key refused" and "no answer"."""
+    started = time.perf_counter()
+    try:
+        client.check()
+    except (errors.AuthError, errors.BillingError, errors.ExpiredTrialError) as exc:
+        return ApiCheck(ok=False, key_ok=False, error=exc)
+    except errors.NextCallerError as exc:
+        return ApiCheck(ok=False, key_ok=None, error=exc)
+    return ApiCheck(ok=True, key_ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+def status(
+    profile: str | None = None,
+    *,
+    live: bool = True,
+    settings: Settings | None = None,
+    client: NextCallerClient | None = None,
+) -> Status:
+    """The profile's settings, keyring, masked key and, when ``live``, a check against the API.
+
+    With ``client`` given, its credentials are reported and it makes the check
+    (the notebook and the bot hold one); otherwise one is made for the check.
+    """
+    from .client import NextCallerClient
+
+    settings = settings or (client.settings if client is not None else load_settings(profile))
+    backend = keyring_backend_name()
+    credentials: Credentials | None
+    if client is not None:
+        credentials, problem = client.credentials, None
+    else:
+        try:
+            credentials, problem = load_credentials(settings.profile), None
+        except errors.CredentialsError as exc:
+            credentials, problem = None, exc
+    check: ApiCheck | None = None
+    if live and credentials is not None:
+        if client is not None:
+            check = check_api(client)
+        else:
+            with NextCallerClient(credentials, settings) as own:
+                check = check_api(own)
+    return Status(
+        settings=settings,
+        keyring_backend=backend,
+        key=mask_secret(credentials.consumer_key) if credentials else None,
+        key_source=credentials.source if credentials else None,
+        credentials_error=problem,
+        check=check,
+    )
+
+
+def login(
+    profile: str,
+    consumer_key: str,
+    consumer_secret: str,
+    *,
+    base_url: str | None = None,
+    verify: bool = True,
+    require_verified: bool = False,
+    make_default: bool = False,
+) -> LoginResult:
+    """Check the key and secret against the API (unless told not to), then store them.
+
+    An API that refuses them raises and stores nothing.  An API that cannot be
+    reached stores them unverified, or raises when ``require_verified``.
+    """
+    from .client import NextCallerClient
+
+    key, secret = (consumer_key or "").strip(), (consumer_secret or "").strip()
+    if not key or not secret:
+        raise errors.UsageError("both a consumer key and a secret are needed")
+    settings = load_settings(profile, env={}, base_url=base_url)
+    verified, note = False, "not checked"
+    if verify:
+        try:
+            with NextCallerClient(Credentials(key, secret, source="explicit"), settings) as client:
+                client.check()
+            verified, note = True, ""
+        except errors.TransportError as exc:
+            if require_verified:
+                raise
+            note = f"not verified: {exc.message}"
+    store_credentials(profile, key, secret)
+    path = save_profile_settings(profile, make_default=make_default, base_url=settings.base_url)
+    return LoginResult(profile, mask_secret(key), verified, note, path, settings.base_url)
+
+
+def logout(profile: str) -> bool:
+    """Remove the profile's key and secret from the keyring; False when there was nothing."""
+    return delete_credentials(profile)

@@ -1,0 +1,15 @@
+"""The verbs of ``nextcaller-ops``, one module each (twine's layout).
+
+Each module has ``add_parser(subparsers)``, which registers its verb(s) with
+``set_defaults(run=...)``, and ``run(args) -> exit code``.  ``cli.main`` only
+parses and dispatches.  Heavy imports stay inside ``run`` so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+from . import account, bot, cache, demo, lookup, sandbox, update
+
+# In the order `--help` lists them.
+MODULES = (lookup, update, account, cache, sandbox, bot, demo)
+
+__all__ = ["MODULES"]

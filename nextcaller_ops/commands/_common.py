@@ -1,0 +1,72 @@
+"""What every verb shares: exit codes, output, the client, and the CLI's words for errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..errors import Action, NextCallerError, describe
+
+if TYPE_CHECKING:
+    from ..client import NextCallerClient
+    from ..config import Settings
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# What a person at a terminal does about each kind of error.
+ADVICE: dict[Action, str] = {
+    Action.LOGIN: "run `nextcaller-ops login`, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET",
+    Action.NEW_KEY: "run `nextcaller-ops login` with a new key",
+    Action.WAIT: "wait a moment, or lower --concurrency",
+    Action.CHECK_URL: "check NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it) and try again",
+    Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it)",
+    Action.RAISE_TIMEOUT: "try again, or raise the timeout in config.toml",
+}
+
+
+def error_line(exc: NextCallerError) -> str:
+    """The one line a person sees for ``exc``: code, what happened, why, what to do."""
+    return describe(exc, ADVICE)
+
+
+def what_to_do(exc: NextCallerError) -> str:
+    """The hint and the advice for ``exc``, without the message."""
+    return " — ".join(part for part in (exc.hint, ADVICE.get(exc.action, "")) if part)
+
+
+def out(text: str = "", stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    from ..config import load_settings
+
+    return load_settings(getattr(args, "profile", None), **overrides)
+
+
+def client(args: argparse.Namespace, **overrides: Any) -> NextCallerClient:
+    from ..audit import local_auditor
+    from ..client import NextCallerClient
+
+    return NextCallerClient(settings=settings(args, **overrides), audit=local_auditor("cli"))
+
+
+def profile_name(args: argparse.Namespace) -> str:
+    import os
+
+    return getattr(args, "profile", None) or os.environ.get("NEXTCALLER_PROFILE") or "default"
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError("must be between 1 and 256")
+    return value

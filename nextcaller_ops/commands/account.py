@@ -1,0 +1,129 @@
+"""``login``, ``logout``, ``status`` and ``slack-login``: the words for :mod:`nextcaller_ops.account`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UsageError
+from . import _common as c
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    text = "store a consumer key and secret in the OS keyring"
+    p = sub.add_parser("login", help=text, description=text)
+    p.set_defaults(run=run_login)
+    p.add_argument("--profile", help="profile name (default: default)")
+    p.add_argument("--base-url", help="API root for this profile (default https://api.nextcaller.com)")
+    p.add_argument("--consumer-key", help="the consumer key (asked for when missing)")
+    p.add_argument("--secret-stdin", action="store_true", help="read the secret from stdin instead of prompting")
+    p.add_argument("--no-verify", action="store_true", help="store without a live check")
+    p.add_argument("--make-default", action="store_true", help="make this the default profile")
+
+    text = "remove a profile's key and secret from the keyring"
+    p = sub.add_parser("logout", help=text, description=text)
+    p.set_defaults(run=run_logout)
+    p.add_argument("--profile")
+
+    text = "profile, base URL, masked key, keyring backend and a live check"
+    p = sub.add_parser("status", help=text, description=text)
+    p.set_defaults(run=run_status)
+    p.add_argument("--profile")
+    p.add_argument("--offline", action="store_true", help="skip the live check")
+
+    text = "store the bot's Slack token and signing secret in the OS keyring"
+    p = sub.add_parser("slack-login", help=text, description=text)
+    p.set_defaults(run=run_slack_login)
+    p.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read bot token, signing secret and (optional) app token from stdin, one per line",
+    )
+
+
+def run_login(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .. import account
+
+    profile = c.profile_name(args)
+    key = args.consumer_key
+    if not key:
+        if not sys.stdin.isatty():
+            raise UsageError("no consumer key given", hint="pass --consumer-key KEY (and --secret-stdin)")
+        key = input("Consumer key: ").strip()
+    if args.secret_stdin or not sys.stdin.isatty():  # piped in: read it, never echo it
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = getpass.getpass("Consumer secret (not shown): ").strip()
+    if not key or not secret:
+        raise UsageError("both a consumer key and a secret are needed", hint="run `nextcaller-ops login` again")
+    result = account.login(
+        profile, key, secret, base_url=args.base_url, verify=not args.no_verify, make_default=args.make_default
+    )
+    verified = "verified with the API" if result.verified else result.note
+    c.out(f"Stored consumer key {result.key} for profile {profile!r} in the keyring ({verified}).")
+    c.out(f"Settings: {result.settings_path}")
+    return c.EXIT_OK
+
+
+def run_logout(args: argparse.Namespace) -> int:
+    from .. import account
+
+    profile = c.profile_name(args)
+    if account.logout(profile):
+        c.out(f"Removed the consumer key and secret of profile {profile!r} from the keyring.")
+    else:
+        c.out(f"Profile {profile!r} had nothing stored in the keyring.")
+    return c.EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from .. import account
+
+    report = account.status(settings=c.settings(args), live=not args.offline)
+    settings = report.settings
+    c.out(f"profile:   {settings.profile}")
+    c.out(f"base URL:  {settings.base_url} (API {settings.api_version})")
+    c.out(f"keyring:   {report.keyring_backend}")
+    if report.credentials_error is not None:
+        c.out(f"key:       none ({report.credentials_error.message})")
+        c.err(f"hint: {c.what_to_do(report.credentials_error)}")
+        return c.EXIT_USAGE
+    c.out(f"key:       {report.key} (from {report.key_source})")
+    check = report.check
+    if check is None:
+        return c.EXIT_OK
+    if check.error is not None:
+        c.out(f"API:       FAILED — {c.error_line(check.error)}")
+        return c.EXIT_API
+    c.out(f"API:       ok ({check.latency_ms} ms)")
+    return c.EXIT_OK
+
+
+def run_slack_login(args: argparse.Namespace) -> int:
+    """Store the bot's Slack secrets in the keyring (env vars still win at run time)."""
+    import getpass
+
+    from ..credentials import SLACK_PROFILE, set_secret
+    from ..redact import mask_secret
+
+    prompts = {
+        "bot_token": "Bot token (xoxb-…)",
+        "signing_secret": "Signing secret",
+        "app_token": "App-level token for Socket Mode (xapp-…, empty to skip)",
+    }
+    if args.stdin:
+        lines = sys.stdin.read().splitlines()
+        values = {name: (lines[i].strip() if i < len(lines) else "") for i, name in enumerate(prompts)}
+    elif not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for the secrets", hint="pipe them in, one per line, with --stdin")
+    else:
+        values = {name: getpass.getpass(f"{prompt}: ").strip() for name, prompt in prompts.items()}
+    if not values.get("bot_token") or not values.get("signing_secret"):
+        raise UsageError("a bot token and a signing secret are needed")
+    for name, value in values.items():
+        if value:
+            set_secret(SLACK_PROFILE, name, value)
+    c.out("Stored in the keyring: " + ", ".join(f"{n} {mask_secret(v)}" for n, v in values.items() if v))
+    return c.EXIT_OK

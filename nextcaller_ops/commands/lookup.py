@@ -1,0 +1,176 @@
+"""``nextcaller-ops lookup``: numbers given on the line, or a file of them."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import FATAL_FOR_BATCH, APIError, BadResponseError, NextCallerError, UsageError
+from . import _common as c
+from ._inputs import count_lines, read_inputs
+
+if TYPE_CHECKING:
+    from ..client import NextCallerClient
+    from ..phone import PhoneInput
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lookup", help="look up phone numbers", description="look up phone numbers")
+    p.set_defaults(run=run)
+    p.add_argument("phones", nargs="*", metavar="PHONE", help="numbers in any common US format")
+    p.add_argument(
+        "--format", choices=("text", "json", "xml", "csv"), help="output format (default: text; csv with --file)"
+    )
+    p.add_argument("--file", metavar="PATH", help="one number per line, or a CSV with a `phone` column ('-' = stdin)")
+    p.add_argument("--output", "-o", metavar="PATH", help="with --file: write rows here instead of stdout")
+    p.add_argument(
+        "--concurrency",
+        type=c.positive_int,
+        default=None,
+        metavar="N",
+        help="lookups in flight at once (default from config, 8)",
+    )
+    p.add_argument("--refresh", action="store_true", help="bypass the cache")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument("--profile", help="credentials profile")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..phone import parse
+
+    if args.file:
+        if args.phones:
+            raise UsageError("give numbers or --file, not both")
+        return _lookup_file(args)
+    if not args.phones:
+        raise UsageError("no phone number given", hint="nextcaller-ops lookup 212-555-8383 (or --file PATH)")
+    parsed, problems = [], []
+    for raw in args.phones:
+        try:
+            parsed.append(parse(raw))
+        except NextCallerError as exc:
+            problems.append(exc)
+    if problems:
+        for p in problems:
+            c.err(f"error: {c.error_line(p)}")
+        return c.EXIT_USAGE
+    fmt = args.format or "text"
+    if fmt == "csv":
+        return _lookup_csv(args, [p.raw for p in parsed])
+    status = c.EXIT_OK
+    with c.client(args) as client:
+        for i, phone in enumerate(parsed):
+            if phone.extension:
+                c.err(f"note: extension x{phone.extension} is not sent to the API")
+            if fmt == "xml":
+                status = max(status, _show_xml(client, phone))
+                continue
+            result = client.lookup(phone, refresh=args.refresh)
+            if not result.found:
+                status = c.EXIT_API
+            if fmt == "json":
+                doc = result.to_api()
+                c.out(
+                    json.dumps(doc, indent=2, ensure_ascii=False)
+                    if len(parsed) == 1
+                    else json.dumps(doc, ensure_ascii=False)
+                )
+                if not result.found:
+                    c.err(_no_record(phone.number))
+            else:
+                from ..render import text_cards
+
+                if i:
+                    c.out()
+                c.out(text_cards(result.profiles, phone.number))
+    return status
+
+
+def _no_record(number: str) -> str:
+    from ..render import no_record_text
+
+    return no_record_text(number)
+
+
+def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
+    try:
+        c.out(client.lookup_raw(phone, "xml").rstrip())
+    except BadResponseError as exc:
+        if exc.body:  # show what the API sent, and say what is wrong with it
+            c.out(exc.body.rstrip())
+        raise
+    except APIError as exc:
+        if exc.status == 404:
+            c.err(_no_record(phone.number))
+            return c.EXIT_API
+        raise
+    return c.EXIT_OK
+
+
+def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
+    from ..render import BATCH_COLUMNS, batch_row
+
+    status = c.EXIT_OK
+    with c.client(args) as client:
+        writer = csv.DictWriter(sys.stdout, fieldnames=BATCH_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for item in client.iter_lookup_many(numbers, concurrency=args.concurrency, refresh=args.refresh):
+            writer.writerow(batch_row(item))
+            if item.status != "found":
+                status = c.EXIT_API
+                if item.error:
+                    c.err(f"error: {c.error_line(item.error)}")
+    return status
+
+
+def _lookup_file(args: argparse.Namespace) -> int:
+    from ..render import BATCH_COLUMNS, batch_row
+
+    fmt = args.format or "csv"
+    if fmt == "xml":
+        raise UsageError("--format xml does not fit --file", hint="use csv (default), json or text with --file")
+    inputs = read_inputs(args.file)
+    client = c.client(args)
+    out: TextIO = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    progress = None
+    if sys.stderr.isatty() and not args.quiet:
+        from tqdm import tqdm
+
+        progress = tqdm(total=count_lines(args.file), unit="num", file=sys.stderr, desc="lookup", leave=False)
+    writer = csv.DictWriter(out, fieldnames=BATCH_COLUMNS, extrasaction="ignore") if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    counts: dict[str, int] = {}
+    fatal: NextCallerError | None = None
+    try:
+        with client:
+            for item in client.iter_lookup_many(inputs, concurrency=args.concurrency, refresh=args.refresh):
+                counts[item.status] = counts.get(item.status, 0) + 1
+                row = batch_row(item)
+                if writer:
+                    writer.writerow(row)
+                elif fmt == "json":
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    out.write(f"{row['input']}\t{row['status']}\t{row['name'] or row['error']}\n")
+                if progress is not None:
+                    progress.update(1)
+                if isinstance(item.error, FATAL_FOR_BATCH):
+                    fatal = item.error
+                    break
+            out.flush()
+    finally:
+        if progress is not None:
+            progress.close()
+        if args.output:
+            out.close()
+    summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
+    if not args.quiet:
+        c.err(f"{sum(counts.values())} rows: {summary or 'no input'}")
+    if fatal is not None:
+        c.err(f"error: {c.error_line(fatal)} (stopped: every further row would fail the same way)")
+        return c.EXIT_API
+    return c.EXIT_API if counts.get("error") else c.EXIT_OK

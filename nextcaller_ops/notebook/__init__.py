@@ -1,0 +1,51 @@
+"""IPython magics for Next Caller lookups.
+
+Load with ``%load_ext nextcaller_ops``, then::
+
+    %nextcaller 212-555-8383                # the caller's card (HTML in Jupyter, text in a terminal)
+    r = %nextcaller (212) 555-8383 --refresh
+    %nextcaller 2125558383 --format json    # the API's own document
+    %nextcaller 2125558383 -o caller        # also store the result in `caller`
+
+    %%nextcaller -o calls --concurrency 16  # one number per line -> a DataFrame, in order
+    2125558383
+    (312) 555-0142   # comments and blank lines are ignored
+
+    %nextcaller_update 97d949a413f4ea8b85e9586e1f2d9a email=jerry@example.com shipping_address1.line2="Apt 5B"
+    %nextcaller_login --profile work        # asks for the key and secret, stores them in the OS keyring
+    %nextcaller_logout --profile work
+    %nextcaller_status
+
+    %config NextCaller.concurrency = 16     # also: profile, cache_ttl, return_dataframe, progress
+
+Errors are one line (IPython's ``UsageError``), never a traceback, never a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .magics import MAGIC_NAMES, NextCaller
+from .results import CallerResult, CorrectionResult
+
+__all__ = ["NextCaller", "CallerResult", "CorrectionResult", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from ..redact import install
+
+    install()  # no secret or full phone number in any log record of this kernel
+    magics = NextCaller(shell=ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    for magics in [m for m in ipython.configurables if isinstance(m, NextCaller)]:
+        magics._forget_clients()
+        ipython.configurables.remove(magics)
+    registry = ipython.magics_manager.magics
+    for kind in ("line", "cell"):
+        for name in MAGIC_NAMES:
+            registry[kind].pop(name, None)

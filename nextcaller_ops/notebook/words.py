@@ -1,0 +1,26 @@
+"""What a person in a notebook does about each kind of error, and the one-line error IPython shows."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+
+from ..errors import Action, NextCallerError, describe
+
+ADVICE: dict[Action, str] = {
+    Action.LOGIN: "run %nextcaller_login, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET "
+    "in the kernel's environment",
+    Action.NEW_KEY: "run %nextcaller_login with a new key",
+    Action.WAIT: "wait a moment, or lower --concurrency (%config NextCaller.concurrency)",
+    Action.CHECK_URL: "check NEXTCALLER_BASE_URL (%nextcaller_status shows it) and try again",
+    Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (%nextcaller_status shows it)",
+    Action.RAISE_TIMEOUT: "try again, or raise the timeout in config.toml",
+}
+
+
+def error_line(exc: NextCallerError) -> str:
+    return describe(exc, ADVICE)
+
+
+def usage_error(exc: NextCallerError) -> UsageError:
+    """IPython's ``UsageError``: shown as one line in a kernel, never a traceback."""
+    return UsageError(error_line(exc))
