@@ -109,7 +109,8 @@ def run_demo(cli: CLI) -> int:
         _step("4. Correct the record, then look it up again")
         failures += (
             _show(
-                ["update", SEINFELD_ID, "--set", "email=jerry@example.com", "--set", "shipping_address1.line2=Apt 5A"]
+                cli,
+                ["update", SEINFELD_ID, "--set", "email=jerry@example.com", "--set", "shipping_address1.line2=Apt 5A"],
             )
             != 0
         )

@@ -30,7 +30,7 @@ STATUS_CONSUMERS = {
     "EXPIREDTRIALKEY00001": "trial_expired",  # 8644
 }
 
-SEINFELD = {
+SEINFELD: dict[str, Any] = {
     "id": "97d949a413f4ea8b85e9586e1f2d9a",
     "first_name": "Jerry",
     "last_name": "Seinfeld",
