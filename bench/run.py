@@ -76,7 +76,7 @@ def _client(url: str, **settings: Any):
 
 
 def _numbers(n: int, start: int = 0) -> list[str]:
-    from nextcaller_ops.sandbox.store import synthetic_phone
+    from nextcaller_ops.sandbox import synthetic_phone
 
     return [synthetic_phone(i) for i in range(start, start + n)]
 

@@ -5,8 +5,8 @@
 ...     print(sb.url, sb.consumer_key)
 """
 
+from .seed import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, STATUS_CONSUMERS, synthetic_phone
 from .server import Sandbox
-from .store import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, HOUSEHOLD_PHONE, SEINFELD, STATUS_CONSUMERS, synthetic_phone
 
 __all__ = [
     "Sandbox",
