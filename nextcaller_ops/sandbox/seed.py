@@ -64,47 +64,10 @@ SEINFELD: dict[str, Any] = {
 
 HOUSEHOLD_PHONE = "3125550142"
 
-_AREAS = (
-    212,
-    646,
-    718,
-    347,
-    917,
-    415,
-    510,
-    650,
-    408,
-    310,
-    213,
-    323,
-    818,
-    312,
-    773,
-    617,
-    202,
-    305,
-    404,
-    713,
-    214,
-    512,
-    206,
-    503,
-    303,
-    602,
-    702,
-    215,
-    412,
-    313,
-    612,
-    314,
-    816,
-    504,
-    615,
-    704,
-    919,
-    407,
-    813,
-    801,
+_AREAS = tuple(
+    int(a)
+    for a in "212 646 718 347 917 415 510 650 408 310 213 323 818 312 773 617 202 305 404 713"
+    " 214 512 206 503 303 602 702 215 412 313 612 314 816 504 615 704 919 407 813 801".split()
 )
 _EXCHANGES = tuple(e for e in range(200, 1000) if e % 100 != 11 and e != 555)
 _CITIES = {
@@ -149,76 +112,15 @@ _CITIES = {
     813: ("Tampa", "FL"),
     801: ("Salt Lake City", "UT"),
 }
-_FIRST = (
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Carlos",
-    "Karen",
-    "Wei",
-    "Nancy",
-    "Ahmed",
-    "Lisa",
-    "Daniel",
-    "Priya",
-    "Matthew",
-    "Sandra",
-    "Anthony",
-    "Ashley",
-    "Mark",
-    "Kimberly",
-    "José",
-    "Emily",
+_FIRST = tuple(
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard "
+    "Susan Joseph Jessica Thomas Sarah Carlos Karen Wei Nancy Ahmed Lisa Daniel Priya Matthew Sandra "
+    "Anthony Ashley Mark Kimberly José Emily ".split()
 )
-_LAST = (
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Chen",
+_LAST = tuple(
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
+    "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris "
+    "Sanchez Clark Ramirez Lewis Robinson Walker Young Chen ".split()
 )
 _STREETS = (
     "Main St",
