@@ -11,24 +11,22 @@
 * A TTL cache with single-flight: concurrent lookups of one number make one
   request; a correction invalidates what it changed; ``refresh=True`` bypasses.
 * ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
-  request per distinct number, bounded memory for any input size.
+  request per distinct number, bounded memory for any input size; see :mod:`.batch`.
 * ``audit(action, phone, outcome, detail="")`` is called after every lookup and correction.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 
-from . import errors
+from . import batch, errors
+from .batch import BatchItem
 from .cache import LookupCache
 from .config import Settings, load_settings
 from .credentials import Credentials, load_credentials
@@ -46,23 +44,6 @@ from .transport import Transport, oauth1_auth
 __all__ = ["NextCallerClient", "BatchItem"]
 
 log = logging.getLogger("nextcaller_ops.client")
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One input line of a batch, in input order."""
-
-    index: int
-    input: str
-    phone: str | None  # normalised, None when refused
-    status: str  # "found" | "not_found" | "invalid" | "error"
-    result: LookupResult | None = None
-    error: errors.NextCallerError | None = None
-    duplicate: bool = False  # an earlier line asked for the same number
-
-    @property
-    def profiles(self) -> tuple[Profile, ...]:
-        return self.result.profiles if self.result else ()
 
 
 class _Flight:
@@ -264,19 +245,10 @@ class NextCallerClient:
         return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
     # -- batches ------------------------------------------------------------------
-    def _one(self, index: int, raw: str, parsed: PhoneInput, refresh: bool, duplicate: bool) -> BatchItem:
-        try:
-            result = self.lookup(parsed, refresh=refresh)
-        except errors.NextCallerError as exc:
-            return BatchItem(index, raw, parsed.number, "error", error=exc, duplicate=duplicate)
-        return BatchItem(
-            index, raw, parsed.number, "found" if result.found else "not_found", result=result, duplicate=duplicate
-        )
-
     def iter_lookup_many(
         self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False, window: int | None = None
     ) -> Iterator[BatchItem]:
-        """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
+        """Yield one :class:`~nextcaller_ops.batch.BatchItem` per input, in input order, as soon as it is ready.
 
         At most ``window`` inputs are held at once (default 4 × concurrency), so
         memory stays flat for any number of inputs.  A number that appears
@@ -287,64 +259,22 @@ class NextCallerClient:
         """
         workers = max(1, int(concurrency or self.settings.concurrency))
         self.transport.ensure_pool(workers)
-        limit = max(workers, int(window or workers * 4))
-        memo_size = max(1, self.settings.cache_max_entries)
-        first: OrderedDict[str, concurrent.futures.Future[BatchItem]] = OrderedDict()
-        pending: deque[concurrent.futures.Future[BatchItem] | BatchItem | _Repeat] = deque()
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nextcaller")
-        try:
-            for index, raw in enumerate(phones):
-                raw = "" if raw is None else str(raw)
-                try:
-                    parsed = parse(raw)
-                except errors.InvalidPhoneError as exc:
-                    pending.append(BatchItem(index, raw, None, "invalid", error=exc))
-                else:
-                    earlier = first.get(parsed.number)
-                    if earlier is not None:
-                        first.move_to_end(parsed.number)
-                        pending.append(_Repeat(earlier, index, raw))
-                    else:
-                        future = pool.submit(self._one, index, raw, parsed, refresh, False)
-                        first[parsed.number] = future
-                        if len(first) > memo_size:
-                            first.popitem(last=False)
-                        pending.append(future)
-                while len(pending) >= limit or (pending and _ready(pending[0])):
-                    yield _resolve(pending.popleft())
-            while pending:
-                yield _resolve(pending.popleft())
-        finally:
-            for item in pending:
-                if isinstance(item, concurrent.futures.Future):
-                    item.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+        return batch.iter_lookup_many(
+            self._lookup_for_batch,
+            phones,
+            concurrency=workers,
+            window=window,
+            memo_size=self.settings.cache_max_entries,
+            refresh=refresh,
+        )
 
     def lookup_many(
         self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False
     ) -> list[BatchItem]:
         return list(self.iter_lookup_many(phones, concurrency=concurrency, refresh=refresh))
 
-
-@dataclass(frozen=True)
-class _Repeat:
-    """A later line asking for a number an earlier line already asked for."""
-
-    original: concurrent.futures.Future
-    index: int
-    input: str
-
-
-def _ready(item: Any) -> bool:
-    if isinstance(item, _Repeat):
-        return item.original.done()
-    return not isinstance(item, concurrent.futures.Future) or item.done()
-
-
-def _resolve(item: Any) -> BatchItem:
-    if isinstance(item, _Repeat):
-        return replace(item.original.result(), index=item.index, input=item.input, duplicate=True)
-    return item.result() if isinstance(item, concurrent.futures.Future) else item
+    def _lookup_for_batch(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
+        return self.lookup(parsed, refresh=refresh)
 
 
 def _outcome(records: int) -> str:
