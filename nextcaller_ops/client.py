@@ -1,4 +1,4 @@
-"""NextCallerClient: the one place that talks HTTP to the Next Caller API.
+"""NextCallerClient: the lookups and corrections, over the :mod:`~nextcaller_ops.transport`.
 
 >>> from nextcaller_ops.client import NextCallerClient
 >>> with NextCallerClient() as nc:                      # doctest: +SKIP
@@ -6,34 +6,27 @@
 ...     result.profiles[0].name
 'Jerry Seinfeld'
 
-* OAuth 1.0a HMAC-SHA1 in the Authorization header (requests-oauthlib); every
-  attempt, retries included, is signed anew: the API refuses a replayed nonce.
-* A timeout on every call; retries for 429 (``Retry-After`` /
-  ``X-Rate-Limit-Reset`` honoured, capped), 5xx and connection failures.
+* The transport signs every attempt anew (OAuth 1.0a), times out every call
+  and retries 429, 5xx and connection failures; see :mod:`.transport`.
 * A TTL cache with single-flight: concurrent lookups of one number make one
   request; a correction invalidates what it changed; ``refresh=True`` bypasses.
 * ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
-  request per distinct number, bounded memory for any input size.
+  request per distinct number, bounded memory for any input size; see :mod:`.batch`.
+* ``audit(action, phone, outcome, detail="")`` is called after every lookup and correction.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import email.utils
 import logging
-import random
 import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from requests_oauthlib import OAuth1
 
-from . import errors
+from . import batch, errors
+from .batch import BatchItem
 from .cache import LookupCache
 from .config import Settings, load_settings
 from .credentials import Credentials, load_credentials
@@ -43,34 +36,14 @@ from .models import (
     build_correction,
     check_profile_id,
     parse_records_json,
-    parse_xml_document,
 )
 from .phone import PhoneInput, parse
 from .redact import mask_phone
+from .transport import Transport, oauth1_auth
 
 __all__ = ["NextCallerClient", "BatchItem"]
 
 log = logging.getLogger("nextcaller_ops.client")
-
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = "nextcaller-ops/0.1 (+python-requests)"
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One input line of a batch, in input order."""
-
-    index: int
-    input: str
-    phone: str | None  # normalised, None when refused
-    status: str  # "found" | "not_found" | "invalid" | "error"
-    result: LookupResult | None = None
-    error: errors.NextCallerError | None = None
-    duplicate: bool = False  # an earlier line asked for the same number
-
-    @property
-    def profiles(self) -> tuple[Profile, ...]:
-        return self.result.profiles if self.result else ()
 
 
 class _Flight:
@@ -95,12 +68,6 @@ class NextCallerClient:
     ):
         self.settings = settings or load_settings()
         self.credentials = credentials or load_credentials(self.settings.profile)
-        self._auth = OAuth1(
-            self.credentials.consumer_key,
-            self.credentials.consumer_secret,
-            signature_method="HMAC-SHA1",
-            signature_type="AUTH_HEADER",
-        )
         self.cache = (
             cache
             if cache is not None
@@ -111,18 +78,17 @@ class NextCallerClient:
                 max_entries=self.settings.cache_max_entries,
             )
         )
-        self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._pool_size = 0
-        self._pool_lock = threading.Lock()
-        self._ensure_pool(self.settings.concurrency)
+        # OAuth 1.0a is API v2's scheme; issue #17 chooses HTTP Basic here for v2.1.
+        self.transport = Transport(self.settings, oauth1_auth(self.credentials), session=session, sleep=sleep)
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
-        self._sleep = sleep
         # audit(action, phone, outcome, detail="") after every lookup and correction
         self._audit = audit or (lambda *args, **kw: None)
-        self.requests_sent = 0  # attempts that reached the wire, retries included
-        self._count_lock = threading.Lock()
+
+    @property
+    def requests_sent(self) -> int:
+        """Attempts that reached the wire, retries included."""
+        return self.transport.requests_sent
 
     def __repr__(self) -> str:
         return (
@@ -132,7 +98,7 @@ class NextCallerClient:
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:
-        self._session.close()
+        self.transport.close()
         self.cache.close()
 
     def __enter__(self) -> NextCallerClient:
@@ -141,140 +107,11 @@ class NextCallerClient:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def _ensure_pool(self, size: int) -> None:
-        # One connection per worker: a smaller pool makes threads queue for sockets
-        # and urllib3 discards (and re-opens) the surplus connections.
-        size = max(4, int(size))
-        with self._pool_lock:
-            if size <= self._pool_size:
-                return
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0, pool_block=False)
-            self._session.mount("http://", adapter)
-            self._session.mount("https://", adapter)
-            self._pool_size = size
-
-    # -- HTTP -------------------------------------------------------------------
-    def _url(self, path: str) -> str:
-        return f"{self.settings.api_root}/{path.lstrip('/')}"
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self.settings.max_retry_wait, 0.25 * (2**attempt)) * (0.5 + random.random() / 2)
-
-    def _retry_after(self, resp: requests.Response) -> float | None:
-        value = resp.headers.get("Retry-After")
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                parsed = email.utils.parsedate_to_datetime(value) if value else None
-                if parsed is not None:
-                    return max(0.0, parsed.timestamp() - time.time())
-        reset = resp.headers.get("X-Rate-Limit-Reset")
-        if reset:
-            try:
-                number = float(reset)
-            except ValueError:
-                return None
-            # An epoch timestamp or a number of seconds: both are seen in the wild.
-            return max(0.0, number - time.time()) if number > 1e9 else max(0.0, number)
-        return None
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str],
-        body: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        url = self._url(path)
-        timeout = (min(5.0, self.settings.timeout), self.settings.timeout)
-        attempts = self.settings.max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                with self._count_lock:
-                    self.requests_sent += 1
-                # self._auth signs inside session.request: a new nonce and timestamp every attempt.
-                resp = self._session.request(
-                    method, url, params=params, json=body, auth=self._auth, headers=headers, timeout=timeout
-                )
-            except requests.exceptions.ConnectTimeout:
-                failure: errors.NextCallerError = errors.APITimeoutError(
-                    f"no connection to {self.settings.base_url} within {timeout[0]:.0f} s"
-                )
-            except requests.exceptions.ReadTimeout:
-                failure = errors.APITimeoutError(f"{self.settings.base_url} did not answer within {timeout[1]:.0f} s")
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-                failure = errors.APIUnreachableError(
-                    f"the connection to {self.settings.base_url} dropped in the middle of the answer"
-                )
-            except requests.exceptions.ConnectionError as exc:
-                failure = errors.APIUnreachableError(f"cannot reach {self.settings.base_url} ({_reason(exc)})")
-            except requests.exceptions.RequestException as exc:
-                failure = errors.APIUnreachableError(
-                    f"request to {self.settings.base_url} failed ({type(exc).__name__})"
-                )
-            else:
-                if resp.status_code not in _RETRY_STATUSES or last:
-                    return resp
-                wait = self._retry_after(resp) if resp.status_code == 429 else None
-                wait = self._backoff(attempt) if wait is None else min(wait, self.settings.max_retry_wait)
-                log.info("API answered %s; retry %d/%d in %.2f s", resp.status_code, attempt + 1, attempts - 1, wait)
-                resp.close()
-                self._sleep(wait)
-                continue
-            if last:
-                raise failure
-            wait = self._backoff(attempt)
-            log.info("%s; retry %d/%d in %.2f s", failure.message, attempt + 1, attempts - 1, wait)
-            self._sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _decode(self, resp: requests.Response, fmt: str = "json") -> Any:
-        """The body as a document, or raise the right error for an error answer."""
-        ctype = resp.headers.get("Content-Type", "")
-        doc: Any = None
-        try:
-            if fmt == "xml" and "xml" in ctype:
-                doc = parse_xml_document(resp.content)
-            elif "json" in ctype or (fmt == "json" and resp.content[:1] in (b"{", b"[")):
-                doc = resp.json()
-        except errors.BadResponseError as exc:
-            if resp.ok:
-                exc.body = resp.text  # lets `--format xml` still show it
-                raise
-        except ValueError:
-            if resp.ok:
-                raise errors.BadResponseError(
-                    f"the API's answer is not valid JSON (HTTP {resp.status_code}, {len(resp.content)} bytes)",
-                    status=resp.status_code,
-                ) from None
-        if resp.ok and doc is not None and not (isinstance(doc, dict) and "error" in doc):
-            return doc
-        if resp.ok:
-            what = ctype.split(";")[0] or "no content type"
-            raise errors.BadResponseError(
-                f"the API answered HTTP {resp.status_code} with {what}, not {fmt.upper()}", status=resp.status_code
-            )
-        retry_after = self._retry_after(resp) if resp.status_code == 429 else None
-        error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
-        # A 404 is "no record" only when the API says so: an HTML 404 means a wrong base URL,
-        # and must not turn every lookup into a silent miss.
-        if doc is None and not isinstance(error, (errors.ServerError, errors.RateLimitError, errors.AuthError)):
-            raise errors.BadResponseError(
-                f"the API answered HTTP {resp.status_code} with {ctype.split(';')[0] or 'no content type'}"
-                + (f" (is {self.settings.base_url} the API's root?)" if resp.status_code == 404 else ""),
-                status=resp.status_code,
-            )
-        raise error
-
     # -- lookups ----------------------------------------------------------------
     def _fetch(self, phone: PhoneInput) -> LookupResult:
-        resp = self._request("GET", "records/", params={"phone": phone.number, "format": "json"})
+        resp = self.transport.request("GET", "records/", params={"phone": phone.number, "format": "json"})
         try:
-            doc = self._decode(resp)
+            doc = self.transport.decode(resp)
         except errors.NotFoundError:
             log.info("lookup %s: no record", mask_phone(phone.number))
             return LookupResult(phone=phone.number, profiles=())
@@ -330,8 +167,8 @@ class NextCallerClient:
             raise errors.UsageError(f"unknown format {fmt!r}", hint="use json or xml")
         parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
         try:
-            resp = self._request("GET", "records/", params={"phone": parsed.number, "format": fmt})
-            doc = self._decode(resp, fmt)  # raises the right error; validates the document
+            resp = self.transport.request("GET", "records/", params={"phone": parsed.number, "format": fmt})
+            doc = self.transport.decode(resp, fmt)  # raises the right error; validates the document
         except errors.NextCallerError as exc:
             self._audit(
                 "lookup",
@@ -346,8 +183,8 @@ class NextCallerClient:
 
     def get_profile(self, profile_id: str) -> Profile:
         pid = check_profile_id(profile_id)
-        resp = self._request("GET", f"users/{pid}/", params={"format": "json"})
-        doc = self._decode(resp)
+        resp = self.transport.request("GET", f"users/{pid}/", params={"format": "json"})
+        doc = self.transport.decode(resp)
         if isinstance(doc, dict) and "records" in doc:
             records = parse_records_json(doc)
             if not records:
@@ -370,9 +207,11 @@ class NextCallerClient:
         fields = ", ".join(sorted(_flat_names(body)))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         try:
-            resp = self._request("POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers)
+            resp = self.transport.request(
+                "POST", f"users/{pid}/", params={"format": "json"}, body=body, headers=headers
+            )
             # The document promises {"success": true}; an empty 2xx is taken as success too.
-            doc = self._decode(resp) if resp.content.strip() or not resp.ok else {"success": True}
+            doc = self.transport.decode(resp) if resp.content.strip() or not resp.ok else {"success": True}
             if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
                 raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
         except errors.NextCallerError as exc:
@@ -391,7 +230,8 @@ class NextCallerClient:
         """
         started = time.perf_counter()
         try:
-            self._decode(self._request("GET", "users/" + "0" * 30 + "/", params={"format": "json"}))
+            resp = self.transport.request("GET", "users/" + "0" * 30 + "/", params={"format": "json"})
+            self.transport.decode(resp)
         except (
             errors.AuthError,
             errors.BillingError,
@@ -405,19 +245,10 @@ class NextCallerClient:
         return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
     # -- batches ------------------------------------------------------------------
-    def _one(self, index: int, raw: str, parsed: PhoneInput, refresh: bool, duplicate: bool) -> BatchItem:
-        try:
-            result = self.lookup(parsed, refresh=refresh)
-        except errors.NextCallerError as exc:
-            return BatchItem(index, raw, parsed.number, "error", error=exc, duplicate=duplicate)
-        return BatchItem(
-            index, raw, parsed.number, "found" if result.found else "not_found", result=result, duplicate=duplicate
-        )
-
     def iter_lookup_many(
         self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False, window: int | None = None
     ) -> Iterator[BatchItem]:
-        """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
+        """Yield one :class:`~nextcaller_ops.batch.BatchItem` per input, in input order, as soon as it is ready.
 
         At most ``window`` inputs are held at once (default 4 × concurrency), so
         memory stays flat for any number of inputs.  A number that appears
@@ -427,65 +258,23 @@ class NextCallerClient:
         ``refresh`` bypasses the cache once per distinct number.
         """
         workers = max(1, int(concurrency or self.settings.concurrency))
-        self._ensure_pool(workers)
-        limit = max(workers, int(window or workers * 4))
-        memo_size = max(1, self.settings.cache_max_entries)
-        first: OrderedDict[str, concurrent.futures.Future[BatchItem]] = OrderedDict()
-        pending: deque[concurrent.futures.Future[BatchItem] | BatchItem | _Repeat] = deque()
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nextcaller")
-        try:
-            for index, raw in enumerate(phones):
-                raw = "" if raw is None else str(raw)
-                try:
-                    parsed = parse(raw)
-                except errors.InvalidPhoneError as exc:
-                    pending.append(BatchItem(index, raw, None, "invalid", error=exc))
-                else:
-                    earlier = first.get(parsed.number)
-                    if earlier is not None:
-                        first.move_to_end(parsed.number)
-                        pending.append(_Repeat(earlier, index, raw))
-                    else:
-                        future = pool.submit(self._one, index, raw, parsed, refresh, False)
-                        first[parsed.number] = future
-                        if len(first) > memo_size:
-                            first.popitem(last=False)
-                        pending.append(future)
-                while len(pending) >= limit or (pending and _ready(pending[0])):
-                    yield _resolve(pending.popleft())
-            while pending:
-                yield _resolve(pending.popleft())
-        finally:
-            for item in pending:
-                if isinstance(item, concurrent.futures.Future):
-                    item.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.transport.ensure_pool(workers)
+        return batch.iter_lookup_many(
+            self._lookup_for_batch,
+            phones,
+            concurrency=workers,
+            window=window,
+            memo_size=self.settings.cache_max_entries,
+            refresh=refresh,
+        )
 
     def lookup_many(
         self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False
     ) -> list[BatchItem]:
         return list(self.iter_lookup_many(phones, concurrency=concurrency, refresh=refresh))
 
-
-@dataclass(frozen=True)
-class _Repeat:
-    """A later line asking for a number an earlier line already asked for."""
-
-    original: concurrent.futures.Future
-    index: int
-    input: str
-
-
-def _ready(item: Any) -> bool:
-    if isinstance(item, _Repeat):
-        return item.original.done()
-    return not isinstance(item, concurrent.futures.Future) or item.done()
-
-
-def _resolve(item: Any) -> BatchItem:
-    if isinstance(item, _Repeat):
-        return replace(item.original.result(), index=item.index, input=item.input, duplicate=True)
-    return item.result() if isinstance(item, concurrent.futures.Future) else item
+    def _lookup_for_batch(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
+        return self.lookup(parsed, refresh=refresh)
 
 
 def _outcome(records: int) -> str:
@@ -498,21 +287,3 @@ def _flat_names(body: Mapping[str, Any]) -> list[str]:
         for k, v in body.items()
         for s in (v if isinstance(v, Mapping) else [None])
     ]
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in (
-        "Connection refused",
-        "Name or service not known",
-        "No route to host",
-        "Connection reset",
-        "Remote end closed",
-        "timed out",
-        "IncompleteRead",
-        "Connection aborted",
-        "Failed to resolve",
-    ):
-        if marker.lower() in text.lower():
-            return marker.lower()
-    return type(exc).__name__

@@ -138,7 +138,7 @@ BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records", *FLAT_COLUM
 
 
 def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
-    """One output row for a :class:`~nextcaller_ops.client.BatchItem` (first profile shown)."""
+    """One output row for a :class:`~nextcaller_ops.batch.BatchItem` (first profile shown)."""
     profiles = item.profiles
     shown = profile or (profiles[0] if profiles else None)
     row: dict[str, Any] = {
