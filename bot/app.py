@@ -19,9 +19,10 @@ from slack_sdk import WebClient
 
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import data_dir
+from nextcaller_ops.stores import AuditStore, Stores, open_stores
 
 from .outbox import DELIVERED, Correction, Outbox
-from .policy import AuditLog, Policy, RateLimiter
+from .policy import Policy, RateLimiter
 from .settings import BotSettings
 
 __all__ = ["build_app", "Services"]
@@ -35,10 +36,14 @@ class Services:
     client: NextCallerClient
     policy: Policy
     limiter: RateLimiter
-    audit: AuditLog
+    stores: Stores
     outbox: Outbox
     web: WebClient
     _status_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audit(self) -> AuditStore:
+        return self.stores.audit
 
     def api_status(self, max_age: float = 60.0) -> dict[str, Any]:
         """API reachability and key validity, checked at most once a minute (a check costs a request)."""
@@ -60,7 +65,7 @@ class Services:
 
     def close(self) -> None:
         self.outbox.close()
-        self.audit.close()
+        self.stores.close()
 
 
 def _notifier(web: WebClient):
@@ -85,13 +90,14 @@ def build_services(settings: BotSettings, client: NextCallerClient, *, web: WebC
         # row.body holds the agent's changes under dotted names, as build_correction takes them
         client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
 
-    outbox = Outbox(root / "outbox.sqlite3", deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds)
+    stores = open_stores(root, audit_retention_days=settings.audit_retention_days)
+    outbox = Outbox(stores.outbox, deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds)
     return Services(
         settings=settings,
         client=client,
         policy=Policy(settings.allowed_channels, settings.allowed_users, settings.pii_channels),
         limiter=RateLimiter(settings.lookups_per_minute),
-        audit=AuditLog(root / "audit.sqlite3", settings.audit_retention_days),
+        stores=stores,
         outbox=outbox,
         web=web,
     )

@@ -229,7 +229,8 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
 # -- App Home -------------------------------------------------------------------------
 
 
-def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[str, Any]:
+def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The App Home tab: the bot's status and the user's recent lookups (numbers masked)."""
     api = "✅ reachable" if status.get("api_ok") else f"❌ {esc(str(status.get('api_error', 'unreachable')))}"
     key = "✅ valid" if status.get("key_ok") else "❌ not accepted" if status.get("api_ok") is not None else "?"
     lines = [
@@ -246,11 +247,12 @@ def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[s
         {"type": "section", "block_id": "home_usage", "text": {"type": "mrkdwn", "text": USAGE}},
         {"type": "header", "block_id": "home_recent_head", "text": _plain("Your recent lookups")},
     ]
-    if recent:
-        rows = [
-            f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — {r['phone']} — {esc(r['outcome'])}"
-            for r in recent
-        ]
+    rows = [
+        f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — "
+        f"{mask_phone(r['phone']) if r.get('phone') else ''} — {esc(r['outcome'])}"
+        for r in recent
+    ]
+    if rows:
         blocks.append(
             {"type": "section", "block_id": "home_recent", "text": {"type": "mrkdwn", "text": "\n".join(rows)}}
         )

@@ -1,4 +1,4 @@
-"""Who may look up where, what a shared card may show, a per-user rate limit, the audit log."""
+"""Who may look up where, what a shared card may show, and a per-user rate limit."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from nextcaller_ops.audit import AuditLog
-
-__all__ = ["Policy", "RateLimiter", "AuditLog"]
-
-# The audit log lives in the core (the CLI and the notebook audit too); the bot's policy uses it.
+__all__ = ["Policy", "RateLimiter"]
 
 
 @dataclass(frozen=True)
