@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import build_app
 from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
 from bot.run import serve_http
+from bot.services import build_services
 from bot.settings import BotSettings
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
@@ -41,8 +42,8 @@ class RunningBot:
             load_settings(base_url=sandbox.url, max_retries=1, timeout=5),
             sleep=lambda s: None,
         )
-        self.app = build_app(self.settings, self.client)
-        self.services = self.app.nextcaller_services
+        self.services = build_services(self.settings, self.client)
+        self.app = build_app(self.settings, self.client, services=self.services)
         self.server = serve_http(self.app, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
