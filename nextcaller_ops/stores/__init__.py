@@ -12,6 +12,8 @@ nothing that uses the stores changes.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +53,17 @@ def _check_url(database_url: str | None) -> None:
 
 
 def open_audit_store(
-    data_dir: str | os.PathLike, *, retention_days: int = 90, database_url: str | None = None
+    data_dir: str | os.PathLike,
+    *,
+    retention_days: int = 90,
+    database_url: str | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> AuditStore:
     """The audit log alone (the CLI and the notebook record lookups too)."""
     _check_url(database_url)
     from .sqlite import SqliteAuditStore
 
-    return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", retention_days)
+    return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", retention_days, clock)
 
 
 def open_stores(
@@ -66,8 +72,13 @@ def open_stores(
     audit_retention_days: int = 90,
     database_url: str | None = None,
     dedupe_ttl_seconds: float = DEDUPE_TTL_SECONDS,
+    clock: Callable[[], float] = time.time,
 ) -> Stores:
-    """Every store the bot keeps: in ``data_dir`` as SQLite files (0600)."""
+    """Every store the bot keeps: in ``data_dir`` as SQLite files (0600).
+
+    ``clock`` stamps audit entries and de-duplication keys (and so decides what
+    retention and TTL purge); the outbox's times come from its worker.
+    """
     _check_url(database_url)
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
@@ -75,11 +86,11 @@ def open_stores(
     root = Path(data_dir)
     opened: list[AuditStore | OutboxStore] = []
     try:
-        audit = open_audit_store(root, retention_days=audit_retention_days)
+        audit = open_audit_store(root, retention_days=audit_retention_days, clock=clock)
         opened.append(audit)
         outbox = SqliteOutboxStore(root / "outbox.sqlite3")
         opened.append(outbox)
-        dedupe = SqliteDedupeStore(root / "dedupe.sqlite3", dedupe_ttl_seconds)
+        dedupe = SqliteDedupeStore(root / "dedupe.sqlite3", dedupe_ttl_seconds, clock)
     except BaseException:
         for store in opened:  # a half-opened set leaves no file handle behind
             store.close()

@@ -13,6 +13,7 @@ FAULT_SECRET = "fault-secret-9d2e77aa01"
 NB_SECRET = "nb-kernel-secret-5f1c2a9e"
 RELIABILITY_SIGNING = "reliability-signing-secret-42"
 RELIABILITY_BOT_TOKEN = "xoxb-111111111111-reliability-token"
+DB_PASSWORD = "hunter2-db-password-0c1d"
 
 
 def all_secrets() -> set[str]:
