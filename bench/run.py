@@ -272,6 +272,7 @@ def bench_bot(quick: bool) -> dict[str, Any]:
     from bot.app import build_app
     from bot.fakeslack import FakeSlack, command_body, send_signed
     from bot.run import serve_http
+    from bot.services import build_services
     from bot.settings import BotSettings
 
     burst, latency_ms, secret = 20, 2000, "bench-signing-secret-000"
@@ -288,7 +289,8 @@ def bench_bot(quick: bool) -> dict[str, Any]:
             data_dir=Path(tmp),
         )
         client = _client(url)
-        app = build_app(settings, client)
+        services = build_services(settings, client)
+        app = build_app(settings, client, services=services)
         server = serve_http(app, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         endpoint = f"http://127.0.0.1:{server.server_port}/slack/events"
@@ -316,7 +318,7 @@ def bench_bot(quick: bool) -> dict[str, Any]:
         )
         delivered = [c["at"] - burst_at for c in calls if c["kind"] == "response" and c["name"].startswith("b")]
         server.shutdown()
-        app.nextcaller_services.close()
+        services.close()
         client.close()
     return {
         "commands": burst,

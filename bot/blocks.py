@@ -1,7 +1,8 @@
 """Block Kit builders: profile cards, the correction modal, usage, App Home.
 
 Pure functions from core objects to Slack JSON; no Slack calls here.  Text
-from the API is untrusted and escaped for mrkdwn.
+from the API is untrusted and escaped for mrkdwn.  Sentences come from
+:mod:`bot.messages`; labels stay beside the layout they label.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 from nextcaller_ops.models import Profile, correction_view
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.render import card_fields
+
+from . import messages
+from .messages import USAGE, esc
 
 __all__ = [
     "profile_cards",
@@ -38,18 +42,6 @@ SHORTCUT_CALLBACK = "nc_lookup_message"
 
 MAX_BLOCKS = 50  # Slack's limit for a message
 _BLOCKS_PER_CARD = 5  # header, fields, context, actions, divider
-
-USAGE = (
-    "*Look up a caller:* `/caller 212-555-8383`\n"
-    "Any US format works: `(212) 555-8383`, `+1 212.555.8383`, `212-555-8383 x12`.\n"
-    "The card is visible only to you; *Share in channel* shows it to the channel "
-    "(email and street hidden unless the channel is cleared for them)."
-)
-
-
-def esc(text: str) -> str:
-    """Escape for mrkdwn: Slack treats <, > and & as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _plain(text: str, limit: int = 150) -> dict[str, Any]:
@@ -83,7 +75,7 @@ def _card(
     if shared_by:
         context.append(f"shared by <@{shared_by}>")
     if redact:
-        context.append("email and street hidden in this channel")
+        context.append(messages.REDACTED_NOTE)
     blocks.append(
         {
             "type": "context",
@@ -118,7 +110,7 @@ def profile_cards(
     """One card per profile, within Slack's 50-block limit (a note says how many were left out)."""
     profiles = list(profiles)
     if not profiles:
-        return text_blocks(f"No record for {esc(mask_phone(phone) if redact else phone)}.")
+        return text_blocks(messages.no_record(mask_phone(phone) if redact else phone))
     room = (MAX_BLOCKS - 1) // _BLOCKS_PER_CARD
     shown = profiles if len(profiles) <= room else profiles[:room]
     blocks: list[dict[str, Any]] = []
@@ -134,8 +126,7 @@ def profile_cards(
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{len(profiles) - len(shown)} more record(s) not shown; "
-                        "use `nextcaller-ops lookup` for all of them.",
+                        "text": messages.more_records_not_shown(len(profiles) - len(shown)),
                     }
                 ],
             }
@@ -229,7 +220,8 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
 # -- App Home -------------------------------------------------------------------------
 
 
-def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[str, Any]:
+def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The App Home tab: the bot's status and the user's recent lookups (numbers masked)."""
     api = "✅ reachable" if status.get("api_ok") else f"❌ {esc(str(status.get('api_error', 'unreachable')))}"
     key = "✅ valid" if status.get("key_ok") else "❌ not accepted" if status.get("api_ok") is not None else "?"
     lines = [
@@ -246,16 +238,21 @@ def home_view(status: Mapping[str, Any], recent: list[dict[str, Any]]) -> dict[s
         {"type": "section", "block_id": "home_usage", "text": {"type": "mrkdwn", "text": USAGE}},
         {"type": "header", "block_id": "home_recent_head", "text": _plain("Your recent lookups")},
     ]
-    if recent:
-        rows = [
-            f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — {r['phone']} — {esc(r['outcome'])}"
-            for r in recent
-        ]
+    rows = [
+        f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — "
+        f"{mask_phone(r['phone']) if r.get('phone') else ''} — {esc(r['outcome'])}"
+        for r in recent
+    ]
+    if rows:
         blocks.append(
             {"type": "section", "block_id": "home_recent", "text": {"type": "mrkdwn", "text": "\n".join(rows)}}
         )
     else:
         blocks.append(
-            {"type": "context", "block_id": "home_recent", "elements": [{"type": "mrkdwn", "text": "No lookups yet."}]}
+            {
+                "type": "context",
+                "block_id": "home_recent",
+                "elements": [{"type": "mrkdwn", "text": messages.NO_LOOKUPS_YET}],
+            }
         )
     return {"type": "home", "blocks": blocks}

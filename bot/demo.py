@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 SIGNING_SECRET = "demo-signing-secret-0123456789"
@@ -44,6 +45,7 @@ def run_bot_demo(sandbox: Any) -> int:
     from .app import build_app
     from .fakeslack import FakeSlack, command_body, send_signed
     from .run import serve_http
+    from .services import build_services
     from .settings import BotSettings
 
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="nextcaller-bot-demo-") as data:
@@ -51,13 +53,14 @@ def run_bot_demo(sandbox: Any) -> int:
             bot_token="demo-bot-token-for-the-local-fake-slack",
             signing_secret=SIGNING_SECRET,
             slack_api_url=slack.api_url,
-            data_dir=data,
+            data_dir=Path(data),
         )
         client = NextCallerClient(
             Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
             load_settings(base_url=sandbox.url),
         )
-        app = build_app(settings, client)
+        services = build_services(settings, client)
+        app = build_app(settings, client, services=services)
         server = serve_http(app, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_port}/slack/events"
@@ -79,6 +82,6 @@ def run_bot_demo(sandbox: Any) -> int:
         finally:
             server.shutdown()
             server.server_close()
-            app.nextcaller_services.close()  # type: ignore[attr-defined]
+            services.close()
             client.close()
     return 0 if ok else 1

@@ -1,10 +1,11 @@
-"""A durable outbox for corrections: nothing an agent submitted is lost.
+"""Delivering corrections from the durable outbox: nothing an agent submitted is lost.
 
-Every correction is written to SQLite (file mode 0600) *before* any attempt to
-deliver it.  Delivery is tried at once; if the API is down (unreachable,
-timing out, 5xx, rate limited, or refusing our key) the row stays ``pending``
-and a background thread retries it with back-off until it is delivered — also
-after the bot restarts, even after a ``kill -9`` mid-delivery.
+Every correction is written to an :class:`~nextcaller_ops.stores.OutboxStore`
+*before* any attempt to deliver it.  Delivery is tried at once; if the API is
+down (unreachable, timing out, 5xx, rate limited, or refusing our key) the row
+stays ``pending`` and a background thread retries it with back-off until it is
+delivered — also after the bot restarts, even after a ``kill -9`` mid-delivery
+(a row whose lease ran out is taken over).
 
 Exactly once: each row has an idempotency key sent with the POST, and a
 submission carries a ``dedupe_key`` (Slack's view id) so a repeated delivery
@@ -13,24 +14,20 @@ of the same modal submission is one row, not two.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from nextcaller_ops import errors
-from nextcaller_ops.storage import open_private_db
+from nextcaller_ops.stores import Correction, OutboxStore
+from nextcaller_ops.stores.base import DELIVERED, PENDING, REJECTED
 
 __all__ = ["Outbox", "Correction", "DELIVERED", "PENDING", "REJECTED"]
 
 log = logging.getLogger("bot.outbox")
 
-PENDING, DELIVERING, DELIVERED, REJECTED = "pending", "delivering", "delivered", "rejected"
 # An attempt that has not finished in this long was cut off (crash, kill -9): try again.
 LEASE_SECONDS = 120.0
 MAX_BACKOFF = 60.0  # an outage of any length is retried at least once a minute
@@ -47,51 +44,28 @@ _RETRYABLE = (
 )
 
 
-@dataclass(frozen=True)
-class Correction:
-    id: int
-    key: str
-    profile_id: str
-    body: dict[str, Any]
-    user_id: str | None
-    channel_id: str | None
-    status: str
-    attempts: int
-    last_error: str
-
-
 Deliver = Callable[[Correction], None]  # raises NextCallerError on failure
 Notify = Callable[[Correction, str], None]  # tells the agent what happened
 
 
 class Outbox:
+    """Attempts, retries with back-off, tells the agent how it ended; the rows live in ``store``."""
+
     def __init__(
         self,
-        path: str | Path,
+        store: OutboxStore,
         deliver: Deliver,
         notify: Notify | None = None,
         *,
         retry_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
     ):
-        self.path = Path(path)
+        self.store = store
         self._deliver = deliver
         self._notify = notify or (lambda c, outcome: None)
         self.retry_seconds = retry_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._db = open_private_db(self.path)
-        self._db.execute("""CREATE TABLE IF NOT EXISTS outbox (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, dedupe_key TEXT UNIQUE,
-            profile_id TEXT NOT NULL, body TEXT NOT NULL, user_id TEXT, channel_id TEXT,
-            status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
-            lease_until REAL NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
-            created REAL NOT NULL, delivered REAL)""")
-        # One bot process owns an outbox file: a row still marked "delivering" when
-        # it opens was cut off by a crash or kill -9 and is due again now.
-        recovered = self._db.execute(
-            "UPDATE outbox SET status=?, lease_until=0 WHERE status=?", (PENDING, DELIVERING)
-        ).rowcount
+        recovered = store.recover()
         if recovered:
             log.warning("outbox: %d correction(s) were mid-delivery when the bot stopped; retrying them", recovered)
         self._wake = threading.Event()
@@ -101,28 +75,13 @@ class Outbox:
         self._idle = threading.Condition()
         self._closed = False
 
-    # -- reading --------------------------------------------------------------------
-    def _row(self, where: str, args: tuple) -> Correction | None:
-        with self._lock:
-            r = self._db.execute(
-                "SELECT id, key, profile_id, body, user_id, channel_id, status, attempts,"
-                f" last_error FROM outbox WHERE {where}",
-                args,
-            ).fetchone()
-        return Correction(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], r[8]) if r else None
-
+    # -- the store's side ---------------------------------------------------------------
     def get(self, row_id: int) -> Correction | None:
-        return self._row("id=?", (row_id,))
+        return self.store.get(row_id)
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
-        counts = {PENDING: 0, DELIVERED: 0, REJECTED: 0}
-        for status, n in rows:
-            counts[PENDING if status == DELIVERING else status] = counts.get(status, 0) + n
-        return counts
+        return self.store.counts()
 
-    # -- writing --------------------------------------------------------------------
     def submit(
         self,
         profile_id: str,
@@ -133,56 +92,14 @@ class Outbox:
         dedupe_key: str | None = None,
     ) -> tuple[Correction, bool]:
         """Store the correction durably; returns (row, created). A repeated dedupe_key is not stored twice."""
-        now = self._clock()
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO outbox (key, dedupe_key, profile_id, body, user_id, channel_id, status,"
-                " next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uuid.uuid4().hex, dedupe_key, profile_id, json.dumps(body), user_id, channel_id, PENDING, now, now),
-            )
-            created = cur.rowcount == 1
-        row = self._row("id=?", (cur.lastrowid,)) if created else self._row("dedupe_key=?", (dedupe_key,))
-        assert row is not None
-        return row, created
-
-    def _claim(self, row_id: int | None = None) -> Correction | None:
-        """Take one due row for delivery (a lease, so two workers never send the same row)."""
-        now = self._clock()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if row_id is not None:
-                    r = self._db.execute(
-                        "SELECT id FROM outbox WHERE id=? AND (status=? OR (status=? AND lease_until < ?))",
-                        (row_id, PENDING, DELIVERING, now),
-                    ).fetchone()
-                else:
-                    r = self._db.execute(
-                        "SELECT id FROM outbox WHERE (status=? AND next_attempt <= ?) OR (status=? AND lease_until < ?)"
-                        " ORDER BY id LIMIT 1",
-                        (PENDING, now, DELIVERING, now),
-                    ).fetchone()
-                if r is None:
-                    self._db.execute("COMMIT")
-                    return None
-                self._db.execute(
-                    "UPDATE outbox SET status=?, lease_until=?, attempts=attempts+1 WHERE id=?",
-                    (DELIVERING, now + LEASE_SECONDS, r[0]),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return self.get(r[0])
+        return self.store.submit(
+            profile_id, body, now=self._clock(), user_id=user_id, channel_id=channel_id, dedupe_key=dedupe_key
+        )
 
     def _finish(self, row: Correction, status: str, error: str = "") -> None:
         now = self._clock()
         backoff = min(MAX_BACKOFF, self.retry_seconds * (2 ** max(0, row.attempts - 1)))
-        with self._lock:
-            self._db.execute(
-                "UPDATE outbox SET status=?, last_error=?, lease_until=0, next_attempt=?, delivered=? WHERE id=?",
-                (status, error[:500], now + backoff, now if status == DELIVERED else None, row.id),
-            )
+        self.store.finish(row, status, now=now, error=error, next_attempt=now + backoff)
 
     def attempt(self, row_id: int | None = None) -> tuple[Correction, str] | None:
         """Deliver one row (the given one, or the next due); returns (row, outcome) or None."""
@@ -198,7 +115,7 @@ class Outbox:
                 self._idle.notify_all()
 
     def _attempt(self, row_id: int | None) -> tuple[Correction, str] | None:
-        row = self._claim(row_id)
+        row = self.store.claim(row_id, now=self._clock(), lease_seconds=LEASE_SECONDS)
         if row is None:
             return None
         try:
@@ -267,10 +184,11 @@ class Outbox:
             self._thread = None
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the worker, let deliveries in progress finish (bounded), close the file."""
+        """Stop the worker and let deliveries in progress finish (bounded); the store stays open.
+
+        After this no new attempt starts; whoever opened the store closes it.
+        """
         self.stop()
         with self._idle:
             self._closed = True
             self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
-        with self._lock:
-            self._db.close()

@@ -1,17 +1,25 @@
-"""Who may look up where, what a shared card may show, a per-user rate limit, the audit log."""
+"""Who may look up where, what a shared card may show, and a per-user rate limit.
+
+Decisions only: the sentences people see are in :mod:`bot.messages`.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from nextcaller_ops.audit import AuditLog
+__all__ = ["Policy", "Refusal", "RateLimiter"]
 
-__all__ = ["Policy", "RateLimiter", "AuditLog"]
 
-# The audit log lives in the core (the CLI and the notebook audit too); the bot's policy uses it.
+class Refusal(StrEnum):
+    """Why the policy refused someone."""
+
+    USER = "user"  # not in NEXTCALLER_OPS_ALLOWED_USERS
+    CHANNEL = "channel"  # not in NEXTCALLER_OPS_ALLOWED_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -20,18 +28,12 @@ class Policy:
     allowed_users: frozenset[str] | None = None  # None: everyone
     pii_channels: frozenset[str] = frozenset()
 
-    def refusal(self, user_id: str | None, channel_id: str | None) -> str | None:
-        """A polite sentence when ``user_id`` may not look up in ``channel_id``; None when allowed."""
+    def refusal(self, user_id: str | None, channel_id: str | None) -> Refusal | None:
+        """Why ``user_id`` may not look up in ``channel_id`` (the user is checked first); None when allowed."""
         if self.allowed_users is not None and user_id not in self.allowed_users:
-            return (
-                "Sorry — caller lookups are limited to approved agents. "
-                "Ask a workspace admin to add you to NEXTCALLER_OPS_ALLOWED_USERS."
-            )
+            return Refusal.USER
         if self.allowed_channels is not None and channel_id not in self.allowed_channels:
-            return (
-                "Sorry — caller lookups aren't enabled in this channel. "
-                "Try a triage channel, or ask an admin to add it to NEXTCALLER_OPS_ALLOWED_CHANNELS."
-            )
+            return Refusal.CHANNEL
         return None
 
     def redact_shared(self, channel_id: str | None) -> bool:
@@ -42,7 +44,7 @@ class Policy:
 class RateLimiter:
     """At most ``limit`` lookups per user in any ``window`` seconds (sliding window)."""
 
-    def __init__(self, limit: int, window: float = 60.0, clock=time.monotonic):
+    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.limit = limit
         self.window = window
         self._clock = clock

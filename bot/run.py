@@ -21,6 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
+from .services import Services
 from .settings import BotSettings
 
 __all__ = ["run_bot", "make_wsgi_app", "serve_http", "create_app_from_env"]
@@ -59,16 +60,23 @@ def serve_http(app: App, host: str, port: int) -> WSGIServer:
     return make_server(host, port, make_wsgi_app(app), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
 
 
-def create_app_from_env(*, socket: bool) -> App:
+def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
+    """The app and its services from the environment, the outbox's worker started."""
     from nextcaller_ops.client import NextCallerClient
 
     from .app import build_app
+    from .services import build_services
 
     settings = BotSettings.from_env()
     settings.require(socket=socket)
-    app = build_app(settings, NextCallerClient())
-    app.nextcaller_services.outbox.start()  # type: ignore[attr-defined]
-    return app
+    services = build_services(settings, NextCallerClient())
+    try:
+        app = build_app(settings, services.client, services=services)
+    except BaseException:  # e.g. Slack refused the token: leave no store open
+        services.close()
+        raise
+    services.outbox.start()
+    return app, services
 
 
 def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
@@ -77,7 +85,7 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
     try:
-        app = create_app_from_env(socket=socket)
+        app, services = create_app_from_env(socket=socket)
     except BoltError as exc:  # e.g. auth.test refused the token at start-up
         from nextcaller_ops.redact import redact
 
@@ -110,5 +118,5 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
         pass
     finally:
         server.server_close()
-        app.nextcaller_services.close()  # type: ignore[attr-defined]
+        services.close()
     return 0

@@ -57,7 +57,9 @@ class BotSettings:
                     except CredentialsError:
                         break
         return cls(
-            **secrets,
+            bot_token=secrets["bot_token"],
+            signing_secret=secrets["signing_secret"],
+            app_token=secrets["app_token"],
             slack_api_url=env.get("SLACK_API_URL") or None,
             allowed_channels=_ids(env.get("NEXTCALLER_OPS_ALLOWED_CHANNELS")),
             allowed_users=_ids(env.get("NEXTCALLER_OPS_ALLOWED_USERS")),

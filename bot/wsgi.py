@@ -5,4 +5,5 @@ Importing this module builds the app from the environment (that is its job).
 
 from .run import create_app_from_env, make_wsgi_app
 
-application = make_wsgi_app(create_app_from_env(socket=False))
+_app, services = create_app_from_env(socket=False)
+application = make_wsgi_app(_app)

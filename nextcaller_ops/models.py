@@ -401,29 +401,3 @@ def diff_correction(profile: Profile, proposed: Mapping[str, Any]) -> dict[str, 
     current = correction_view(profile)
     changed = {k: v for k, v in proposed.items() if ("" if v is None else str(v).strip()) != current.get(k, "")}
     return build_correction(changed) if changed else {}
-
-
-def apply_correction(record: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply a POST body to an API-shaped record (the sandbox uses this)."""
-    out = dict(record)
-    for k in ("first_name", "last_name", "email"):
-        if k in body:
-            out[k] = body[k]
-    if "first_name" in body or "last_name" in body:
-        out["name"] = " ".join(p for p in (out.get("first_name", ""), out.get("last_name", "")) if p)
-    phones = [dict(p) for p in out.get("phone", [])]
-    for i in range(3):
-        key = f"phone{i + 1}"
-        if key in body:
-            while len(phones) <= i:
-                phones.append({"number": ""})
-            phones[i]["number"] = body[key]
-    out["phone"] = [p for p in phones if p.get("number")]
-    addresses = [dict(a) for a in out.get("address", [])]
-    for i, group in enumerate(_ADDRESS_CORRECTIONS):
-        if group in body:
-            while len(addresses) <= i:
-                addresses.append(dict.fromkeys(Address._NAMES, "") | {"country": "USA"})
-            addresses[i].update(body[group])
-    out["address"] = addresses
-    return out

@@ -1,17 +1,20 @@
-"""Each module registers its listeners on the app: ``register(app, services)``."""
+"""Every listener, registered in one place: ``register_listeners(app)``.
+
+One package per kind of Slack request (commands, actions, views, shortcuts,
+events); each has ``register(app)`` and one small named function per listener.
+A listener acks first and reaches the bot's services with
+``services_from(context)``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from slack_bolt import App
 
 from . import actions, commands, events, shortcuts, views
 
-if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from ..app import Services
+__all__ = ["register_listeners"]
 
 
-def register_listeners(app: App, services: Services) -> None:
-    for module in (commands, actions, views, shortcuts, events):
-        module.register(app, services)
+def register_listeners(app: App) -> None:
+    for kind in (commands, actions, views, shortcuts, events):
+        kind.register(app)

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..models import apply_correction
+from .records import apply_correction
 from .seed import (
     DEMO_CONSUMER_SECRET,
     SEINFELD,

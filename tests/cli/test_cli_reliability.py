@@ -32,15 +32,15 @@ def test_status_output_masks_the_key_and_never_shows_the_secret(api_env):
 def test_cli_lookups_and_corrections_are_audited(api_env, isolated_env, capsys):
     import getpass
 
-    from nextcaller_ops.audit import AuditLog
     from nextcaller_ops.cli import main
+    from nextcaller_ops.stores.sqlite import SqliteAuditStore
 
     assert main(["lookup", "2125558383", "2025550999"]) == 1
     assert main(["lookup", "12"]) == 2  # refused before any request: nothing to audit
     assert main(["update", SEINFELD_ID, "--set", "first_name=Jerome"]) == 0
     path = isolated_env / "data" / "audit.sqlite3"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    entries = AuditLog(path).entries()
+    entries = SqliteAuditStore(path).entries()
     assert [(e["action"], e["phone"], e["outcome"]) for e in entries] == [
         ("lookup", "2125558383", "found 1"),
         ("lookup", "2025550999", "no record"),

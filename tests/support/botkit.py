@@ -1,4 +1,5 @@
-"""A running bot for tests: the real Bolt app over HTTP, a local fake Slack, the sandbox."""
+"""The bot for tests: its settings and client against the sandbox, Slack's payloads, and
+a running bot (the real Bolt app over HTTP) with a local fake Slack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from bot.app import build_app
 from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
 from bot.run import serve_http
+from bot.services import build_services
 from bot.settings import BotSettings
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
@@ -22,27 +24,51 @@ from .secrets import BOT_TOKEN
 AGENT, TRIAGE = "U0AGENT001", "C0TRIAGE01"
 
 
+def bot_settings(data_dir, slack_api_url: str | None = None, **overrides: Any) -> BotSettings:
+    """The test bot's settings: the suite's Slack secrets, a fast outbox retry, ``overrides`` on top."""
+    base = BotSettings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        slack_api_url=slack_api_url,
+        data_dir=data_dir,
+        outbox_retry_seconds=0.2,
+    )
+    return replace(base, **overrides)
+
+
+def sandbox_client(sandbox) -> NextCallerClient:
+    """A core client for the sandbox: one retry, no sleeping between retries."""
+    return NextCallerClient(
+        Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
+        load_settings(base_url=sandbox.url, max_retries=1, timeout=5),
+        sleep=lambda s: None,
+    )
+
+
+def submission_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A view_submission's ``state``: each input's initial value, or the one in ``values`` (by block id)."""
+    return {
+        "values": {
+            block["block_id"]: {
+                "value": {
+                    "type": "plain_text_input",
+                    "value": values.get(block["block_id"], (block["element"].get("initial_value"))),
+                }
+            }
+            for block in view["blocks"]
+            if block["type"] == "input"
+        }
+    }
+
+
 class RunningBot:
     def __init__(self, sandbox, slack: FakeSlack, data_dir, **overrides: Any):
         self.sandbox = sandbox
         self.slack = slack
-        self.settings = replace(
-            BotSettings(
-                bot_token=BOT_TOKEN,
-                signing_secret=SIGNING_SECRET,
-                slack_api_url=slack.api_url,
-                data_dir=data_dir,
-                outbox_retry_seconds=0.2,
-            ),
-            **overrides,
-        )
-        self.client = NextCallerClient(
-            Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
-            load_settings(base_url=sandbox.url, max_retries=1, timeout=5),
-            sleep=lambda s: None,
-        )
-        self.app = build_app(self.settings, self.client)
-        self.services = self.app.nextcaller_services
+        self.settings = bot_settings(data_dir, slack.api_url, **overrides)
+        self.client = sandbox_client(sandbox)
+        self.services = build_services(self.settings, self.client)
+        self.app = build_app(self.settings, self.client, services=self.services)
         self.server = serve_http(self.app, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -124,18 +150,7 @@ class RunningBot:
         view_id: str = "V0MODAL0001",
         headers=None,
     ):
-        state = {
-            "values": {
-                block["block_id"]: {
-                    "value": {
-                        "type": "plain_text_input",
-                        "value": values.get(block["block_id"], (block["element"].get("initial_value"))),
-                    }
-                }
-                for block in view["blocks"]
-                if block["type"] == "input"
-            }
-        }
+        state = submission_state(view, values)
         payload = {
             "type": "view_submission",
             "team": {"id": "T0000000001"},

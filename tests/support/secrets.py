@@ -13,6 +13,12 @@ FAULT_SECRET = "fault-secret-9d2e77aa01"
 NB_SECRET = "nb-kernel-secret-5f1c2a9e"
 RELIABILITY_SIGNING = "reliability-signing-secret-42"
 RELIABILITY_BOT_TOKEN = "xoxb-111111111111-reliability-token"
+DB_PASSWORD = "hunter2-db-password-0c1d"
+REDACT_SECRET = "redact-test-secret-5e7a91"
+REDACT_LONGER_SECRET = "redact-test-secret-5e7a91-and-more"
+SLACK_USER_TOKEN = "xoxp-333333333333-444444444444-user-token"
+SLACK_APP_LEVEL_TOKEN = "xapp-1-A0APP00001-5555555555-app-level-token"
+SLACK_REFRESH_TOKEN = "xoxe-1-My0xTk3nR3fr3sh-ab12"
 
 
 def all_secrets() -> set[str]:

@@ -1,20 +1,24 @@
-"""What the listeners share: a policy-checked, rate-limited, audited lookup."""
+"""What an agent is answered: a policy-checked, rate-limited, audited lookup as a message.
+
+Used by every listener that looks a number up (``/caller``, Refresh, the message
+shortcut); each outcome is audited and worded by :mod:`bot.messages`.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nextcaller_ops import errors
 from nextcaller_ops.models import LookupResult
 from nextcaller_ops.phone import PhoneInput
 from nextcaller_ops.redact import mask_phone
 
-from .. import blocks
+from . import blocks, messages
+from .services import Services
 
-if TYPE_CHECKING:
-    from ..app import Services
+__all__ = ["Answer", "say_text", "policy_refusal", "rate_refusal", "gate", "error_answer", "lookup_answer"]
 
 log = logging.getLogger("bot")
 
@@ -36,11 +40,11 @@ def policy_refusal(
     services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
 ) -> Answer | None:
     """A polite refusal (audited) when this user may not look up here; None when allowed."""
-    refusal = services.policy.refusal(user_id, channel_id)
-    if not refusal:
+    reason = services.policy.refusal(user_id, channel_id)
+    if reason is None:
         return None
     services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: policy")
-    return say_text(refusal)
+    return say_text(messages.refusal(reason))
 
 
 def rate_refusal(
@@ -52,7 +56,7 @@ def rate_refusal(
         services.audit.record(
             user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: rate limit"
         )
-        return say_text(f"You've reached {services.limiter.limit} lookups a minute. Try again in {int(wait) + 1} s.")
+        return say_text(messages.rate_limited(services.limiter.limit, wait))
     return None
 
 
@@ -69,16 +73,7 @@ def error_answer(exc: errors.NextCallerError, where: str) -> Answer:
     """A short message for the agent; the admin gets the code in the log."""
     code = f" [{exc.code}]" if exc.code else ""
     log.warning("%s failed: %s%s: %s", where, type(exc).__name__, code, exc.message)
-    if isinstance(exc, (errors.AuthError, errors.BillingError, errors.ExpiredTrialError, errors.CredentialsError)):
-        return say_text(
-            "The caller lookup service isn't configured correctly right now "
-            "(an admin has been notified in the bot's log). Please try again later."
-        )
-    if isinstance(exc, errors.RateLimitError):
-        return say_text("The lookup service is busy. Please try again in a minute.")
-    if isinstance(exc, (errors.TransportError, errors.ServerError, errors.BadResponseError)):
-        return say_text("The lookup service isn't answering right now. Please try again in a minute.")
-    return say_text(f"That lookup didn't work: {blocks.esc(exc.message)}")
+    return say_text(messages.error_text(exc))
 
 
 def lookup_answer(
@@ -108,8 +103,8 @@ def lookup_answer(
     log.info("%s %s by %s in %s: %s", action, mask_phone(phone.number), user_id, channel_id, outcome)
     if not result.found:
         return Answer(
-            text=f"No record for {phone.display}.",
-            blocks=blocks.text_blocks(f"No record for {phone.display}."),
+            text=messages.no_record(phone.display),
+            blocks=blocks.text_blocks(messages.no_record(phone.display)),
             result=result,
         )
     return Answer(

@@ -1,0 +1,42 @@
+"""Suggest correction: open the correction modal, prefilled with the record as the card showed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from nextcaller_ops import errors
+from nextcaller_ops.phone import parse
+
+from ... import blocks, messages
+from ...answers import error_answer
+from ...services import services_from
+from ._button import button_value, pressed_by
+
+
+def open_correction_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    value = button_value(body)
+    user_id, channel_id = pressed_by(body)
+    if not value:
+        return
+    services = services_from(context)
+    reason = services.policy.refusal(user_id, channel_id)
+    if reason:
+        respond(response_type="ephemeral", replace_original=False, text=messages.refusal(reason))
+        return
+    try:
+        # From the cache: the trigger_id is only good for 3 seconds.
+        result = services.client.lookup(parse(value["phone"]))
+    except errors.NextCallerError as exc:
+        respond(response_type="ephemeral", replace_original=False, text=error_answer(exc, "modal").text)
+        return
+    profile = next((p for p in result.profiles if p.id == value.get("id")), None)
+    if profile is None:
+        respond(response_type="ephemeral", replace_original=False, text=messages.RECORD_CHANGED)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.correction_modal(profile, value["phone"], channel_id))

@@ -1,0 +1,169 @@
+"""Every sentence the bot shows people, in one place.
+
+Listeners and block builders take their words from here; the core's errors
+carry an :class:`~nextcaller_ops.errors.Action` and this module words it for
+someone in Slack (the CLI's words are in ``commands/_common.py``, the
+notebook's in ``notebook/words.py``).  Text that comes from a record or from
+the API is escaped for mrkdwn before it is put in a sentence.
+"""
+
+from __future__ import annotations
+
+from nextcaller_ops.errors import Action, NextCallerError
+from nextcaller_ops.redact import mask_phone
+from nextcaller_ops.render import no_record_text
+
+from .policy import Refusal
+
+__all__ = [
+    "USAGE",
+    "esc",
+    "refusal",
+    "rate_limited",
+    "bad_number",
+    "error_text",
+    "no_record",
+    "NO_NUMBER_IN_MESSAGE",
+    "numbers_not_looked_up",
+    "RECORD_CHANGED",
+    "shared",
+    "FORM_DAMAGED",
+    "NOTHING_CHANGED",
+    "changed_fields",
+    "correction_queued",
+    "correction_sent",
+    "correction_refused",
+    "queued_correction_delivered",
+    "queued_correction_refused",
+    "more_records_not_shown",
+    "REDACTED_NOTE",
+    "NO_LOOKUPS_YET",
+]
+
+USAGE = (
+    "*Look up a caller:* `/caller 212-555-8383`\n"
+    "Any US format works: `(212) 555-8383`, `+1 212.555.8383`, `212-555-8383 x12`.\n"
+    "The card is visible only to you; *Share in channel* shows it to the channel "
+    "(email and street hidden unless the channel is cleared for them)."
+)
+
+
+def esc(text: str) -> str:
+    """Escape for mrkdwn: Slack treats <, > and & as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- who may look up where ----------------------------------------------------------------
+
+
+_REFUSALS = {
+    Refusal.USER: (
+        "Sorry — caller lookups are limited to approved agents. "
+        "Ask a workspace admin to add you to NEXTCALLER_OPS_ALLOWED_USERS."
+    ),
+    Refusal.CHANNEL: (
+        "Sorry — caller lookups aren't enabled in this channel. "
+        "Try a triage channel, or ask an admin to add it to NEXTCALLER_OPS_ALLOWED_CHANNELS."
+    ),
+}
+
+
+def refusal(reason: Refusal) -> str:
+    return _REFUSALS[reason]
+
+
+def rate_limited(limit: int, wait_seconds: float) -> str:
+    return f"You've reached {limit} lookups a minute. Try again in {int(wait_seconds) + 1} s."
+
+
+# -- lookups ------------------------------------------------------------------------------
+
+
+def bad_number(exc: NextCallerError) -> str:
+    """The 10-digit rule, for input refused before any request."""
+    return f"{exc.message.capitalize()}. Use a 10-digit US number, e.g. `/caller 212-555-8383`."
+
+
+_NOT_CONFIGURED = (
+    "The caller lookup service isn't configured correctly right now "
+    "(an admin has been notified in the bot's log). Please try again later."
+)
+_BUSY = "The lookup service is busy. Please try again in a minute."
+_NOT_ANSWERING = "The lookup service isn't answering right now. Please try again in a minute."
+
+# What an agent is told for each kind of error.  Credentials and the account are the
+# admin's business (the code is in the bot's log); an input problem is told as it is.
+_ERROR_WORDS: dict[Action, str] = {
+    Action.LOGIN: _NOT_CONFIGURED,
+    Action.NEW_KEY: _NOT_CONFIGURED,
+    Action.DASHBOARD: _NOT_CONFIGURED,
+    Action.KEYRING: _NOT_CONFIGURED,
+    Action.WAIT: _BUSY,
+    Action.RETRY_LATER: _NOT_ANSWERING,
+    Action.CHECK_URL: _NOT_ANSWERING,
+    Action.CHECK_NETWORK: _NOT_ANSWERING,
+    Action.RAISE_TIMEOUT: _NOT_ANSWERING,
+}
+
+
+def error_text(exc: NextCallerError) -> str:
+    """A short sentence for the agent about ``exc`` (no code, no hint meant for an admin)."""
+    return _ERROR_WORDS.get(exc.action) or f"That lookup didn't work: {esc(exc.message)}"
+
+
+def no_record(shown_number: str) -> str:
+    """ "No record for (212) 555-8383." — the core's sentence, escaped for mrkdwn."""
+    return esc(no_record_text(shown_number))
+
+
+NO_NUMBER_IN_MESSAGE = "I didn't find a US phone number in that message."
+
+
+def numbers_not_looked_up(count: int) -> str:
+    return f"{count} more number(s) in that message were not looked up."
+
+
+def more_records_not_shown(count: int) -> str:
+    return f"{count} more record(s) not shown; use `nextcaller-ops lookup` for all of them."
+
+
+RECORD_CHANGED = "That record has changed since the card was shown; press Refresh and try again."
+REDACTED_NOTE = "email and street hidden in this channel"
+NO_LOOKUPS_YET = "No lookups yet."
+
+
+def shared(redacted: bool) -> str:
+    return "Shared in the channel" + (" (email and street hidden)." if redacted else ".")
+
+
+# -- corrections --------------------------------------------------------------------------
+
+FORM_DAMAGED = "This form is damaged; close it and press Suggest correction again."
+NOTHING_CHANGED = "Nothing was changed, so no correction was sent."
+
+
+def changed_fields(changed: dict[str, str]) -> str:
+    return ", ".join(f"{k} → {v!r}" if v else f"{k} cleared" for k, v in sorted(changed.items()))
+
+
+def correction_queued(phone: str, changed: dict[str, str]) -> str:
+    return (
+        f"📮 The lookup service isn't answering, so your correction to {mask_phone(phone)} "
+        f"is saved and will be delivered automatically; you'll get a message when it is. ({changed_fields(changed)})"
+    )
+
+
+def correction_sent(profile_id: str, changed: dict[str, str]) -> str:
+    return f"✅ Correction sent for record `{profile_id}`: {changed_fields(changed)}"
+
+
+def correction_refused(error: str) -> str:
+    return f"⚠️ The API refused this correction: {error}"
+
+
+def queued_correction_delivered(profile_id: str) -> str:
+    return f"✅ Your queued correction to record `{profile_id}` has now been delivered."
+
+
+def queued_correction_refused(profile_id: str, error: str) -> str:
+    return f"⚠️ The API refused your correction to record `{profile_id}`: {error}"

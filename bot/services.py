@@ -1,0 +1,117 @@
+"""What the listeners share: the core client, policy, rate limit, stores and the corrections outbox.
+
+Built once per process by :func:`build_services`; :func:`bot.app.build_app`
+hands them to every listener through Bolt's context (``context["services"]``),
+and a listener reaches them with :func:`services_from`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slack_sdk import WebClient
+
+from nextcaller_ops.account import check_api
+from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.config import data_dir
+from nextcaller_ops.stores import AuditStore, DedupeStore, Stores, open_stores
+
+from . import messages
+from .outbox import DELIVERED, Correction, Notify, Outbox
+from .policy import Policy, RateLimiter
+from .settings import BotSettings
+
+__all__ = ["Services", "build_services", "services_from"]
+
+STATUS_MAX_AGE = 60.0  # a status check costs a request: at most one a minute
+
+
+@dataclass
+class Services:
+    settings: BotSettings
+    client: NextCallerClient
+    policy: Policy
+    limiter: RateLimiter
+    stores: Stores
+    outbox: Outbox
+    web: WebClient
+    _status_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audit(self) -> AuditStore:
+        return self.stores.audit
+
+    @property
+    def dedupe(self) -> DedupeStore:
+        return self.stores.dedupe
+
+    def api_status(self, max_age: float = STATUS_MAX_AGE) -> dict[str, Any]:
+        """API reachability and key validity for App Home, checked at most once per ``max_age`` seconds."""
+        cached = self._status_cache
+        if cached and time.monotonic() - cached["at"] < max_age:
+            return cached
+        check = check_api(self.client)
+        status: dict[str, Any] = {"at": time.monotonic()}
+        if check.ok:
+            status.update(api_ok=True, key_ok=True)
+        elif check.key_ok is False and check.error is not None:
+            status.update(api_ok=True, key_ok=False, api_error=f"key refused [{check.error.code}]")
+        else:
+            status.update(api_ok=False, key_ok=None, api_error=check.error.message[:120] if check.error else "")
+        self._status_cache = status
+        return status
+
+    def close(self) -> None:
+        """Let deliveries in progress finish, then close the stores."""
+        self.outbox.close()
+        self.stores.close()
+
+
+def services_from(context: Mapping[str, Any]) -> Services:
+    """The services a listener works with, from Bolt's context (put there by ``build_app``'s middleware)."""
+    services = context.get("services")
+    if not isinstance(services, Services):
+        raise RuntimeError("no services in the Bolt context: build the app with bot.app.build_app")
+    return services
+
+
+def _notifier(web: WebClient) -> Notify:
+    def notify(row: Correction, outcome: str) -> None:
+        if not row.user_id:
+            return
+        if outcome == DELIVERED:
+            text = messages.queued_correction_delivered(row.profile_id)
+        else:
+            text = messages.queued_correction_refused(row.profile_id, row.last_error)
+        # A DM: the channel the agent was in may be long gone from their screen.
+        web.chat_postMessage(channel=row.user_id, text=text)
+
+    return notify
+
+
+def build_services(
+    settings: BotSettings, client: NextCallerClient, *, web: WebClient | None = None, stores: Stores | None = None
+) -> Services:
+    """Everything the listeners need; the stores are opened here unless given."""
+    web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
+    if stores is None:
+        root = Path(settings.data_dir) if settings.data_dir else data_dir()
+        stores = open_stores(root, audit_retention_days=settings.audit_retention_days)
+
+    def deliver(row: Correction) -> None:
+        # row.body holds the agent's changes under dotted names, as build_correction takes them
+        client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
+
+    return Services(
+        settings=settings,
+        client=client,
+        policy=Policy(settings.allowed_channels, settings.allowed_users, settings.pii_channels),
+        limiter=RateLimiter(settings.lookups_per_minute),
+        stores=stores,
+        outbox=Outbox(stores.outbox, deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds),
+        web=web,
+    )

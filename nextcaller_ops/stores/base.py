@@ -1,0 +1,154 @@
+"""The small interfaces the bot's durable state sits behind.
+
+Each is a :class:`typing.Protocol`: :mod:`.sqlite` implements them today, and a
+shared backend (PostgreSQL) adds a module that implements the same methods.
+Callers hold one of these, never a connection: :func:`nextcaller_ops.stores.open_stores`
+is the one place that picks the implementation.
+
+Times are wall-clock seconds (``time.time()``).  The outbox store is handed
+``now`` by its caller, so a worker's clock (a fake one in tests) decides what is
+due and when a lease has run out; the audit and de-duplication stores keep a clock
+of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict
+
+__all__ = [
+    "AuditEntry",
+    "AuditStore",
+    "Correction",
+    "OutboxStore",
+    "DedupeStore",
+    "PENDING",
+    "DELIVERING",
+    "DELIVERED",
+    "REJECTED",
+]
+
+
+class AuditEntry(TypedDict):
+    ts: float
+    user_id: str | None
+    channel_id: str | None
+    action: str
+    phone: str | None  # the full number: the audit log answers "who looked this number up?"
+    outcome: str
+    detail: str | None
+
+
+class AuditStore(Protocol):
+    """Who looked up which number, where, when, with what outcome."""
+
+    def record(
+        self,
+        *,
+        user_id: str | None,
+        channel_id: str | None,
+        action: str,
+        phone: str | None,
+        outcome: str,
+        detail: str = "",
+    ) -> None: ...
+
+    def recent(self, user_id: str, limit: int = 5) -> list[AuditEntry]:
+        """The user's latest lookups and refreshes, newest first."""
+        ...
+
+    def entries(
+        self, *, since: float | None = None, user_id: str | None = None, phone: str | None = None
+    ) -> list[AuditEntry]:
+        """Every entry (or those at/after ``since``, by ``user_id``, for ``phone``), oldest first."""
+        ...
+
+    def purge(self) -> int:
+        """Delete entries older than the retention period; returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# The life of a queued correction: pending -> delivering (leased) -> delivered | rejected,
+# or back to pending when the API could not take it yet.
+PENDING, DELIVERING, DELIVERED, REJECTED = "pending", "delivering", "delivered", "rejected"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One row of the outbox: a correction an agent submitted, and how its delivery stands."""
+
+    id: int
+    key: str  # the idempotency key sent with every attempt
+    profile_id: str
+    body: dict[str, Any]  # the agent's changes under dotted names, as build_correction takes them
+    user_id: str | None
+    channel_id: str | None
+    status: str
+    attempts: int
+    last_error: str
+
+
+class OutboxStore(Protocol):
+    """The durable half of the corrections outbox: rows, leases and outcomes (no delivery)."""
+
+    def submit(
+        self,
+        profile_id: str,
+        body: dict[str, Any],
+        *,
+        now: float,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> tuple[Correction, bool]:
+        """Store a correction, due at once; (row, created).  A repeated ``dedupe_key`` is the same row."""
+        ...
+
+    def claim(self, row_id: int | None, *, now: float, lease_seconds: float) -> Correction | None:
+        """Lease one row for delivery (``row_id``, or the oldest due one) and count the attempt.
+
+        A row is claimable when pending and due, or when it is being delivered under a
+        lease that has run out (its worker was cut off).  Two claimers never get the same
+        row under the same lease.  None when there is nothing to take.
+        """
+        ...
+
+    def finish(self, row: Correction, status: str, *, now: float, error: str = "", next_attempt: float) -> None:
+        """Record how an attempt ended and release the lease; a pending row is due at ``next_attempt``."""
+        ...
+
+    def get(self, row_id: int) -> Correction | None: ...
+
+    def counts(self) -> dict[str, int]:
+        """``{"pending": n, "delivered": n, "rejected": n}``; rows being delivered count as pending."""
+        ...
+
+    def recover(self) -> int:
+        """Make rows a previous owner left mid-delivery due again; returns how many.
+
+        With a store one process owns (SQLite) that is every row still marked
+        delivering when it opens; a store shared by live processes leaves such rows
+        to their leases (:meth:`claim` takes them over) and returns 0.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class DedupeStore(Protocol):
+    """ "Have we handled this already?" across retries and processes (Slack retries, events)."""
+
+    def claim(self, key: str) -> bool:
+        """True the first time ``key`` is seen (within the store's TTL), False afterwards.
+
+        One atomic insert: of any number of concurrent callers, exactly one gets True.
+        """
+        ...
+
+    def purge(self) -> int:
+        """Forget keys older than the TTL; returns how many."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,334 @@
+"""The stores through their interfaces (``nextcaller_ops.stores.base``), for every backend.
+
+``store_backend`` names the backends under test; today only the embedded SQLite
+one.  A backend adds a param there and a branch in ``open_backend``; every test
+here then runs against it too.  Tests of one backend's own behaviour (file
+modes, what a restart takes back) are at the end, named for it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from nextcaller_ops.errors import UsageError
+from nextcaller_ops.stores import Stores, open_stores
+from nextcaller_ops.stores.base import DELIVERED, DELIVERING, PENDING, REJECTED
+from tests.support.secrets import DB_PASSWORD
+
+DAY = 86400.0
+PROFILE = "97d949a413f4ea8b85e9586e1f2d9a"
+LEASE = 120.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite"])
+def store_backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def open_backend(store_backend, tmp_path, clock) -> Callable[..., Stores]:
+    """Opens (or re-opens: same place, same data) the backend's stores, closed after the test."""
+    opened: list[Stores] = []
+
+    def open_(**kw) -> Stores:
+        kw.setdefault("clock", clock)
+        if store_backend == "sqlite":
+            stores = open_stores(tmp_path / "data", **kw)
+        else:  # pragma: no cover - a backend param without a branch here
+            raise AssertionError(f"no way to open {store_backend!r} stores")
+        opened.append(stores)
+        return stores
+
+    yield open_
+    for stores in opened:
+        try:
+            stores.close()
+        except Exception:  # closed by the test already
+            pass
+
+
+@pytest.fixture
+def stores(open_backend) -> Stores:
+    return open_backend()
+
+
+# -- the audit log --------------------------------------------------------------------------------
+
+
+def audit_some(stores: Stores, clock: Clock) -> None:
+    rows = [
+        ("U1", "C1", "lookup", "2125558383", "found 1"),
+        ("U2", "C1", "share", "2125558383", "redacted"),
+        ("U1", "C2", "refresh", "3125550142", "found 2"),
+        ("U1", "cli", "correction", None, "sent"),
+        ("U1", "C1", "lookup", "2025550999", "no record"),
+    ]
+    for user, channel, action, phone, outcome in rows:
+        clock.now += 60
+        stores.audit.record(user_id=user, channel_id=channel, action=action, phone=phone, outcome=outcome)
+
+
+def test_audit_entries_are_whole_and_in_order(stores, clock):
+    stores.audit.record(
+        user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1", detail="x" * 600
+    )
+    (entry,) = stores.audit.entries()
+    assert entry == {
+        "ts": clock.now,
+        "user_id": "U1",
+        "channel_id": "C1",
+        "action": "lookup",
+        "phone": "2125558383",
+        "outcome": "found 1",
+        "detail": "x" * 500,
+    }
+    audit_some(stores, clock)
+    stamps = [e["ts"] for e in stores.audit.entries()]
+    assert stamps == sorted(stamps) and len(stamps) == 6
+
+
+def test_audit_query_by_time_user_and_number(stores, clock):
+    start = clock.now
+    audit_some(stores, clock)
+    outcomes = lambda **kw: [e["outcome"] for e in stores.audit.entries(**kw)]  # noqa: E731
+    assert outcomes(phone="2125558383") == ["found 1", "redacted"]
+    assert outcomes(user_id="U2") == ["redacted"]
+    assert outcomes(since=start + 180) == ["found 2", "sent", "no record"]
+    assert outcomes(user_id="U1", since=start + 180, phone="2025550999") == ["no record"]
+    assert outcomes(user_id="U9") == []
+
+
+def test_recent_is_the_users_lookups_newest_first(stores, clock):
+    audit_some(stores, clock)
+    recent = stores.audit.recent("U1")
+    assert [(e["action"], e["phone"]) for e in recent] == [
+        ("lookup", "2025550999"),
+        ("refresh", "3125550142"),
+        ("lookup", "2125558383"),
+    ]
+    assert len(stores.audit.recent("U1", limit=1)) == 1
+    assert stores.audit.recent("U2") == []  # a share is not a lookup
+
+
+def test_audit_retention(open_backend, clock):
+    stores = open_backend(audit_retention_days=90)
+    audit_some(stores, clock)
+    clock.now += 89 * DAY
+    assert stores.audit.purge() == 0
+    clock.now += 2 * DAY
+    stores.audit.record(user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
+    assert stores.audit.purge() == 5
+    assert len(stores.audit.entries()) == 1
+
+
+def test_audit_purges_on_open_and_keeps_everything_when_retention_is_zero(open_backend, clock):
+    first = open_backend(audit_retention_days=0)
+    audit_some(first, clock)
+    clock.now += 1000 * DAY
+    assert first.audit.purge() == 0
+    first.close()
+    assert open_backend(audit_retention_days=90).audit.entries() == []
+
+
+def test_audit_records_from_many_threads(stores):
+    def burst(user: str) -> None:
+        for _ in range(50):
+            stores.audit.record(user_id=user, channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
+
+    threads = [threading.Thread(target=burst, args=(f"U{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(stores.audit.entries()) == 400
+
+
+# -- the outbox's rows ---------------------------------------------------------------------------
+
+
+def test_submit_stores_a_pending_row_and_a_dedupe_key_is_one_row(stores, clock):
+    outbox = stores.outbox
+    row, created = outbox.submit(PROFILE, {"email": "j@example.com"}, now=clock(), user_id="U1", dedupe_key="V1")
+    assert created and (row.status, row.attempts, row.user_id, row.channel_id) == (PENDING, 0, "U1", None)
+    assert row.body == {"email": "j@example.com"} and len(row.key) >= 16
+    again, created_again = outbox.submit(PROFILE, {"email": "other@example.com"}, now=clock(), dedupe_key="V1")
+    assert not created_again and again == row
+    # no dedupe key: never the same row
+    a, _ = outbox.submit(PROFILE, {"first_name": "A"}, now=clock())
+    b, _ = outbox.submit(PROFILE, {"first_name": "A"}, now=clock())
+    assert len({row.id, a.id, b.id}) == 3 and len({row.key, a.key, b.key}) == 3
+    assert outbox.get(row.id) == row and outbox.get(10**9) is None
+    assert outbox.counts() == {PENDING: 3, DELIVERED: 0, REJECTED: 0}
+
+
+def test_claim_takes_the_oldest_due_row_under_a_lease(stores, clock):
+    outbox = stores.outbox
+    first, _ = outbox.submit(PROFILE, {"first_name": "A"}, now=clock())
+    second, _ = outbox.submit(PROFILE, {"first_name": "B"}, now=clock())
+    claimed = outbox.claim(None, now=clock(), lease_seconds=LEASE)
+    assert claimed.id == first.id and (claimed.status, claimed.attempts) == (DELIVERING, 1)
+    assert outbox.claim(first.id, now=clock(), lease_seconds=LEASE) is None  # leased
+    assert outbox.claim(None, now=clock(), lease_seconds=LEASE).id == second.id
+    assert outbox.claim(None, now=clock(), lease_seconds=LEASE) is None
+    assert outbox.counts()[PENDING] == 2  # being delivered still counts as waiting
+
+
+def test_an_expired_lease_can_be_claimed_again(stores, clock):
+    outbox = stores.outbox
+    row, _ = outbox.submit(PROFILE, {"first_name": "A"}, now=clock())
+    outbox.claim(row.id, now=clock(), lease_seconds=LEASE)
+    assert outbox.claim(None, now=clock() + LEASE - 1, lease_seconds=LEASE) is None
+    again = outbox.claim(None, now=clock() + LEASE + 1, lease_seconds=LEASE)
+    assert again.id == row.id and again.attempts == 2
+
+
+def test_finish_records_the_outcome_and_when_to_try_again(stores, clock):
+    outbox = stores.outbox
+    rows = [outbox.submit(PROFILE, {"first_name": n}, now=clock())[0] for n in "ABC"]
+    for row in rows:
+        outbox.claim(row.id, now=clock(), lease_seconds=LEASE)
+    outbox.finish(rows[0], DELIVERED, now=clock(), next_attempt=clock())
+    outbox.finish(rows[1], REJECTED, now=clock(), error="[1054] email is not valid" + "!" * 600, next_attempt=clock())
+    outbox.finish(rows[2], PENDING, now=clock(), error="[500] down", next_attempt=clock() + 30)
+    assert outbox.counts() == {PENDING: 1, DELIVERED: 1, REJECTED: 1}
+    assert outbox.get(rows[1].id).last_error.startswith("[1054] email is not valid")
+    assert len(outbox.get(rows[1].id).last_error) == 500
+    assert outbox.claim(None, now=clock() + 29, lease_seconds=LEASE) is None  # not due yet
+    retried = outbox.claim(rows[2].id, now=clock(), lease_seconds=LEASE)  # asked for by id: now
+    assert (retried.id, retried.attempts) == (rows[2].id, 2)
+    outbox.finish(retried, DELIVERED, now=clock(), next_attempt=clock())
+    assert outbox.claim(None, now=clock() + 3600, lease_seconds=LEASE) is None  # finished rows stay finished
+    assert outbox.counts() == {PENDING: 0, DELIVERED: 2, REJECTED: 1}
+
+
+def test_two_workers_never_claim_the_same_row(open_backend, clock):
+    one, other = open_backend(), open_backend()  # two handles on the same data, as two processes have
+    for n in range(20):
+        one.outbox.submit(PROFILE, {"first_name": f"N{n}"}, now=clock())
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(stores: Stores) -> None:
+        while (row := stores.outbox.claim(None, now=clock(), lease_seconds=LEASE)) is not None:
+            with lock:
+                claimed.append(row.id)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in (one, other, one, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 20
+
+
+def test_rows_outlive_the_process_that_wrote_them(open_backend, clock):
+    first = open_backend()
+    row, _ = first.outbox.submit(PROFILE, {"first_name": "Jerome"}, now=clock(), dedupe_key="V1")
+    first.close()
+    second = open_backend()
+    assert second.outbox.get(row.id) == row
+    assert second.outbox.submit(PROFILE, {"first_name": "Jerome"}, now=clock(), dedupe_key="V1") == (row, False)
+
+
+# -- de-duplication ----------------------------------------------------------------------------------
+
+
+def test_a_key_is_claimed_once(stores):
+    assert stores.dedupe.claim("Ev01") is True
+    assert stores.dedupe.claim("Ev01") is False
+    assert stores.dedupe.claim("Ev02") is True
+
+
+def test_a_key_is_claimed_once_among_many_threads_and_handles(open_backend):
+    handles = [open_backend(), open_backend()]
+    wins: list[bool] = []
+    gate = threading.Barrier(16)
+
+    def one(i: int) -> None:
+        gate.wait()
+        wins.append(handles[i % 2].dedupe.claim("Ev-contested"))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1 and len(wins) == 16
+
+
+def test_keys_expire_after_their_ttl(open_backend, clock):
+    stores = open_backend(dedupe_ttl_seconds=3600)
+    assert stores.dedupe.claim("Ev01")
+    clock.now += 3599
+    assert not stores.dedupe.claim("Ev01")
+    assert stores.dedupe.claim("Ev02")
+    clock.now += 2  # Ev01 is over an hour old, Ev02 is not
+    assert stores.dedupe.purge() == 1
+    assert stores.dedupe.claim("Ev01") and not stores.dedupe.claim("Ev02")
+
+
+def test_claimed_keys_survive_a_restart(open_backend):
+    first = open_backend()
+    assert first.dedupe.claim("Ev01")
+    first.close()
+    assert open_backend().dedupe.claim("Ev01") is False
+
+
+# -- choosing the backend ------------------------------------------------------------------------------
+
+
+def test_a_database_url_is_refused_without_echoing_it(tmp_path):
+    url = f"postgresql://ops:{DB_PASSWORD}@db.example:5432/ops"
+    with pytest.raises(UsageError) as info:
+        open_stores(tmp_path, database_url=url)
+    assert DB_PASSWORD not in str(info.value) and "db.example" not in str(info.value)
+    assert not (tmp_path / "audit.sqlite3").exists()
+
+
+# -- the SQLite backend's own behaviour ---------------------------------------------------------------
+
+
+def test_sqlite_files_are_private(tmp_path):
+    stores = open_stores(tmp_path / "data")
+    try:
+        stores.audit.record(user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
+        stores.dedupe.claim("Ev01")
+        for name in ("audit.sqlite3", "outbox.sqlite3", "dedupe.sqlite3"):
+            assert stat.S_IMODE(os.stat(tmp_path / "data" / name).st_mode) == 0o600, name
+    finally:
+        stores.close()
+
+
+def test_sqlite_outbox_takes_back_rows_left_mid_delivery_when_reopened(tmp_path, clock):
+    first = open_stores(tmp_path)
+    row, _ = first.outbox.submit(PROFILE, {"first_name": "Jerome"}, now=clock())
+    first.outbox.claim(row.id, now=clock(), lease_seconds=LEASE)
+    first.close()  # as if killed: one process owns the file, so whoever held the lease is gone
+    second = open_stores(tmp_path)
+    try:
+        assert second.outbox.recover() == 1
+        assert second.outbox.get(row.id).status == PENDING
+        again = second.outbox.claim(None, now=clock(), lease_seconds=LEASE)
+        assert again.attempts == 2
+        second.outbox.finish(again, DELIVERED, now=clock(), next_attempt=clock())
+        assert second.outbox.recover() == 0  # finished rows are left alone
+    finally:
+        second.close()
