@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nextcaller_ops.models import Profile, correction_view
+from nextcaller_ops.correction_fields import correction_view
+from nextcaller_ops.models import Profile
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.render import card_fields
 

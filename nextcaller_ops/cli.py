@@ -38,16 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbosity: int) -> None:
+def _setup_logging(verbosity: int) -> logging.Handler:
+    """A stderr handler for this run; ``main`` removes it when the command ends."""
     from .redact import install
 
     level = logging.WARNING if verbosity == 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(level)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
     install()
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     args.cli_main = main  # `demo` runs the CLI itself
-    _setup_logging(args.verbose)
+    handler = _setup_logging(args.verbose)
     try:
         return int(args.run(args))
     except (UsageError, CredentialsError) as exc:
@@ -86,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "— please report it; --debug shows the traceback"
         )
         return EXIT_API
+    finally:
+        # main() also runs inside other programs (the demo, tests): leave no handler
+        # behind on a stream that may be closed by then.
+        logging.getLogger().removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,14 +29,9 @@ from . import batch, errors
 from .batch import BatchItem
 from .cache import LookupCache
 from .config import Settings, load_settings
+from .correction_fields import build_correction
 from .credentials import Credentials, load_credentials
-from .models import (
-    LookupResult,
-    Profile,
-    build_correction,
-    check_profile_id,
-    parse_records_json,
-)
+from .models import LookupResult, Profile, check_profile_id, parse_records_json
 from .phone import PhoneInput, parse
 from .redact import mask_phone
 from .transport import Transport, oauth1_auth

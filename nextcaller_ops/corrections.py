@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .models import Profile, build_correction, check_profile_id, correction_view, flatten_correction
+from .correction_fields import build_correction, correction_view, flatten_correction
+from .models import Profile, check_profile_id
 
 if TYPE_CHECKING:
     from .client import NextCallerClient

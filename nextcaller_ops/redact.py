@@ -20,7 +20,8 @@ __all__ = ["register_secret", "redact", "mask_phone", "mask_secret", "RedactingF
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_TOKEN_RE = re.compile(r"xox[abposr]-[0-9A-Za-z-]{6,}|xapp-\d-[0-9A-Za-z-]{6,}")
+# Bot, user, app-level and token-rotation (xoxe-) tokens, as Slack shapes them.
+_TOKEN_RE = re.compile(r"xox[abeposr]-[0-9A-Za-z.-]{6,}|xapp-\d-[0-9A-Za-z-]{6,}")
 _OAUTH_SIG_RE = re.compile(r'(oauth_signature(?:"?\s*[=:]\s*"?|%3D))[^",&\s]+')
 # A US number as people and URLs write it: 2125558383, (212) 555-8383, +1 212.555.8383.
 # Area codes start 2-9, so 10-digit Unix timestamps (1...) are left alone.

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import corrections
-    from ..models import parse_assignments
+    from ..correction_fields import parse_assignments
 
     if not args.set:
         raise UsageError("nothing to change", hint="add --set FIELD=VALUE (e.g. --set first_name=Clark)")

@@ -159,7 +159,7 @@ class NextCaller(Magics):
     def nextcaller_update(self, line: str) -> CorrectionResult:
         """%nextcaller_update ID field=value ... — post a correction, show what changed."""
         from .. import corrections
-        from ..models import parse_assignments
+        from ..correction_fields import parse_assignments
 
         args = _args.parse(_args.UPDATE, line)
         try:

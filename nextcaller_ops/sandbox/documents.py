@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..models import CORRECTION_FIELDS, validate_correction_value
+from ..correction_fields import CORRECTION_FIELDS, validate_correction_value
 
 __all__ = ["MESSAGES", "STATUS_CODES", "HTTP_FOR_CODE", "to_xml", "validate_post"]
 

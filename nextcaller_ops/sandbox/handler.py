@@ -16,7 +16,7 @@ from .documents import HTTP_FOR_CODE, MESSAGES, STATUS_CODES, to_xml, validate_p
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
-    from .server import SandboxHTTPServer
+    from .httpd import SandboxHTTPServer
 
 __all__ = ["SandboxHandler"]
 

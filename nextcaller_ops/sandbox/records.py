@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..models import CORRECTION_FIELDS, Address
+from ..correction_fields import CORRECTION_FIELDS
+from ..models import Address
 
 __all__ = ["apply_correction"]
 

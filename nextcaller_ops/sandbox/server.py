@@ -13,115 +13,17 @@ Errors use the documented body ``{"error": {"message", "type", "code"}}``.
 
 from __future__ import annotations
 
-import random
 import tempfile
 import threading
-import time
-from collections import deque
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
-from .auth import Endpoint, Validator
 from .handler import SandboxHandler
+from .httpd import SandboxHTTPServer
 from .seed import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET
 from .store import Store
 
-__all__ = ["Sandbox", "SandboxHTTPServer"]
-
-
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        store: Store,
-        *,
-        latency_ms: float = 0,
-        fail_rate: float = 0.0,
-        rate_limit: float = 0.0,
-        seed: int | None = None,
-    ):
-        self.store = store
-        self.validator = Validator(store)
-        self.endpoint = Endpoint(self.validator)
-        self.latency_ms = latency_ms
-        self.fail_rate = fail_rate
-        self.rate_limit = rate_limit  # requests per second per key; 0 = unlimited
-        self.random = random.Random(seed)
-        self._random_lock = threading.Lock()
-        self._injected: deque[dict[str, Any]] = deque()
-        self._inject_lock = threading.Lock()
-        self._windows: dict[str, deque[float]] = {}
-        self._window_lock = threading.Lock()
-        self.request_count = 0
-        self.received: dict[str, int] = {}
-        self.signed_requests: list[dict[str, Any]] = []  # (method, path, nonce) of accepted requests
-        self._count_lock = threading.Lock()
-        super().__init__(address, SandboxHandler)
-
-    # -- knobs for tests and benchmarks --------------------------------------
-    def inject(
-        self,
-        status: int,
-        *,
-        code: int | None = None,
-        count: int = 1,
-        retry_after: str | None = None,
-        body: str | None = None,
-        content_type: str = "application/json",
-    ) -> None:
-        """The next ``count`` signed requests get this answer instead of the real one."""
-        with self._inject_lock:
-            for _ in range(count):
-                self._injected.append(
-                    {
-                        "status": status,
-                        "code": code,
-                        "retry_after": retry_after,
-                        "body": body,
-                        "content_type": content_type,
-                    }
-                )
-
-    def take_injected(self) -> dict[str, Any] | None:
-        with self._inject_lock:
-            return self._injected.popleft() if self._injected else None
-
-    def should_fail(self) -> bool:
-        if self.fail_rate <= 0:
-            return False
-        with self._random_lock:
-            return self.random.random() < self.fail_rate
-
-    def over_rate_limit(self, key: str) -> float | None:
-        if self.rate_limit <= 0:
-            return None
-        now = time.monotonic()
-        with self._window_lock:
-            window = self._windows.setdefault(key, deque())
-            while window and now - window[0] > 1.0:
-                window.popleft()
-            if len(window) >= self.rate_limit:
-                return max(0.0, 1.0 - (now - window[0]))
-            window.append(now)
-        return None
-
-    def note_received(self, method: str) -> None:
-        """Counted on arrival, before --latency-ms: tests can tell a request is in flight."""
-        with self._count_lock:
-            self.received[method] = self.received.get(method, 0) + 1
-
-    def record(self, method: str, path: str, query: str, nonce: str) -> None:
-        with self._count_lock:
-            self.request_count += 1
-            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query), "nonce": nonce})
-            if len(self.signed_requests) > 100_000:
-                del self.signed_requests[:50_000]
+__all__ = ["Sandbox", "SandboxHTTPServer"]  # the server class is re-exported for tests
 
 
 class Sandbox:
@@ -152,7 +54,13 @@ class Sandbox:
         self.store.seed(records, consumer_key, consumer_secret)
         self.records = records
         self.httpd = SandboxHTTPServer(
-            (host, port), self.store, latency_ms=latency_ms, fail_rate=fail_rate, rate_limit=rate_limit, seed=seed
+            (host, port),
+            SandboxHandler,
+            self.store,
+            latency_ms=latency_ms,
+            fail_rate=fail_rate,
+            rate_limit=rate_limit,
+            seed=seed,
         )
         self._thread: threading.Thread | None = None
 

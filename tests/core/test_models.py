@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nextcaller_ops.correction_fields import build_correction, diff_correction
 from nextcaller_ops.errors import BadResponseError, UsageError
-from nextcaller_ops.models import Profile, build_correction, diff_correction, parse_records_json, parse_xml_document
+from nextcaller_ops.models import Profile, parse_records_json, parse_xml_document
 
 DOC = {
     "records": [

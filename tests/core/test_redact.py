@@ -58,12 +58,7 @@ def test_short_values_are_not_registered_they_would_redact_ordinary_words(value)
         BOT_TOKEN,
         SLACK_USER_TOKEN,
         SLACK_APP_LEVEL_TOKEN,
-        pytest.param(
-            SLACK_REFRESH_TOKEN,
-            marks=pytest.mark.xfail(
-                strict=True, reason="token-rotation refresh tokens (xoxe-) are not a known shape yet"
-            ),
-        ),
+        SLACK_REFRESH_TOKEN,
     ],
     ids=["bot", "user", "app-level", "refresh"],  # not the tokens: ids are printed
 )

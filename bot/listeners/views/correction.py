@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from nextcaller_ops.models import validate_correction_value
+from nextcaller_ops.correction_fields import validate_correction_value
 
 from ... import blocks, messages
 from ...outbox import DELIVERED, PENDING

@@ -1,0 +1,114 @@
+"""The sandbox's HTTP server: its store, its OAuth endpoint, and the knobs tests and benchmarks turn.
+
+The request handler (:mod:`.handler`) reads this state through ``self.server``;
+the server is given the handler class, so neither module imports the other's.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from .auth import Endpoint, Validator
+from .store import Store
+
+__all__ = ["SandboxHTTPServer"]
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler_class: type[BaseHTTPRequestHandler],
+        store: Store,
+        *,
+        latency_ms: float = 0,
+        fail_rate: float = 0.0,
+        rate_limit: float = 0.0,
+        seed: int | None = None,
+    ):
+        self.store = store
+        self.validator = Validator(store)
+        self.endpoint = Endpoint(self.validator)
+        self.latency_ms = latency_ms
+        self.fail_rate = fail_rate
+        self.rate_limit = rate_limit  # requests per second per key; 0 = unlimited
+        self.random = random.Random(seed)
+        self._random_lock = threading.Lock()
+        self._injected: deque[dict[str, Any]] = deque()
+        self._inject_lock = threading.Lock()
+        self._windows: dict[str, deque[float]] = {}
+        self._window_lock = threading.Lock()
+        self.request_count = 0
+        self.received: dict[str, int] = {}
+        self.signed_requests: list[dict[str, Any]] = []  # (method, path, nonce) of accepted requests
+        self._count_lock = threading.Lock()
+        super().__init__(address, handler_class)
+
+    # -- knobs for tests and benchmarks --------------------------------------
+    def inject(
+        self,
+        status: int,
+        *,
+        code: int | None = None,
+        count: int = 1,
+        retry_after: str | None = None,
+        body: str | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """The next ``count`` signed requests get this answer instead of the real one."""
+        with self._inject_lock:
+            for _ in range(count):
+                self._injected.append(
+                    {
+                        "status": status,
+                        "code": code,
+                        "retry_after": retry_after,
+                        "body": body,
+                        "content_type": content_type,
+                    }
+                )
+
+    def take_injected(self) -> dict[str, Any] | None:
+        with self._inject_lock:
+            return self._injected.popleft() if self._injected else None
+
+    def should_fail(self) -> bool:
+        if self.fail_rate <= 0:
+            return False
+        with self._random_lock:
+            return self.random.random() < self.fail_rate
+
+    def over_rate_limit(self, key: str) -> float | None:
+        if self.rate_limit <= 0:
+            return None
+        now = time.monotonic()
+        with self._window_lock:
+            window = self._windows.setdefault(key, deque())
+            while window and now - window[0] > 1.0:
+                window.popleft()
+            if len(window) >= self.rate_limit:
+                return max(0.0, 1.0 - (now - window[0]))
+            window.append(now)
+        return None
+
+    def note_received(self, method: str) -> None:
+        """Counted on arrival, before --latency-ms: tests can tell a request is in flight."""
+        with self._count_lock:
+            self.received[method] = self.received.get(method, 0) + 1
+
+    def record(self, method: str, path: str, query: str, nonce: str) -> None:
+        with self._count_lock:
+            self.request_count += 1
+            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query), "nonce": nonce})
+            if len(self.signed_requests) > 100_000:
+                del self.signed_requests[:50_000]
