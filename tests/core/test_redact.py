@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import unicodedata
+import urllib.parse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nextcaller_ops.redact import REDACTED, RedactingFilter, install, mask_phone, mask_secret, redact, register_secret
+from nextcaller_ops.redact import (
+    REDACTED,
+    RedactingFilter,
+    install,
+    mask_digits,
+    mask_phone,
+    mask_secret,
+    redact,
+    register_secret,
+)
 from tests.support.secrets import (
     BOT_TOKEN,
     REDACT_LONGER_SECRET,
@@ -160,3 +175,131 @@ def test_a_record_whose_args_do_not_fit_is_left_to_the_handler():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s and %s", ("one",), None)
     assert RedactingFilter().filter(record) is True
     assert (record.msg, record.args) == ("%s and %s", ("one",))
+
+
+# -- numbers in encoded text (issue 11, item 3) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "payload=212+555+8383",  # a form body: spaces as "+"
+        "text=%28212%29+555-8383&user=U1",  # percent-encoded parentheses
+        "payload=%7B%22phone%22%3A+%222125558383%22%7D",  # the digits right after %22 ("...%222...")
+        '{"text": "\\u0032\\u0031\\u00325558383"}',  # JSON escapes
+        '{"text": "\\u00202125558383"}',  # an escaped space right before the digits
+        "q=%2532%2531%2532%2535%2535%2535%2538%2533%2538%2533",  # percent-encoded twice
+        "text=%EF%BC%92%EF%BC%91%EF%BC%92-555-8383",  # fullwidth digits, percent-encoded UTF-8
+        "２１２ ５５５ ８３８３",  # fullwidth digits as typed
+        "212 - 555 - 8383",
+        "212\t555\n8383",
+    ],
+)
+def test_numbers_are_masked_in_encoded_text(text):
+    out = redact(text)
+    assert "212***8383" in out
+    assert "8383" not in out.replace("212***8383", "")
+    for needle in ("555", "%2535", "\\u0035", "%35", "５５５"):
+        assert needle not in out
+
+
+_FORMATS = ("{a}{e}{n}", "{a}-{e}-{n}", "({a}) {e}-{n}", "{a}.{e}.{n}", "+1 {a} {e} {n}", "1-{a}-{e}-{n}")
+_FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(ord("0"), ord("9") + 1)})
+# (encode, decode): how text reaches a log, and how a reader would get it back.
+_ENCODINGS = {
+    "plain": (lambda s: s, lambda s: s),
+    "form": (urllib.parse.quote_plus, urllib.parse.unquote_plus),
+    "percent": (lambda s: urllib.parse.quote(s, safe=""), urllib.parse.unquote),
+    "every byte": (lambda s: "".join(f"%{b:02X}" for b in s.encode()), urllib.parse.unquote),
+    "form, twice": (
+        lambda s: urllib.parse.quote_plus(urllib.parse.quote_plus(s)),
+        lambda s: urllib.parse.unquote_plus(urllib.parse.unquote_plus(s)),
+    ),
+    "json escapes": (
+        lambda s: "".join(f"\\u{ord(c):04x}" for c in s),
+        lambda s: re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), s),
+    ),
+    "json in a form": (
+        lambda s: urllib.parse.quote_plus(json.dumps({"text": s})),
+        lambda s: urllib.parse.unquote_plus(s),
+    ),
+    "fullwidth": (lambda s: s.translate(_FULLWIDTH), lambda s: unicodedata.normalize("NFKC", s)),
+}
+_CONTEXTS = ("{}", "text={}&user=U1", '{{"phone": "{}"}}', "call {} please", "x{}y")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(0, 999),
+    line=st.integers(0, 9999),
+    fmt=st.sampled_from(_FORMATS),
+    context=st.sampled_from(_CONTEXTS),
+    encoding=st.sampled_from(sorted(_ENCODINGS)),
+)
+def test_property_no_encoding_of_a_number_survives(area, exchange, line, fmt, context, encoding):
+    a, e, n = f"{area:03d}", f"{exchange:03d}", f"{line:04d}"
+    encode, decode = _ENCODINGS[encoding]
+    logged = encode(context.format(fmt.format(a=a, e=e, n=n)))
+    out = redact(logged)
+    assert f"{a}***{n}" in out
+    assert a + e + n not in re.sub(r"\D", "", decode(out)), (logged, out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    digits=st.one_of(
+        st.integers(1_000_000_000, 1_999_999_999).map(str),  # Unix timestamps
+        st.text(alphabet="0123456789", min_size=12, max_size=30),  # ids, card-like runs, ms timestamps
+    ),
+    context=st.sampled_from(_CONTEXTS),
+    encoding=st.sampled_from(sorted(_ENCODINGS)),
+)
+def test_property_timestamps_and_long_digit_runs_are_left(digits, context, encoding):
+    encode, _ = _ENCODINGS[encoding]
+    logged = encode(context.format(digits))
+    assert redact(logged) == logged
+
+
+# -- the signature and what was signed, as oauthlib logs them at DEBUG (item 10) ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        ("Signature: xbvTExCoRPqbzN6xAPXA5SKmdeE=", "xbvT"),
+        ("Signing: signature base string: GET&http%3A%2F%2F127.0.0.1%2Fv2%2Frecords%2F&oauth_nonce%3D1", "GET&http"),
+        ("Verify HMAC failed: signature base string: POST&http%3A%2F%2Fx", "POST&http"),
+        ("Collected params: [('oauth_signature', 'q1W+z9='), ('format', 'json')]", "q1W"),
+        ("headers: {'X-Slack-Signature': 'v0=abcdef0123456789'}", "abcdef"),
+        ("Authorization=OAuth%20oauth_signature%3D%22q1W%252Bz9%22%2C%20oauth_version", "q1W"),
+    ],
+)
+def test_signatures_and_base_strings_in_every_form(text, gone):
+    out = redact(text)
+    assert gone not in out and REDACTED in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'oauth_signature_method="HMAC-SHA1"',
+        "a bad signature, a replayed nonce or a clock that is off",
+        "the API refused the request's signature — the consumer secret is probably wrong",
+        "Valid signature: False",
+    ],
+)
+def test_words_about_signatures_are_left(text):
+    assert redact(text) == text
+
+
+# -- echoing refused input (item 12) ----------------------------------------------------------------
+
+
+def test_mask_phone_drops_the_country_code_not_the_area_code():
+    assert mask_phone("1-212-555-8383") == "212***8383"
+
+
+def test_mask_digits_masks_each_number_on_its_own():
+    assert mask_digits("212-555-8383 or 312-555-0142") == "212***8383 or 312***0142"
+    assert mask_digits("order 212555838399") == "order ************"
