@@ -81,7 +81,8 @@ def rate_limited(limit: int, wait_seconds: float) -> str:
 
 def bad_number(exc: NextCallerError) -> str:
     """The 10-digit rule, for input refused before any request."""
-    return f"{exc.message.capitalize()}. Use a 10-digit US number, e.g. `/caller 212-555-8383`."
+    message = exc.message[:1].upper() + exc.message[1:]  # not capitalize(): it lowercases "US" and "GB"
+    return f"{message}. Use a 10-digit US number, e.g. `/caller 212-555-8383`."
 
 
 _NOT_CONFIGURED = (

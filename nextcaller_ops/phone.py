@@ -85,7 +85,11 @@ def parse(text: object) -> PhoneInput:
         raise InvalidPhoneError(f"not a US number ({where})", value=raw)
     national = str(parsed.national_number)
     if len(national) != 10:
-        raise InvalidPhoneError(_length_reason(digits if len(digits) != 10 else national), value=raw)
+        # phonenumbers drops a leading 0 or 1 from the area code: ten digits are not "too short".
+        ten = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+        if len(ten) == 10:
+            raise InvalidPhoneError("not a valid US number (an area code never starts with 0 or 1)", value=raw)
+        raise InvalidPhoneError(_length_reason(digits), value=raw)
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneError("not a valid US number (no such area code or exchange)", value=raw)
     return PhoneInput(number=national, extension=parsed.extension or None, raw=raw)

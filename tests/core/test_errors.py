@@ -73,3 +73,28 @@ def test_validation_details_are_listed():
 def test_huge_messages_are_cut():
     err = e.error_from_response(500, {"error": {"message": "x" * 10_000, "code": 500}})
     assert len(str(err)) < 500
+
+
+# -- what a refused number is echoed as (issue 11, item 12) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("212-555-8383 or 312-555-0142", "'212***8383 or 312***0142'"),  # each number masked on its own
+        ("1-012-555-8383", "'012***8383'"),  # the country code is not part of the area code
+        ("555-0142 x12", "'555***0142'"),  # an extension's digits are not the line's
+        ("44 20 7946 0958", "'** ** **** ****'"),  # no US number in it: every digit hidden
+    ],
+)
+def test_a_refused_number_is_echoed_honestly(raw, shown):
+    from nextcaller_ops.phone import parse
+
+    with pytest.raises(e.InvalidPhoneError) as info:
+        parse(raw)
+    assert str(info.value).startswith(f"not a phone number {shown}: ")
+
+
+def test_a_long_refused_input_is_cut_and_shows_no_full_number():
+    exc = e.InvalidPhoneError("too long", value="2125558383 " * 6)
+    assert "212***8383 212***8383" in str(exc) and "…" in str(exc) and "5558383" not in str(exc)

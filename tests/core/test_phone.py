@@ -98,3 +98,10 @@ def test_formats_of_a_valid_number_agree(a1, a2, b1, b2, c, template):
 def test_find_numbers_in_free_text():
     found = find_numbers("Caller said call back at (212) 555-8383 or 312.555.0142; not 555-01. Again 2125558383")
     assert [p.number for p in found] == ["2125558383", "3125550142"]
+
+
+@pytest.mark.parametrize("text", ["(012) 555-8383", "1-012-555-8383", "+1 012 555 8383"])
+def test_ten_digits_with_a_bad_area_code_are_not_called_too_short_or_too_long(text):
+    with pytest.raises(InvalidPhoneError) as info:
+        parse(text)
+    assert info.value.reason == "not a valid US number (an area code never starts with 0 or 1)"
