@@ -8,6 +8,9 @@ import shlex
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
+from ..redact import redact
+from ..text import is_unicode, show_invalid
+
 
 def _parser(prog: str, description: str) -> MagicArgumentParser:
     return MagicArgumentParser(prog=prog, description=description, add_help=False)
@@ -46,6 +49,9 @@ def parse(parser: MagicArgumentParser, line: str) -> argparse.Namespace:
         words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"{parser.prog}: {exc} (check the quotes)") from None
+    bad = next((w for w in words if not is_unicode(w)), None)
+    if bad is not None:  # a lone surrogate would make the record unwritable as XML
+        raise UsageError(f"{parser.prog}: '{redact(show_invalid(bad))}' is not valid Unicode text — type it again")
     args = parser.parse_args(words)
     output = getattr(args, "output", None)
     if output and not output.isidentifier():  # before any request, not after
