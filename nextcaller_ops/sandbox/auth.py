@@ -34,6 +34,8 @@ class Validator(RequestValidator):
         self._last_purge = time.monotonic()
 
     enforce_ssl = False
+    # The API documents HMAC-SHA1 only; RSA-SHA1 would reach a hook this validator lacks (a 500).
+    allowed_signature_methods = ("HMAC-SHA1",)
     timestamp_lifetime = TIMESTAMP_LIFETIME
     client_key_length = (1, 64)
     nonce_length = (6, 64)
@@ -85,6 +87,8 @@ class Endpoint(SignatureOnlyEndpoint):
             self._check_mandatory_parameters(request)
         except oauth_errors.OAuth1Error as err:
             return False, (err.description or err.error or "malformed OAuth parameters"), None
+        except ValueError:  # oauthlib's "Malformed authorization header": a 401, not a 500
+            return False, "Malformed OAuth header.", None
         if not self.request_validator.validate_timestamp_and_nonce(
             request.client_key, request.timestamp, request.nonce, request
         ):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from ..correction_fields import CORRECTION_FIELDS, validate_correction_value
 
@@ -36,23 +37,38 @@ HTTP_FOR_CODE = {
 }
 
 
+# Characters XML 1.0 cannot carry (a lone surrogate, most controls): written as U+FFFD, so a
+# record stored before validation caught them still has an XML form.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
 def _xml_value(name: str, value: Any, indent: str) -> str:
+    # A key that is no XML name (an unknown field a client sent: "<b>", "a b") becomes <field name="...">.
+    if _XML_NAME.fullmatch(name):
+        open_tag, close_tag = name, name
+    else:
+        open_tag, close_tag = f"field name={quoteattr(_NOT_XML.sub(chr(0xFFFD), name))}", "field"
     if isinstance(value, list):
         inner = "".join(
             f"{indent}  <object>\n{_xml_fields(v, indent + '    ')}{indent}  </object>\n"
             if isinstance(v, dict)
-            else f"{indent}  <object>{escape(str(v))}</object>\n"
+            else f"{indent}  <object>{_text(str(v))}</object>\n"
             for v in value
         )
-        return f"{indent}<{name}>\n{inner}{indent}</{name}>\n" if value else f"{indent}<{name}/>\n"
+        return f"{indent}<{open_tag}>\n{inner}{indent}</{close_tag}>\n" if value else f"{indent}<{open_tag}/>\n"
     if isinstance(value, dict):
-        return f"{indent}<{name}>\n{_xml_fields(value, indent + '  ')}{indent}</{name}>\n"
+        return f"{indent}<{open_tag}>\n{_xml_fields(value, indent + '  ')}{indent}</{close_tag}>\n"
     text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
-    return f"{indent}<{name}>{escape(text)}</{name}>\n" if text else f"{indent}<{name}/>\n"
+    return f"{indent}<{open_tag}>{_text(text)}</{close_tag}>\n" if text else f"{indent}<{open_tag}/>\n"
 
 
 def _xml_fields(obj: dict[str, Any], indent: str) -> str:
-    return "".join(_xml_value(k, v, indent) for k, v in obj.items())
+    return "".join(_xml_value(str(k), v, indent) for k, v in obj.items())
 
 
 def to_xml(doc: dict[str, Any]) -> str:

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..models import PROFILE_ID_RE
+from ..text import first_problem
 from .auth import CONSUMER_KEY_RE
 from .documents import HTTP_FOR_CODE, MESSAGES, STATUS_CODES, to_xml, validate_post
+from .framing import FramingMixin, Refused
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ __all__ = ["SandboxHandler"]
 log = logging.getLogger("nextcaller_ops.sandbox")
 
 
-class SandboxHandler(BaseHTTPRequestHandler):
+class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SandboxHTTPServer
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus
@@ -31,20 +33,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "NextCallerSandbox/2"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        # Query strings hold phone numbers (PII): log the path only, at DEBUG.
-        log.debug("%s %s", self.command, urlsplit(self.path).path)
-
     # -- plumbing -------------------------------------------------------------
     def _send(self, status: int, body: str, content_type: str, extra: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
+        data = body.encode("utf-8", "replace")  # never a 500 for a lone surrogate stored earlier
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(data)
 
     def _send_doc(self, status: int, doc: dict[str, Any], fmt: str, extra: dict[str, str] | None = None) -> None:
@@ -71,12 +71,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _plain_error(self, http: int, message: str, fmt: str, kind: str = "Request") -> None:
         self._send_doc(http, {"error": {"message": message, "type": kind, "code": http}}, fmt)
-
-    def _read_body(self) -> str:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 1_000_000:
-            raise ValueError("body too large")
-        return self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
 
     # -- dispatch -------------------------------------------------------------
     def do_GET(self) -> None:
@@ -109,9 +103,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         fmt = (query.get("format") or ["json"])[0].lower()
         path = parts.path
         try:
-            body = self._read_body()
-        except ValueError:
-            self._plain_error(413, "Request body too large.", "json")
+            body = self.read_body()
+        except Refused as refused:
+            self.refuse(refused.http, refused.message, fmt if fmt in ("json", "xml") else "json")
             return
         if path == "/openapi.json" and method == "GET":
             self._send(200, json.dumps(openapi_document(self._base_url())), "application/json")
@@ -243,11 +237,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         try:
             data = json.loads(body or "null")
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
             self._error(1054, fmt, message="The body is not valid JSON.")
             return
         if not isinstance(data, dict) or not data:
             self._error(1054, fmt, message="The body must be a JSON object with at least one field.")
+            return
+        bad = first_problem(data)
+        if bad is not None:  # stored, "\ud800" would make the record unwritable as XML
+            where, why = bad
+            self._error(1054, fmt, details={where: why})
             return
         details = validate_post(data)
         if details:

@@ -35,8 +35,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         fail_rate: float = 0.0,
         rate_limit: float = 0.0,
         seed: int | None = None,
+        request_timeout: float = 60.0,
     ):
         self.store = store
+        # Seconds a connection may stay silent (mid-body or idle between keep-alive requests).
+        self.request_timeout = request_timeout
         self.validator = Validator(store)
         self.endpoint = Endpoint(self.validator)
         self.latency_ms = latency_ms
