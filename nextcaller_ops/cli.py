@@ -38,8 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbosity: int) -> logging.Handler:
-    """A stderr handler for this run; ``main`` removes it when the command ends."""
+# At DEBUG these log the signature and the whole signed base string (redact() removes both
+# too): nothing in them helps a person at a terminal, so they stay at INFO even with -vv.
+_QUIET_AT_DEBUG = ("oauthlib", "requests_oauthlib")
+
+
+def _setup_logging(verbosity: int) -> tuple[logging.Handler, dict[str, int]]:
+    """A stderr handler for this run, and the levels it changed; ``main`` undoes both at the end."""
     from .redact import install
 
     level = logging.WARNING if verbosity == 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
@@ -50,18 +55,46 @@ def _setup_logging(verbosity: int) -> logging.Handler:
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
+    changed = {}
+    for name in _QUIET_AT_DEBUG:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            changed[name] = logger.level
+            logger.setLevel(logging.INFO)
     install()
-    return handler
+    return handler, changed
+
+
+def _undecodable_argument(argv: Sequence[str]) -> str | None:
+    """The line to print when an argument is not valid text (a terminal in another encoding)."""
+    from .redact import redact
+    from .text import is_unicode, show_invalid
+
+    for i, arg in enumerate(argv, 1):
+        if not is_unicode(arg):
+            return (
+                f"error: argument {i} ({redact(show_invalid(arg))}) is not valid UTF-8 text — "
+                "the terminal sent it in another encoding (Latin-1?); switch it to UTF-8 "
+                "(e.g. LANG=C.UTF-8) and type it again"
+            )
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Before parsing: argparse would echo the raw argument, and a lone surrogate would
+    # travel into a correction and make the record unwritable as XML.
+    bad = _undecodable_argument(argv)
+    if bad:
+        err(bad)
+        return EXIT_USAGE
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
     args.cli_main = main  # `demo` runs the CLI itself
-    handler = _setup_logging(args.verbose)
+    handler, changed_levels = _setup_logging(args.verbose)
     try:
         return int(args.run(args))
     except (UsageError, CredentialsError) as exc:
@@ -94,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # main() also runs inside other programs (the demo, tests): leave no handler
         # behind on a stream that may be closed by then.
         logging.getLogger().removeHandler(handler)
+        for name, previous in changed_levels.items():
+            logging.getLogger(name).setLevel(previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,21 +10,45 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..errors import FATAL_FOR_BATCH, APIError, BadResponseError, NextCallerError, UsageError
 from . import _common as c
-from ._inputs import count_lines, read_inputs
+from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
 
 if TYPE_CHECKING:
     from ..client import NextCallerClient
     from ..phone import PhoneInput
 
 
+EXIT_CODES = """\
+exit codes (numbers on the line and --file alike):
+  0  every number was found
+  1  at least one number had no record, was not a phone number (a --file row)
+     or failed at the API; the rows say which
+  2  nothing was looked up: a bad argument, a bad number on the command line,
+     an unreadable file or one not in --encoding, --format xml with several numbers"""
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lookup", help="look up phone numbers", description="look up phone numbers")
+    p = sub.add_parser(
+        "lookup",
+        help="look up phone numbers",
+        description="look up phone numbers",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.set_defaults(run=run)
     p.add_argument("phones", nargs="*", metavar="PHONE", help="numbers in any common US format")
     p.add_argument(
-        "--format", choices=("text", "json", "xml", "csv"), help="output format (default: text; csv with --file)"
+        "--format",
+        choices=("text", "json", "xml", "csv"),
+        help="output format (default: text; csv with --file); xml takes one number: "
+        "it is the API's document, one per number",
     )
     p.add_argument("--file", metavar="PATH", help="one number per line, or a CSV with a `phone` column ('-' = stdin)")
+    p.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        metavar="NAME",
+        help=f"the --file's text encoding (default {DEFAULT_ENCODING}: UTF-8 with or without a BOM; e.g. cp1252)",
+    )
     p.add_argument("--output", "-o", metavar="PATH", help="with --file: write rows here instead of stdout")
     p.add_argument(
         "--concurrency",
@@ -58,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
             c.err(f"error: {c.error_line(p)}")
         return c.EXIT_USAGE
     fmt = args.format or "text"
+    if fmt == "xml" and len(parsed) > 1:
+        # Several XML documents glued together are no XML; the API has no envelope for several.
+        raise UsageError(
+            "--format xml takes one number (the API's XML is one document per number)",
+            hint="give one number, or use --format json (one document per line) or csv for several",
+        )
     if fmt == "csv":
         return _lookup_csv(args, [p.raw for p in parsed])
     status = c.EXIT_OK
@@ -132,14 +162,16 @@ def _lookup_file(args: argparse.Namespace) -> int:
     fmt = args.format or "csv"
     if fmt == "xml":
         raise UsageError("--format xml does not fit --file", hint="use csv (default), json or text with --file")
-    inputs = read_inputs(args.file)
+    encoding = check_encoding(args.encoding)
+    total = scan(args.file, encoding)  # a file not in the encoding is refused before any output
+    inputs = read_inputs(args.file, encoding)
     client = c.client(args)
-    out: TextIO = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    out: TextIO = _open_output(args.output) if args.output else sys.stdout
     progress = None
     if sys.stderr.isatty() and not args.quiet:
         from tqdm import tqdm
 
-        progress = tqdm(total=count_lines(args.file), unit="num", file=sys.stderr, desc="lookup", leave=False)
+        progress = tqdm(total=total, unit="num", file=sys.stderr, desc="lookup", leave=False)
     writer = csv.DictWriter(out, fieldnames=BATCH_COLUMNS, extrasaction="ignore") if fmt == "csv" else None
     if writer:
         writer.writeheader()
@@ -173,4 +205,12 @@ def _lookup_file(args: argparse.Namespace) -> int:
     if fatal is not None:
         c.err(f"error: {c.error_line(fatal)} (stopped: every further row would fail the same way)")
         return c.EXIT_API
-    return c.EXIT_API if counts.get("error") else c.EXIT_OK
+    # The positional path's rule: 0 only when every row was found.
+    return c.EXIT_OK if set(counts) <= {"found"} else c.EXIT_API
+
+
+def _open_output(path: str) -> TextIO:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}", hint="check the path given to --output") from None

@@ -123,7 +123,7 @@ def test_file_csv_in_order_with_status_column(api_env, capsys, tmp_path):
     src.write_text("\n".join(numbers) + "\n")
     code, out, err = cli(capsys, "lookup", "--file", str(src), "--concurrency", "3")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert code == 0  # per-row misses do not change the exit code
+    assert code == 1  # rows invalid or not found: 1, the same rule as numbers on the line (issue 11, item 6)
     assert [r["input"] for r in rows] == ["2125558383", "nope", synthetic_phone(5), "212-555-8383", "2025550999"]
     assert [r["status"] for r in rows] == ["found", "invalid", "found", "found", "not_found"]
     assert "too short" not in rows[1]["error"] and rows[1]["error"]
@@ -321,7 +321,7 @@ def test_file_rows_to_an_output_file(api_env, capsys, tmp_path):
     src.write_text("2125558383\n2025550999\n")
     code, out, _ = cli(capsys, "lookup", "--file", str(src), "-o", str(dst), "-q")
     rows = list(csv.DictReader(dst.open()))
-    assert code == 0 and out == "" and [r["status"] for r in rows] == ["found", "not_found"]
+    assert code == 1 and out == "" and [r["status"] for r in rows] == ["found", "not_found"]
 
 
 def test_cache_info_and_clear_without_a_cache(api_env, capsys):
