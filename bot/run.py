@@ -10,6 +10,7 @@ WSGI app behind a real server, e.g.::
 
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import socketserver
@@ -32,24 +33,56 @@ log = logging.getLogger("bot")
 def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterable[bytes]]:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+    from . import envelope
+
     handler = SlackRequestHandler(app, path=path)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        where = environ.get("PATH_INFO")
+        if where == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
-        return handler(environ, start_response)
+        # A malformed body is a 400 and one redacted log line, not a 500 with a raw traceback
+        # on stderr (wsgiref prints an application's exception itself, past the log redaction).
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > envelope.MAX_BODY:
+            return _refuse(start_response, "400 Bad Request", f"refused a request to {where}: bad Content-Length")
+        try:
+            body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+        except OSError:  # the client went quiet mid-body (socket timeout) or away
+            return _refuse(start_response, "408 Request Timeout", f"refused a request to {where}: body not received")
+        why = envelope.problem(body, environ.get("CONTENT_TYPE"))
+        if why:
+            return _refuse(start_response, "400 Bad Request", f"refused a malformed request to {where}: {why}")
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            return handler(environ, start_response)
+        except Exception:
+            log.exception("internal error on %s", where)  # through the redacting log-record factory
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
+            return [b"internal error"]
 
     return wsgi
+
+
+def _refuse(start_response: Callable[..., Any], status: str, line: str) -> list[bytes]:
+    log.warning("http: %s", line)
+    start_response(status, [("Content-Type", "text/plain")])
+    return [status.split(" ", 1)[1].lower().encode()]
 
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print the traceback to stderr, past the log redaction.
+        log.warning("http: a connection ended in an error", exc_info=True)
+
 
 class _QuietHandler(WSGIRequestHandler):
     disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall between headers and body
+    timeout = 60  # seconds a silent client (a body shorter than its Content-Length) may hold a thread
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s", format % args)
