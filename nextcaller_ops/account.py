@@ -15,6 +15,7 @@ from . import errors
 from .config import Settings, load_settings, save_profile_settings
 from .credentials import Credentials, delete_credentials, keyring_backend_name, load_credentials, store_credentials
 from .redact import mask_secret
+from .text import is_unicode
 
 if TYPE_CHECKING:
     from .client import NextCallerClient
@@ -127,6 +128,11 @@ def login(
     key, secret = (consumer_key or "").strip(), (consumer_secret or "").strip()
     if not key or not secret:
         raise errors.UsageError("both a consumer key and a secret are needed")
+    if not (is_unicode(key) and is_unicode(secret)):  # never echoed: it may be the secret
+        raise errors.UsageError(
+            "the consumer key or secret is not valid UTF-8 text",
+            hint="it was typed or piped in another encoding; use a UTF-8 terminal (LANG=C.UTF-8) or file",
+        )
     settings = load_settings(profile, env={}, base_url=base_url)
     verified, note = False, "not checked"
     if verify:

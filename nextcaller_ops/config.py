@@ -112,7 +112,7 @@ def _read_config() -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, OSError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:  # TOML must be UTF-8
         raise UsageError(
             f"cannot read {path}: {exc}", hint="fix or delete the file; `nextcaller-ops login` writes a fresh one"
         ) from None

@@ -14,6 +14,7 @@ from typing import Any
 from .errors import InvalidPhoneError, UsageError
 from .models import Address, Profile
 from .phone import parse
+from .redact import mask_phones
 from .text import text_problem
 
 __all__ = [
@@ -71,7 +72,7 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     changes: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise UsageError(f"{pair!r} is not FIELD=VALUE", hint="e.g. first_name=Clark")
+            raise UsageError(f"{mask_phones(pair)!r} is not FIELD=VALUE", hint="e.g. first_name=Clark")
         name, value = pair.split("=", 1)
         changes[name.strip()] = value
     return changes

@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import CredentialsError, KeyringUnavailableError
+from .errors import CredentialsError, KeyringUnavailableError, UsageError
 from .redact import mask_secret, register_secret
+from .text import is_unicode
 
 __all__ = [
     "Credentials",
@@ -111,6 +112,8 @@ def get_secret(profile: str, name: str) -> str | None:
 def set_secret(profile: str, name: str, value: str) -> None:
     import keyring
 
+    if not is_unicode(value):  # a keyring backend would fail on it, or store what no one can type
+        raise UsageError(f"the {name.replace('_', ' ')} is not valid UTF-8 text", hint="use a UTF-8 terminal or file")
     if name not in _NOT_SECRET:
         register_secret(value)
     _keyring_call(f"saving {name}", keyring.set_password, SERVICE, _username(profile, name), value)

@@ -48,6 +48,10 @@ _SIG_RE = re.compile(
     r"(?!(?:True|False|None)\b)(?:(?!%2[26Cc])[^\s\"',&;)\]}\\])+",
     re.IGNORECASE,
 )
+# HTTP Basic (the v2.1 API's other scheme: base64 of key:secret) and Bearer credentials.
+_AUTH_RE = re.compile(
+    r"""((?<![A-Za-z])authorization["']?\s*[:=]\s*["']?(?:b["'])?(?:basic|bearer)\s+)[^\s"',;)\]}]+""", re.I
+)
 # oauthlib's "signature base string: GET&http%3A…": everything that was signed.
 _BASE_STRING_RE = re.compile(r"(signature base string\W*)\S+", re.IGNORECASE)
 
@@ -55,12 +59,13 @@ REDACTED = "[redacted]"
 
 # -- phone numbers ------------------------------------------------------------------------------
 # A US number as people, URLs and forms write it: 2125558383, (212) 555-8383, +1 212.555.8383,
-# 212 - 555 - 8383.  Area codes start 2-9, so 10-digit Unix timestamps (1...) are left alone, and
-# a longer run of digits is no phone number.  Matched on the decoded view (ASCII digits, one
-# space for any whitespace).
+# 212 - 555 - 8383.  A "1" before it is a country code unless it ends a word (phone1 2125558383).
+# Area codes start 2-9, so 10-digit Unix timestamps (1...) are left alone, and a longer run of
+# digits is no phone number.  Matched on the decoded view (ASCII digits, one space for any
+# whitespace).
 _SEP = r"[-. +]{0,3}"  # "+" is a space in a form body
 _PHONE_RE = re.compile(
-    rf"(?<![0-9])(?:\+?1{_SEP})?\(?([2-9][0-9]{{2}})\)?{_SEP}([0-9]{{3}}){_SEP}([0-9]{{4}})(?![0-9])"
+    rf"(?<![0-9])(?:(?<![A-Za-z_])\+?1{_SEP})?\(?([2-9][0-9]{{2}})\)?{_SEP}([0-9]{{3}}){_SEP}([0-9]{{4}})(?![0-9])"
 )
 # One encoded character: percent-encoded UTF-8 at any depth (%32, %2532, %EF%BC%92),
 # a JSON or Python escape (\u0032, \\u0032, \x32).
@@ -185,6 +190,7 @@ def redact(text: str) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    text = _AUTH_RE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _TOKEN_RE.sub(REDACTED, text)
     text = _BASE_STRING_RE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _SIG_RE.sub(lambda m: m.group(1) + REDACTED, text)

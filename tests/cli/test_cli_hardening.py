@@ -168,3 +168,29 @@ def test_very_verbose_shows_no_signature_and_no_signed_base_string(api_env):
     assert "DEBUG" in proc.stderr  # it is verbose
     assert not _SIGNATURE.search(proc.stderr), _SIGNATURE.search(proc.stderr)
     assert "GET&http" not in proc.stderr and "2125558383" not in proc.stderr
+
+
+# -- the same classes elsewhere in the CLI: a piped secret and config.toml in another encoding ----------
+
+
+def test_a_piped_secret_not_in_utf8_is_refused_and_nothing_is_stored(sandbox, isolated_env):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXTCALLER_CONSUMER")}
+    login = ["login", "--consumer-key", sandbox.consumer_key, "--base-url", sandbox.url, "--secret-stdin"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nextcaller_ops", *login],
+        input=b"secr\xe9t-typed-in-latin-1\n",
+        capture_output=True,
+        env=dict(env, PYTHONPATH=str(ROOT)),
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert b"not valid UTF-8 text" in proc.stderr and b"internal error" not in proc.stderr
+    assert sandbox.httpd.request_count == 0
+
+
+def test_a_config_file_not_in_utf8_is_one_line(isolated_env, capsys):
+    config = isolated_env / "config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_bytes(b'[profiles.default]\nbase_url = "http://caf\xe9"\n')
+    code, _, err = cli(capsys, "status")
+    assert code == 2 and "config.toml" in err and "internal error" not in err

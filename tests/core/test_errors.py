@@ -98,3 +98,11 @@ def test_a_refused_number_is_echoed_honestly(raw, shown):
 def test_a_long_refused_input_is_cut_and_shows_no_full_number():
     exc = e.InvalidPhoneError("too long", value="2125558383 " * 6)
     assert "212***8383 212***8383" in str(exc) and "…" in str(exc) and "5558383" not in str(exc)
+
+
+def test_a_malformed_assignment_is_echoed_with_numbers_masked():
+    from nextcaller_ops.correction_fields import parse_assignments
+
+    with pytest.raises(e.UsageError) as info:
+        parse_assignments(["phone1 2125558383"])
+    assert "'phone1 212***8383' is not FIELD=VALUE" in str(info.value)

@@ -303,3 +303,16 @@ def test_mask_phone_drops_the_country_code_not_the_area_code():
 def test_mask_digits_masks_each_number_on_its_own():
     assert mask_digits("212-555-8383 or 312-555-0142") == "212***8383 or 312***0142"
     assert mask_digits("order 212555838399") == "order ************"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: Basic RUcyRDIyQjk4OnNlY3JldA==",  # v2.1's Basic: base64 of key:secret, never registered
+        "{b'Authorization': b'Basic RUcyRDIyQjk4OnNlY3JldA=='}",
+        "{'authorization': 'Bearer abc.def-ghi'}",
+    ],
+)
+def test_basic_and_bearer_credentials_are_redacted(text):
+    out = redact(text)
+    assert "RUcy" not in out and "abc.def" not in out and REDACTED in out
