@@ -6,7 +6,9 @@ the server is given the handler class, so neither module imports the other's.
 
 from __future__ import annotations
 
+import logging
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -18,6 +20,8 @@ from .auth import Endpoint, Validator
 from .store import Store
 
 __all__ = ["SandboxHTTPServer"]
+
+log = logging.getLogger("nextcaller_ops.sandbox")
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -56,6 +60,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.signed_requests: list[dict[str, Any]] = []  # (method, path, nonce) of accepted requests
         self._count_lock = threading.Lock()
         super().__init__(address, handler_class)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print the traceback to stderr, past the log redaction; a client
+        # that resets its connection is no error of the sandbox's.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("sandbox: a connection ended early (%s)", type(exc).__name__)
+        else:
+            log.warning("sandbox: a connection ended in an error", exc_info=True)
 
     # -- knobs for tests and benchmarks --------------------------------------
     def inject(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import struct
 import time
 
 import pytest
@@ -201,3 +202,15 @@ def test_malformed_oauth_headers_are_401_not_500(quiet, header):
     auth = header.format(key=quiet.consumer_key, ts=int(time.time()))
     resp = requests.get(f"{quiet.url}/v2/records/?phone=2125558383", headers={"Authorization": auth}, timeout=10)
     assert resp.status_code == 401 and resp.json()["error"]["message"]
+
+
+def test_a_client_that_resets_the_connection_leaves_no_traceback(quiet, caplog):
+    with socket.create_connection(quiet.httpd.server_address[:2], timeout=_CLIENT_TIMEOUT) as conn:
+        conn.sendall(b"GET /v2/rec")  # half a request line, then a reset (RST, not FIN)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # Wait (bounded) until the sandbox has dealt with it: one debug line, no traceback (fixture).
+    deadline = time.monotonic() + _CLIENT_TIMEOUT
+    while not any("ended early" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the reset never reached the sandbox's log"
+        time.sleep(0.02)
+    assert requests.get(quiet.url + "/openapi.json", timeout=10).status_code == 200
