@@ -45,12 +45,13 @@ _TOKEN_RE = re.compile(r"xox[abeposr]-[0-9A-Za-z.-]{6,}|xapp-\d-[0-9A-Za-z-]{6,}
 _Q = r"""(?:\\?["']|%2[27])"""  # a quote, maybe escaped or percent-encoded
 _SIG_RE = re.compile(
     rf"((?<![A-Za-z])signature(?:{_Q}?\s*(?:[:=]|%3[DdAa])|{_Q},)(?:\s|%20|{_Q})*)"
-    r"(?!(?:True|False|None)\b)(?:(?!%2[26Cc])[^\s\"',&;)\]}\\])+",
+    r"(?!(?:True|False|None)\b|\[redacted\])(?:(?!%2[26Cc])[^\s\"',&;)\]}\\])+",
     re.IGNORECASE,
 )
 # HTTP Basic (the v2.1 API's other scheme: base64 of key:secret) and Bearer credentials.
 _AUTH_RE = re.compile(
-    r"""((?<![A-Za-z])authorization["']?\s*[:=]\s*["']?(?:b["'])?(?:basic|bearer)\s+)[^\s"',;)\]}]+""", re.I
+    r"""((?<![A-Za-z])authorization["']?\s*[:=]\s*["']?(?:b["'])?(?:basic|bearer)\s+)(?!\[redacted\])[^\s"',;)\]}]+""",
+    re.I,
 )
 # oauthlib's "signature base string: GET&http%3A…": everything that was signed.
 _BASE_STRING_RE = re.compile(r"(signature base string\W*)\S+", re.IGNORECASE)

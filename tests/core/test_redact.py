@@ -316,3 +316,9 @@ def test_mask_digits_masks_each_number_on_its_own():
 def test_basic_and_bearer_credentials_are_redacted(text):
     out = redact(text)
     assert "RUcy" not in out and "abc.def" not in out and REDACTED in out
+
+
+def test_a_value_already_redacted_is_not_redacted_again():
+    register_secret(REDACT_SECRET)
+    for text in (f"Authorization: Bearer {REDACT_SECRET} (x)", f"oauth_signature={REDACT_SECRET}&x"):
+        assert redact(text).count(REDACTED + "]") == 0 and redact(text).count(REDACTED) == 1
