@@ -13,12 +13,11 @@ phone numbers in them are masked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from .redact import mask_digits, mask_phone
+from .redact import mask_input
 
 __all__ = [
     "Action",
@@ -110,32 +109,10 @@ class InvalidPhoneError(UsageError, ValueError):
     hint = "give a 10-digit US number, e.g. 212-555-8383 (an extension like x12 is allowed)"
 
     def __init__(self, reason: str, *, value: str = ""):
-        shown = _echo(value)
+        shown = mask_input(value)
         where = f" {shown!r}" if shown else ""
         super().__init__(f"not a phone number{where}: {reason}")
         self.reason = reason
-
-
-_ECHO_MAX = 32
-
-
-def _echo(value: str) -> str:
-    """What a refused phone input is shown as: recognisable, never dialable, never a mix of numbers.
-
-    One number's worth of digits (an extension aside) is masked as a number
-    (``212***8383``); more than that (two numbers, a long id) keeps its shape
-    with each US number masked on its own and every other digit hidden.
-    """
-    if not value:
-        return ""
-    body = re.sub(r"(?i)(?:ext|x)\.?\s*\d+\s*$", "", value)
-    digits = sum(c.isdigit() for c in body)
-    if digits < 7:
-        return value[:20]
-    if digits <= 11:
-        return mask_phone(body)
-    shown = mask_digits(value)
-    return shown if len(shown) <= _ECHO_MAX else shown[: _ECHO_MAX - 1] + "…"
 
 
 class CredentialsError(NextCallerError):

@@ -30,6 +30,7 @@ __all__ = [
     "mask_phone",
     "mask_phones",
     "mask_digits",
+    "mask_input",
     "mask_secret",
     "RedactingFilter",
     "install",
@@ -165,6 +166,28 @@ def mask_digits(text: str) -> str:
     # The masks' own digits stay; any other digit goes.
     parts = re.split(r"([2-9]\d{2}\*\*\*\d{4})", masked)
     return "".join(p if i % 2 else re.sub(r"\d", "*", p) for i, p in enumerate(parts))
+
+
+_INPUT_MAX = 32
+
+
+def mask_input(value: str) -> str:
+    """What a refused phone input is shown as: recognisable, never dialable, never a mix of numbers.
+
+    One number's worth of digits (an extension aside) is masked as a number
+    (``212***8383``); more than that (two numbers, a long id) keeps its shape
+    with each US number masked on its own and every other digit hidden.
+    """
+    if not value:
+        return ""
+    body = re.sub(r"(?i)(?:ext|x)\.?\s*\d+\s*$", "", value)
+    digits = sum(c.isdigit() for c in body)
+    if digits < 7:
+        return value[:20]
+    if digits <= 11:
+        return mask_phone(body)
+    shown = mask_digits(value)
+    return shown if len(shown) <= _INPUT_MAX else shown[: _INPUT_MAX - 1] + "…"
 
 
 def mask_secret(secret: str | None) -> str:
