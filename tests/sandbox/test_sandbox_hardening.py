@@ -77,6 +77,15 @@ def test_a_malformed_request_line_is_a_clean_400(quiet, line):
     _one_refusal(quiet, line + b"\r\nHost: x\r\n\r\n", 400)
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [b"".join(b"X-%d: y\r\n" % i for i in range(150)), b"X: " + b"y" * 70_000 + b"\r\n"],
+    ids=["too-many", "too-long"],
+)
+def test_bad_headers_are_a_clean_431(quiet, headers):
+    _one_refusal(quiet, b"GET /v2/records/ HTTP/1.1\r\n" + headers + b"\r\n", 431)
+
+
 @pytest.mark.parametrize("length", [b"abc", b"-5", b"1e3", b"5\r\nContent-Length: 6"])
 def test_a_content_length_that_is_not_one_number_is_400(quiet, length):
     request = b"POST /v2/users/x/ HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\nabcdef"
