@@ -22,8 +22,9 @@ exit codes (numbers on the line and --file alike):
   0  every number was found
   1  at least one number had no record, was not a phone number (a --file row)
      or failed at the API; the rows say which
-  2  nothing was looked up: a bad argument, a bad number on the command line,
-     an unreadable file or one not in --encoding, --format xml with several numbers"""
+  2  refused, nothing looked up: a bad argument, a bad number on the command
+     line, an unreadable file or one not in --encoding (from stdin the run stops
+     at that line), --format xml with several numbers"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
