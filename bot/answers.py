@@ -1,7 +1,8 @@
-"""What an agent is answered: a policy-checked, rate-limited, audited lookup as a message.
+"""What an agent is answered: an audited lookup as a message.
 
 Used by every listener that looks a number up (``/caller``, Refresh, the message
-shortcut); each outcome is audited and worded by :mod:`bot.messages`.
+shortcut, the triage buttons), after :mod:`bot.gate` let the request through;
+each outcome is audited and worded by :mod:`bot.messages`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from nextcaller_ops.redact import mask_phone
 from . import blocks, messages
 from .services import Services
 
-__all__ = ["Answer", "say_text", "policy_refusal", "rate_refusal", "gate", "error_answer", "lookup_answer"]
+__all__ = ["Answer", "say_text", "error_answer", "lookup_answer"]
 
 log = logging.getLogger("bot")
 
@@ -34,39 +35,6 @@ class Answer:
 
 def say_text(text: str) -> Answer:
     return Answer(text=text, blocks=blocks.text_blocks(text))
-
-
-def policy_refusal(
-    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
-) -> Answer | None:
-    """A polite refusal (audited) when this user may not look up here; None when allowed."""
-    reason = services.policy.refusal(user_id, channel_id)
-    if reason is None:
-        return None
-    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: policy")
-    return say_text(messages.refusal(reason))
-
-
-def rate_refusal(
-    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
-) -> Answer | None:
-    """A refusal (audited) when the user is over the per-minute limit; else counts this lookup."""
-    wait = services.limiter.wait_time(user_id or "?")
-    if wait:
-        services.audit.record(
-            user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome="refused: rate limit"
-        )
-        return say_text(messages.rate_limited(services.limiter.limit, wait))
-    return None
-
-
-def gate(
-    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
-) -> Answer | None:
-    """Policy, then the rate limit: the first refusal, or None when the lookup may go ahead."""
-    return policy_refusal(services, user_id, channel_id, action, phone) or rate_refusal(
-        services, user_id, channel_id, action, phone
-    )
 
 
 def error_answer(exc: errors.NextCallerError, where: str) -> Answer:

@@ -2,8 +2,11 @@
 
 Nothing happens at import time.  The app only wires things together: a global
 middleware puts the bot's :class:`~bot.services.Services` in every request's
-context (``context["services"]``), and :func:`bot.listeners.register_listeners`
-registers the listeners, which read them from there.
+context (``context["services"]``), two more acknowledge a Slack retry once
+(:func:`bot.gate.dedupe_events`) and refuse whoever the policy refuses
+(:func:`bot.gate.policy_gate`, the one gate), and
+:func:`bot.listeners.register_listeners` registers the listeners, which read the
+services from the context.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from slack_bolt import App, BoltContext
 
 from nextcaller_ops.client import NextCallerClient
 
+from .gate import dedupe_events, policy_gate
 from .listeners import register_listeners
 from .services import Services, build_services
 from .settings import BotSettings
@@ -43,14 +47,17 @@ def build_app(settings: BotSettings, client: NextCallerClient, *, services: Serv
 
     install()  # Bolt logs a refused request's body at INFO: mask numbers, drop secrets, process-wide
     services = services or build_services(settings, client)
+    executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt-listener")
     app = App(
         signing_secret=settings.signing_secret or None,
         client=services.web,
         token_verification_enabled=settings.token_verification,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt-listener"),
+        listener_executor=executor,
         logger=logging.getLogger("bot.bolt"),
     )
     app.use(_provide(services))
+    app.use(dedupe_events)  # a Slack retry is acked and handled once, before anything is audited
+    app.use(policy_gate(executor))  # one gate for every request: refused ones go no further
     register_listeners(app)
     return app

@@ -7,6 +7,7 @@ from the API is untrusted and escaped for mrkdwn.  Sentences come from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,8 @@ from .messages import USAGE, esc
 __all__ = [
     "profile_cards",
     "correction_modal",
+    "changed_values",
+    "refused_home_view",
     "usage_blocks",
     "home_view",
     "text_blocks",
@@ -74,7 +77,7 @@ def _card(
         f"number {mask_phone(phone)}" if redact else f"number {phone}",
     ]
     if shared_by:
-        context.append(f"shared by <@{shared_by}>")
+        context.append(f"shared by {messages.mention(shared_by)}")
     if redact:
         context.append(messages.REDACTED_NOTE)
     blocks.append(
@@ -138,7 +141,7 @@ def profile_cards(
 def card_text(profiles: Iterable[Profile], phone: str) -> str:
     """The notification/fallback text that goes with a card message."""
     names = [p.display_name for p in profiles]
-    return f"Caller {phone}: " + (", ".join(names) if names else "no record")
+    return esc(f"Caller {phone}: " + (", ".join(names) if names else "no record"))
 
 
 # -- the correction modal ---------------------------------------------------------------
@@ -166,9 +169,26 @@ def block_id_field(block_id: str) -> str:
     return block_id[2:].replace("__", ".")
 
 
-def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> dict[str, Any]:
+def fingerprint(value: str) -> str:
+    """A short hash of what a field showed: enough to tell "unchanged" whatever the record's sizes."""
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def shown_values(profile: Profile) -> dict[str, str]:
+    """What each input of the modal is prefilled with: the record's value cut to the input's length,
+    as it comes back stripped when the person leaves it alone."""
     current = correction_view(profile)
-    before = {name: current.get(name, "") for name, _, _ in MODAL_FIELDS}
+    return {name: (current.get(name) or "")[:max_len].strip() for name, _, max_len in MODAL_FIELDS}
+
+
+def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> dict[str, Any]:
+    """The prefilled form; ``private_metadata`` keeps a fingerprint of every prefilled value.
+
+    Fingerprints (not the values) because a record's fields may be long: the
+    metadata always fits in Slack's 3,000 characters, and a value cut to the
+    input's ``max_length`` that comes back untouched is not a change.
+    """
+    shown = shown_values(profile)
     blocks: list[dict[str, Any]] = [
         {
             "type": "context",
@@ -180,8 +200,8 @@ def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> di
     ]
     for name, label, max_len in MODAL_FIELDS:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": max_len}
-        if before[name]:
-            element["initial_value"] = before[name][:max_len]
+        if shown[name]:
+            element["initial_value"] = shown[name]
         blocks.append(
             {
                 "type": "input",
@@ -192,10 +212,14 @@ def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> di
             }
         )
     metadata = json.dumps(
-        {"id": profile.id, "phone": phone, "channel": channel_id, "before": before}, separators=(",", ":")
+        {
+            "id": profile.id,
+            "phone": phone,
+            "channel": channel_id,
+            "fp": {name: fingerprint(value) for name, value in shown.items() if value},
+        },
+        separators=(",", ":"),
     )
-    if len(metadata) > 3000:  # Slack's private_metadata limit: keep what cannot be re-read
-        metadata = json.dumps({"id": profile.id, "phone": phone, "channel": channel_id})
     return {
         "type": "modal",
         "callback_id": CORRECTION_CALLBACK,
@@ -204,6 +228,18 @@ def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> di
         "close": _plain("Cancel", 24),
         "private_metadata": metadata,
         "blocks": blocks,
+    }
+
+
+def changed_values(meta: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str] | None:
+    """The fields the person changed (their new values); None when the form can't tell (damaged)."""
+    fingerprints = meta.get("fp")
+    if not isinstance(fingerprints, dict):
+        return None
+    return {
+        name: value
+        for name, value in values.items()
+        if (fingerprint(value) if value else None) != fingerprints.get(name)
     }
 
 
@@ -219,6 +255,11 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
 
 
 # -- App Home -------------------------------------------------------------------------
+
+
+def refused_home_view(text: str) -> dict[str, Any]:
+    """App Home for someone the policy refuses: why, and nothing else."""
+    return {"type": "home", "blocks": [{"type": "header", "text": _plain("Next Caller")}, *text_blocks(text)]}
 
 
 def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ Listeners and block builders take their words from here; the core's errors
 carry an :class:`~nextcaller_ops.errors.Action` and this module words it for
 someone in Slack (the CLI's words are in ``commands/_common.py``, the
 notebook's in ``notebook/words.py``).  Text that comes from a record or from
-the API is escaped for mrkdwn before it is put in a sentence.
+the API, and anything a person typed, is escaped for mrkdwn before it is put in a
+sentence: in a message's ``text`` as much as in its blocks, ``<!channel>`` or
+``<https://evil|click>`` from a record must neither ping nor link.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ __all__ = [
     "numbers_not_looked_up",
     "RECORD_CHANGED",
     "shared",
+    "cannot_post",
+    "mention",
     "FORM_DAMAGED",
+    "FORM_NOT_OPENED",
+    "NOT_UNICODE",
     "NOTHING_CHANGED",
     "changed_fields",
     "correction_queued",
@@ -51,6 +57,16 @@ USAGE = (
 def esc(text: str) -> str:
     """Escape for mrkdwn: Slack treats <, > and & as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def mention(user_id: str | None) -> str:
+    """``<@U123>`` for a Slack user id; anything else is shown escaped, never as markup."""
+    if user_id and user_id[:1] in "UWB" and set(user_id) <= _ID_CHARS:
+        return f"<@{user_id}>"
+    return esc(user_id or "someone")
 
 
 # -- who may look up where ----------------------------------------------------------------
@@ -80,9 +96,9 @@ def rate_limited(limit: int, wait_seconds: float) -> str:
 
 
 def bad_number(exc: NextCallerError) -> str:
-    """The 10-digit rule, for input refused before any request."""
+    """The 10-digit rule, for input refused before any request (what was typed is echoed escaped)."""
     message = exc.message[:1].upper() + exc.message[1:]  # not capitalize(): it lowercases "US" and "GB"
-    return f"{message}. Use a 10-digit US number, e.g. `/caller 212-555-8383`."
+    return esc(f"{message}. Use a 10-digit US number, e.g. `/caller 212-555-8383`.")
 
 
 _NOT_CONFIGURED = (
@@ -137,34 +153,49 @@ def shared(redacted: bool) -> str:
     return "Shared in the channel" + (" (email and street hidden)." if redacted else ".")
 
 
+_NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cant_invite_self")
+
+
+def cannot_post(error: str) -> str:
+    """Why a card could not be posted in the channel, and what to do about it."""
+    if error in _NOT_A_MEMBER:
+        return (
+            f"I can't post in this channel (Slack says `{esc(error)}`). "
+            "Invite me with `/invite @nextcaller`, then press *Share in channel* again."
+        )
+    return f"Slack didn't take the message (`{esc(error)}`). Please try again in a minute."
+
+
 # -- corrections --------------------------------------------------------------------------
 
 FORM_DAMAGED = "This form is damaged; close it and press Suggest correction again."
+FORM_NOT_OPENED = "Slack didn't open the correction form in time; press Suggest correction again."
+NOT_UNICODE = "This text has characters that aren't valid Unicode; retype it."
 NOTHING_CHANGED = "Nothing was changed, so no correction was sent."
 
 
 def changed_fields(changed: dict[str, str]) -> str:
-    return ", ".join(f"{k} → {v!r}" if v else f"{k} cleared" for k, v in sorted(changed.items()))
+    return esc(", ".join(f"{k} → {v!r}" if v else f"{k} cleared" for k, v in sorted(changed.items())))
 
 
 def correction_queued(phone: str, changed: dict[str, str]) -> str:
     return (
-        f"📮 The lookup service isn't answering, so your correction to {mask_phone(phone)} "
+        f"📮 The lookup service isn't answering, so your correction to {esc(mask_phone(phone))} "
         f"is saved and will be delivered automatically; you'll get a message when it is. ({changed_fields(changed)})"
     )
 
 
 def correction_sent(profile_id: str, changed: dict[str, str]) -> str:
-    return f"✅ Correction sent for record `{profile_id}`: {changed_fields(changed)}"
+    return f"✅ Correction sent for record `{esc(profile_id)}`: {changed_fields(changed)}"
 
 
 def correction_refused(error: str) -> str:
-    return f"⚠️ The API refused this correction: {error}"
+    return f"⚠️ The API refused this correction: {esc(error)}"
 
 
 def queued_correction_delivered(profile_id: str) -> str:
-    return f"✅ Your queued correction to record `{profile_id}` has now been delivered."
+    return f"✅ Your queued correction to record `{esc(profile_id)}` has now been delivered."
 
 
 def queued_correction_refused(profile_id: str, error: str) -> str:
-    return f"⚠️ The API refused your correction to record `{profile_id}`: {error}"
+    return f"⚠️ The API refused your correction to record `{esc(profile_id)}`: {esc(error)}"

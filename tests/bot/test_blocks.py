@@ -116,10 +116,11 @@ def test_the_modal_is_a_valid_view_prefilled_with_the_record(jerry):
     assert "initial_value" not in inputs[bk.field_block_id("phone3")]  # empty fields stay empty
     meta = json.loads(view["private_metadata"])
     assert (meta["id"], meta["phone"], meta["channel"]) == (jerry.id, PHONE, "C0TRIAGE01")
-    assert meta["before"]["email"] == "demo@nextcaller.com"
+    assert meta["fp"]["email"] == bk.fingerprint("demo@nextcaller.com")
+    assert "phone3" not in meta["fp"]  # empty before: only a value typed there is a change
 
 
-def test_prefilled_values_fit_the_inputs_and_big_records_keep_what_cannot_be_reread(jerry):
+def test_prefilled_values_fit_the_inputs_and_big_records_keep_a_fingerprint_of_every_field(jerry):
     street = Address(line1="S" * 2000, city="New York", state="NY", zip_code="10024")
     big = replace(jerry, addresses=(street,), email="e" * 1000 + "@example.com")
     view = bk.correction_modal(big, PHONE, None)
@@ -128,7 +129,30 @@ def test_prefilled_values_fit_the_inputs_and_big_records_keep_what_cannot_be_rer
         if block["type"] == "input" and "initial_value" in block["element"]:
             assert len(block["element"]["initial_value"]) <= block["element"]["max_length"]
     assert len(view["private_metadata"]) <= 3000
-    assert json.loads(view["private_metadata"]) == {"id": jerry.id, "phone": PHONE, "channel": None}
+    meta = json.loads(view["private_metadata"])
+    assert (meta["id"], meta["phone"], meta["channel"]) == (jerry.id, PHONE, None)
+    assert meta["fp"]["shipping_address1.line1"] == bk.fingerprint("S" * 200)  # what the input showed
+    assert meta["fp"]["email"] == bk.fingerprint("e" * 254)
+
+
+def test_only_what_the_person_changed_counts_whatever_the_sizes(jerry):
+    street = Address(line1="S" * 400, city="New York", state="NY", zip_code="10024")
+    big = replace(jerry, addresses=(street,), first_name="  Jerry  ")
+    view = bk.correction_modal(big, PHONE, None)
+    meta = json.loads(view["private_metadata"])
+    untouched = {
+        name: b["element"].get("initial_value") or ""
+        for b in view["blocks"]
+        if b["type"] == "input"
+        for name in [bk.block_id_field(b["block_id"])]
+    }
+    assert bk.changed_values(meta, untouched) == {}
+    assert bk.changed_values(meta, {**untouched, "email": "jerry@example.com"}) == {"email": "jerry@example.com"}
+    assert bk.changed_values(meta, {**untouched, "phone3": "3125550142", "last_name": ""}) == {
+        "phone3": "3125550142",
+        "last_name": "",  # cleared on purpose
+    }
+    assert bk.changed_values({"id": jerry.id}, untouched) is None  # no fingerprints: the form can't tell
 
 
 def test_block_ids_and_field_names_round_trip():

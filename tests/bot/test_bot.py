@@ -13,37 +13,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import blocks as bk
-from bot.fakeslack import FakeSlack
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
-from tests.support.botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE, RunningBot
+from tests.support.botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE
 from tests.support.common import ROOT, SEINFELD_ID, SHARED
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def make_bot(sandbox, slack, tmp_path):
-    bots = []
-
-    def make(**overrides):
-        bot = RunningBot(sandbox, slack, overrides.pop("data_dir", tmp_path / "botdata"), **overrides)
-        bots.append(bot)
-        return bot
-
-    yield make
-    for b in bots:
-        b.close()
-
-
-@pytest.fixture
-def bot(make_bot):
-    return make_bot()
 
 
 def assert_valid_blocks(blocks):

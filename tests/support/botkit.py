@@ -61,6 +61,20 @@ def submission_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, 
     }
 
 
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0000000001",
+            "api_app_id": "A0APP00001",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+        }
+    )
+
+
 class RunningBot:
     def __init__(self, sandbox, slack: FakeSlack, data_dir, **overrides: Any):
         self.sandbox = sandbox
@@ -74,10 +88,26 @@ class RunningBot:
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
         self._n = 0
+        self._served = True
+        self._closed = False
+
+    def drain(self) -> None:
+        """Stop taking requests and wait until every listener started so far has finished.
+
+        After this, what the bot did is all there is to see: a test can assert that
+        something did *not* happen without waiting for a while.
+        """
+        if self._served:
+            self._served = False
+            self.server.shutdown()
+            self.server.server_close()
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self._closed:
+            return
+        self._closed = True
+        self.drain()
         self.services.close()
         self.client.close()
 
@@ -162,19 +192,11 @@ class RunningBot:
         }
         return send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers)
 
-    def event(self, event: dict[str, Any]):
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": "T0000000001",
-                "api_app_id": "A0APP00001",
-                "event": event,
-                "type": "event_callback",
-                "event_id": f"Ev{time.time_ns()}",
-                "event_time": int(time.time()),
-            }
-        )
-        return send_signed(self.url, body, SIGNING_SECRET, content_type="application/json")
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0):
+        """An ``event_callback`` as Slack delivers it; ``retry`` > 0 adds Slack's retry headers."""
+        body = event_body(event, event_id=event_id)
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return send_signed(self.url, body, SIGNING_SECRET, content_type="application/json", headers=headers)
 
     def shortcut(self, text: str, *, user: str = AGENT, channel: str = TRIAGE):
         name, url = self.response_url()

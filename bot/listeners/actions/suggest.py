@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
 from nextcaller_ops import errors
 from nextcaller_ops.phone import parse
@@ -21,14 +22,10 @@ def open_correction_modal(
 ) -> None:
     ack()
     value = button_value(body)
-    user_id, channel_id = pressed_by(body)
+    _user_id, channel_id = pressed_by(body)
     if not value:
         return
     services = services_from(context)
-    reason = services.policy.refusal(user_id, channel_id)
-    if reason:
-        respond(response_type="ephemeral", replace_original=False, text=messages.refusal(reason))
-        return
     try:
         # From the cache: the trigger_id is only good for 3 seconds.
         result = services.client.lookup(parse(value["phone"]))
@@ -39,4 +36,9 @@ def open_correction_modal(
     if profile is None:
         respond(response_type="ephemeral", replace_original=False, text=messages.RECORD_CHANGED)
         return
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.correction_modal(profile, value["phone"], channel_id))
+    try:
+        client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.correction_modal(profile, value["phone"], channel_id)
+        )
+    except SlackClientError:  # e.g. the trigger expired (3 s): the agent can simply press again
+        respond(response_type="ephemeral", replace_original=False, text=messages.FORM_NOT_OPENED)

@@ -1,4 +1,7 @@
-"""``/caller PHONE``: refusals and usage in the ack itself; otherwise ack at once, then the private card."""
+"""``/caller PHONE``: usage and refusals in the ack itself; otherwise ack at once, then the private card.
+
+Whoever the policy refuses never gets here (:mod:`bot.gate`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from nextcaller_ops.errors import InvalidPhoneError
 from nextcaller_ops.phone import parse
 
 from ... import blocks, messages
-from ...answers import lookup_answer, policy_refusal, rate_refusal
+from ...answers import lookup_answer
+from ...gate import rate_refusal
 from ...services import services_from
 
 HELP_WORDS = ("help", "-h", "--help", "?")
@@ -23,10 +27,6 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
     if not text or text.lower() in HELP_WORDS:
         ack(response_type="ephemeral", text=messages.USAGE, blocks=blocks.usage_blocks())
         return
-    refusal = policy_refusal(services, user_id, channel_id, "lookup")
-    if refusal:  # refused people get the refusal whatever they typed
-        ack(response_type="ephemeral", text=refusal.text)
-        return
     try:
         phone = parse(text)
     except InvalidPhoneError as exc:  # the 10-digit rule, and no API call
@@ -34,7 +34,7 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
         return
     refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
     if refusal:
-        ack(response_type="ephemeral", text=refusal.text)
+        ack(response_type="ephemeral", text=refusal)
         return
     ack()  # within Slack's 3 s whatever the API does; the card follows via response_url
     answer = lookup_answer(services, phone, user_id=user_id, channel_id=channel_id)

@@ -9,7 +9,8 @@ from slack_bolt import Ack, BoltContext, Respond
 from nextcaller_ops.phone import find_numbers
 
 from ... import messages
-from ...answers import gate, lookup_answer
+from ...answers import lookup_answer
+from ...gate import rate_refusal
 from ...services import services_from
 
 MAX_NUMBERS = 5
@@ -26,9 +27,11 @@ def lookup_message(ack: Ack, shortcut: dict[str, Any], respond: Respond, context
         respond(response_type="ephemeral", text=messages.NO_NUMBER_IN_MESSAGE)
         return
     for phone in numbers[:MAX_NUMBERS]:
-        answer = gate(services, user_id, channel_id, "lookup", phone.number) or lookup_answer(
-            services, phone, user_id=user_id, channel_id=channel_id
-        )
+        refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
+        if refusal:
+            respond(response_type="ephemeral", replace_original=False, text=refusal)
+            continue
+        answer = lookup_answer(services, phone, user_id=user_id, channel_id=channel_id)
         respond(response_type="ephemeral", replace_original=False, text=answer.text, blocks=answer.blocks)
     if len(numbers) > MAX_NUMBERS:
         respond(

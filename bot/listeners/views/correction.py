@@ -1,4 +1,8 @@
-"""The correction modal's submission: validate, post only what changed, never lose it."""
+"""The correction modal's submission: validate, post only what changed, never lose it.
+
+Whoever the policy refuses (say, removed from the allowlist while the form was
+open) never gets here: :mod:`bot.gate` answers with an error on the form.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,16 @@ def _tell(client: WebClient, user_id: str, channel_id: str | None, text: str) ->
     client.chat_postMessage(channel=user_id, text=text)
 
 
+def _problem(name: str, value: str) -> str | None:
+    """What is wrong with a changed field, as Slack shows it under the field; None when it is fine."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the API would store text nobody can read back
+        return messages.NOT_UNICODE
+    problem = validate_correction_value(name, value)
+    return problem[0].upper() + problem[1:] if problem else None
+
+
 def correction_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
@@ -40,18 +54,18 @@ def correction_submitted(
         ack(response_action="errors", errors={blocks.field_block_id("first_name"): messages.FORM_DAMAGED})
         return
     values = blocks.submitted_values(view)
+    changed = blocks.changed_values(meta, values)
+    if changed is None:  # without the fingerprints every field would look changed: send nothing
+        ack(response_action="errors", errors={blocks.field_block_id("first_name"): messages.FORM_DAMAGED})
+        return
     problems = {
-        blocks.field_block_id(name): problem
-        for name, value in values.items()
-        if (problem := validate_correction_value(name, value))
+        blocks.field_block_id(name): problem for name, value in changed.items() if (problem := _problem(name, value))
     }
     if problems:  # the errors must travel in the ack: Slack shows them on the fields
-        ack(response_action="errors", errors={k: v[0].upper() + v[1:] for k, v in problems.items()})
+        ack(response_action="errors", errors=problems)
         return
     services = services_from(context)
     channel_id = meta.get("channel")
-    before = meta.get("before") or {}
-    changed = {name: value for name, value in values.items() if value != before.get(name, "")}
     if not changed:
         ack()
         _tell(client, user_id, channel_id, messages.NOTHING_CHANGED)
