@@ -19,7 +19,11 @@ from urllib.parse import parse_qs, urlencode
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-__all__ = ["FakeSlack", "send_signed", "command_body", "interaction_body"]
+__all__ = ["FakeSlack", "send_signed", "command_body", "interaction_body", "event_body", "message_event"]
+
+
+BOT_USER_ID = "U0BOT00001"  # who auth.test says the bot is
+BOT_ID = "B0BOT00001"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -76,6 +80,8 @@ class FakeSlack:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self.fail_methods: dict[str, str] = {}  # method -> Slack error to answer with
+        self._ts_lock = threading.Lock()
+        self._last_ts = 0.0
 
     @property
     def url(self) -> str:
@@ -91,9 +97,15 @@ class FakeSlack:
 
     def record(self, kind: str, name: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
         call = {"kind": kind, "name": name, "args": args, "auth": auth, "at": time.monotonic()}
+        reply = self._reply(kind, name, args)
+        if reply.get("ok") and "ts" in reply:
+            call["ts"] = reply["ts"]  # what a posted message is known by, for chat.update to name it
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+        return reply
+
+    def _reply(self, kind: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
         if name in self.fail_methods:
             return {"ok": False, "error": self.fail_methods[name]}
         if kind == "response":
@@ -105,14 +117,23 @@ class FakeSlack:
                 "team": "Example",
                 "user": "nextcaller",
                 "team_id": "T0000000001",
-                "user_id": "U0BOT00001",
-                "bot_id": "B0BOT00001",
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
             }
         if name == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL0001", **(args.get("view") or {})}}
         if name in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.6f}"}
+            ts = self.new_ts()
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts, **args}}
+        if name == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text", "")}
         return {"ok": True}
+
+    def new_ts(self) -> str:
+        """A message timestamp as Slack makes them ("1700000000.000100"): unique and increasing."""
+        with self._ts_lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
 
     def calls(self, kind: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
         with self._cond:
@@ -178,6 +199,42 @@ def command_body(
 
 def interaction_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
+
+
+def message_event(
+    channel: str,
+    text: str,
+    ts: str,
+    *,
+    user: str | None = None,
+    bot_id: str | None = None,
+    subtype: str | None = None,
+    thread_ts: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ``message`` event as Slack sends it for a channel the app is in (a person's, or an app's with ``bot_id``)."""
+    event: dict[str, Any] = {"type": "message", "channel": channel, "text": text, "ts": ts, "event_ts": ts}
+    event["channel_type"] = "group" if channel.startswith("G") else "channel"
+    for key, value in (("user", user), ("bot_id", bot_id), ("subtype", subtype), ("thread_ts", thread_ts)):
+        if value is not None:
+            event[key] = value
+    event.update(extra)
+    return event
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    """The ``event_callback`` envelope Slack posts to the Events API URL."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0000000001",
+            "api_app_id": "A0APP00001",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+        }
+    )
 
 
 def send_signed(

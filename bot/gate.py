@@ -30,6 +30,7 @@ from nextcaller_ops.phone import parse
 from . import blocks, messages
 from .policy import Refusal
 from .services import Services, services_from
+from .triage import cards
 
 __all__ = ["Asker", "asker", "policy_gate", "dedupe_events", "refuse", "rate_refusal", "channel_refusal"]
 
@@ -43,6 +44,12 @@ _ACTION_NAMES = {
     blocks.ACTION_SHARE: "share",
     blocks.ACTION_SUGGEST: "suggest",
     blocks.ACTION_REFRESH: "refresh",
+    cards.ACTION_FULL_CARD: "triage_card",
+    cards.ACTION_CLAIM: "claim",
+    cards.ACTION_RELEASE: "release",
+    cards.ACTION_RESOLVE: "resolve",
+    cards.ACTION_FLAG: "flag_fraud",
+    cards.ACTION_LOOKUP: "triage_lookup",
 }
 _COMMAND_WORDS = {"watch": "watch", "triage": "triage"}
 

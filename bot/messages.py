@@ -11,46 +11,21 @@ sentence: in a message's ``text`` as much as in its blocks, ``<!channel>`` or
 
 from __future__ import annotations
 
+import time
+
 from nextcaller_ops.errors import Action, NextCallerError
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.render import no_record_text
 
 from .policy import Refusal
 
-__all__ = [
-    "USAGE",
-    "esc",
-    "refusal",
-    "rate_limited",
-    "bad_number",
-    "error_text",
-    "no_record",
-    "NO_NUMBER_IN_MESSAGE",
-    "numbers_not_looked_up",
-    "RECORD_CHANGED",
-    "shared",
-    "cannot_post",
-    "mention",
-    "FORM_DAMAGED",
-    "FORM_NOT_OPENED",
-    "NOT_UNICODE",
-    "NOTHING_CHANGED",
-    "changed_fields",
-    "correction_queued",
-    "correction_sent",
-    "correction_refused",
-    "queued_correction_delivered",
-    "queued_correction_refused",
-    "more_records_not_shown",
-    "REDACTED_NOTE",
-    "NO_LOOKUPS_YET",
-]
-
 USAGE = (
     "*Look up a caller:* `/caller 212-555-8383`\n"
     "Any US format works: `(212) 555-8383`, `+1 212.555.8383`, `212-555-8383 x12`.\n"
     "The card is visible only to you; *Share in channel* shows it to the channel "
-    "(email and street hidden unless the channel is cleared for them)."
+    "(email and street hidden unless the channel is cleared for them).\n"
+    "In a watched triage channel: `/caller triage` lists its open items; "
+    "admins turn watching on or off with `/caller watch on|off`."
 )
 
 
@@ -199,3 +174,87 @@ def queued_correction_delivered(profile_id: str) -> str:
 
 def queued_correction_refused(profile_id: str, error: str) -> str:
     return f"⚠️ The API refused your correction to record `{esc(profile_id)}`: {esc(error)}"
+
+
+# -- triage channels ----------------------------------------------------------------------
+
+
+def when(ts: float) -> str:
+    """A time every reader sees in their own time zone (Slack's date token), UTC as the fallback."""
+    fallback = time.strftime("%H:%M UTC", time.gmtime(ts))
+    return f"<!date^{int(ts)}^{{time}}|{fallback}>"
+
+
+def seen_times(count: int) -> str:
+    if count <= 1:
+        return "first time seen in this channel in the last 24 h"
+    return f"🔁 seen {count} times in this channel in the last 24 h"
+
+
+TRIAGE_NOT_ANSWERING = "⏳ The lookup service isn't answering; I'll try again and update this reply."
+TRIAGE_GAVE_UP = "⚠️ Couldn't look this number up; press *Look up* to try again."
+TRIAGE_OPEN = "🟦 Open"
+TRIAGE_NO_RECORD = "No record."
+
+
+def triage_paused(budget: int) -> str:
+    return (
+        f"⏸ Lookups are paused for a moment in this channel (its budget is {budget} a minute). "
+        "I'll look it up shortly, or press *Look up*."
+    )
+
+
+def triage_more_numbers(count: int) -> str:
+    return f"{count} more number(s) in that message were not looked up (5 at most)."
+
+
+def claimed(user_id: str | None, at: float | None) -> str:
+    return f"🙋 Claimed by {mention(user_id)} at {when(at or 0)}"
+
+
+def resolved(user_id: str | None, at: float | None) -> str:
+    return f"✅ Resolved by {mention(user_id)} at {when(at or 0)}"
+
+
+def flagged(user_id: str | None, at: float | None) -> str:
+    return f"🚩 Flagged as fraud by {mention(user_id)} at {when(at or 0)}"
+
+
+def already_claimed(user_id: str | None, at: float | None) -> str:
+    return f"{mention(user_id)} already has this one (claimed at {when(at or 0)})."
+
+
+def not_your_claim(user_id: str | None) -> str:
+    return f"Only {mention(user_id)}, who claimed it, can release it." if user_id else "Nobody has claimed it."
+
+
+def already_done(what: str, user_id: str | None, at: float | None) -> str:
+    return f"Already {what} by {mention(user_id)} at {when(at or 0)}."
+
+
+TRIAGE_GONE = "I don't have that item any more (items are kept for a week)."
+TRIAGE_BUSY = "That lookup is already under way; the reply will update when it's done."
+NOT_WATCHED = "This channel isn't watched. An admin can turn it on with `/caller watch on`."
+NO_OPEN_ITEMS = "No open items in this channel from the last 24 h."
+WATCH_ADMINS_ONLY = "Sorry — only admins can turn watching on or off. Ask a workspace admin (NEXTCALLER_OPS_ADMINS)."
+WATCH_USAGE = "Use `/caller watch on`, `/caller watch off`, or `/caller watch` to see whether this channel is watched."
+
+
+def watch_state(on: bool) -> str:
+    if on:
+        return "👀 This channel is watched: numbers posted here get a threaded caller card."
+    return "This channel isn't watched. An admin can turn it on with `/caller watch on`."
+
+
+def watch_changed(on: bool) -> str:
+    if on:
+        return "👀 Watching this channel: every message with a US number gets a threaded caller card."
+    return "Stopped watching this channel."
+
+
+def open_items_title(count: int) -> str:
+    return f"*{count} open item(s) in this channel from the last 24 h, oldest first:*"
+
+
+def triage_more_items(count: int) -> str:
+    return f"… and {count} more."

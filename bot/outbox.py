@@ -24,7 +24,7 @@ from nextcaller_ops import errors
 from nextcaller_ops.stores import Correction, OutboxStore
 from nextcaller_ops.stores.base import DELIVERED, PENDING, REJECTED
 
-__all__ = ["Outbox", "Correction", "DELIVERED", "PENDING", "REJECTED"]
+__all__ = ["Outbox", "Correction", "DELIVERED", "PENDING", "REJECTED", "RETRYABLE"]
 
 log = logging.getLogger("bot.outbox")
 
@@ -33,7 +33,7 @@ LEASE_SECONDS = 120.0
 MAX_BACKOFF = 60.0  # an outage of any length is retried at least once a minute
 
 # Failures worth waiting out; anything else from the API is a final refusal.
-_RETRYABLE = (
+RETRYABLE = (
     errors.TransportError,
     errors.ServerError,
     errors.RateLimitError,
@@ -120,7 +120,7 @@ class Outbox:
             return None
         try:
             self._deliver(row)
-        except _RETRYABLE as exc:
+        except RETRYABLE as exc:
             self._finish(row, PENDING, str(exc))
             log.warning(
                 "correction #%d not delivered yet (attempt %d): %s",

@@ -94,7 +94,7 @@ def serve_http(app: App, host: str, port: int) -> WSGIServer:
 
 
 def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
-    """The app and its services from the environment, the outbox's worker started."""
+    """The app and its services from the environment, the background workers started."""
     from nextcaller_ops.client import NextCallerClient
 
     from .app import build_app
@@ -108,7 +108,7 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     except BaseException:  # e.g. Slack refused the token: leave no store open
         services.close()
         raise
-    services.outbox.start()
+    services.start()
     return app, services
 
 

@@ -1,4 +1,4 @@
-"""What the listeners share: the core client, policy, rate limit, stores and the corrections outbox.
+"""What the listeners share: the core client, policy, rate limit, stores, the corrections outbox, triage.
 
 Built once per process by :func:`build_services`; :func:`bot.app.build_app`
 hands them to every listener through Bolt's context (``context["services"]``),
@@ -24,6 +24,7 @@ from . import messages
 from .outbox import DELIVERED, Correction, Notify, Outbox
 from .policy import Policy, RateLimiter
 from .settings import BotSettings
+from .triage import Triage, TriageWorker
 
 __all__ = ["Services", "build_services", "services_from"]
 
@@ -39,6 +40,8 @@ class Services:
     stores: Stores
     outbox: Outbox
     web: WebClient
+    triage: Triage
+    triage_worker: TriageWorker
     _status_cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -65,8 +68,14 @@ class Services:
         self._status_cache = status
         return status
 
+    def start(self) -> None:
+        """Start the background workers: corrections waiting in the outbox, triage lookups to retry."""
+        self.outbox.start()
+        self.triage_worker.start()
+
     def close(self) -> None:
         """Let deliveries in progress finish, then close the stores."""
+        self.triage_worker.stop()
         self.outbox.close()
         self.stores.close()
 
@@ -106,6 +115,7 @@ def build_services(
         # row.body holds the agent's changes under dotted names, as build_correction takes them
         client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
 
+    triage = Triage(settings, stores.triage, client, web, stores.audit)
     return Services(
         settings=settings,
         client=client,
@@ -114,4 +124,6 @@ def build_services(
         stores=stores,
         outbox=Outbox(stores.outbox, deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds),
         web=web,
+        triage=triage,
+        triage_worker=TriageWorker(triage, poll_seconds=min(2.0, settings.triage_retry_seconds)),
     )

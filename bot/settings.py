@@ -36,6 +36,12 @@ class BotSettings:
     outbox_retry_seconds: float = 5.0  # first retry of an undelivered correction; doubles, capped at 60 s
     token_verification: bool = True
     listener_threads: int = 64
+    # Triage channels: watched from the start, who may turn watching on or off, and the lookups a
+    # watched channel may cost per minute (numbers not in the cache; over it, lookups pause)
+    watch_channels: frozenset[str] = frozenset()
+    admins: frozenset[str] = frozenset()
+    watch_lookups_per_minute: int = 60
+    triage_retry_seconds: float = 10.0  # first retry of a lookup the API failed; doubles, capped at 5 min
 
     def __post_init__(self) -> None:
         from nextcaller_ops.redact import register_secret
@@ -67,6 +73,9 @@ class BotSettings:
             lookups_per_minute=env_number(env, "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE", 30),
             audit_retention_days=env_number(env, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90),
             outbox_retry_seconds=env_number(env, "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS", 5.0, float),
+            watch_channels=_ids(env.get("NEXTCALLER_OPS_WATCH_CHANNELS")) or frozenset(),
+            admins=_ids(env.get("NEXTCALLER_OPS_ADMINS")) or frozenset(),
+            watch_lookups_per_minute=env_number(env, "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE", 60),
         )
 
     def require(self, *, socket: bool) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .base import AuditEntry, AuditStore, Correction, DedupeStore, OutboxStore
+from .base import AuditEntry, AuditStore, Correction, DedupeStore, OutboxStore, TriageItem, TriageStore
 
 __all__ = [
     "Stores",
@@ -29,6 +29,8 @@ __all__ = [
     "Correction",
     "DedupeStore",
     "OutboxStore",
+    "TriageItem",
+    "TriageStore",
 ]
 
 DEDUPE_TTL_SECONDS = 86400.0  # Slack retries within minutes; a day is plenty
@@ -39,10 +41,11 @@ class Stores:
     audit: AuditStore
     outbox: OutboxStore
     dedupe: DedupeStore
+    triage: TriageStore
     backend: str = "sqlite"
 
     def close(self) -> None:
-        for store in (self.outbox, self.dedupe, self.audit):
+        for store in (self.outbox, self.dedupe, self.triage, self.audit):
             store.close()
 
 
@@ -82,17 +85,20 @@ def open_stores(
     _check_url(database_url)
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
+    from .sqlite_triage import SqliteTriageStore
 
     root = Path(data_dir)
-    opened: list[AuditStore | OutboxStore] = []
+    opened: list[AuditStore | OutboxStore | DedupeStore] = []
     try:
         audit = open_audit_store(root, retention_days=audit_retention_days, clock=clock)
         opened.append(audit)
         outbox = SqliteOutboxStore(root / "outbox.sqlite3")
         opened.append(outbox)
         dedupe = SqliteDedupeStore(root / "dedupe.sqlite3", dedupe_ttl_seconds, clock)
+        opened.append(dedupe)
+        triage = SqliteTriageStore(root / "triage.sqlite3")
     except BaseException:
         for store in opened:  # a half-opened set leaves no file handle behind
             store.close()
         raise
-    return Stores(audit=audit, outbox=outbox, dedupe=dedupe)
+    return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage)

@@ -5,6 +5,9 @@ shared backend (PostgreSQL) adds a module that implements the same methods.
 Callers hold one of these, never a connection: :func:`nextcaller_ops.stores.open_stores`
 is the one place that picks the implementation.
 
+Triage channels keep their state in a :class:`TriageStore` (watched channels, the
+messages replied to, sightings, claims).
+
 Times are wall-clock seconds (``time.time()``).  The outbox store is handed
 ``now`` by its caller, so a worker's clock (a fake one in tests) decides what is
 due and when a lease has run out; the audit and de-duplication stores keep a clock
@@ -26,6 +29,8 @@ __all__ = [
     "DELIVERING",
     "DELIVERED",
     "REJECTED",
+    "TriageItem",
+    "TriageStore",
 ]
 
 
@@ -149,6 +154,110 @@ class DedupeStore(Protocol):
 
     def purge(self) -> int:
         """Forget keys older than the TTL; returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# -- triage channels -----------------------------------------------------------------------
+
+# Where the lookups of a watched message stand: being done (leased), done, waiting to retry after an
+# API failure, paused by the channel's budget (due again shortly), or given up.
+NEW, DONE, RETRY, PAUSED, GAVE_UP = "new", "done", "retry", "paused", "gave_up"
+# What people do with an item: each sets who and when, at most once (claim until released).
+CLAIM, RELEASE, RESOLVE, FLAG = "claim", "release", "resolve", "flag"
+
+
+@dataclass(frozen=True)
+class TriageItem:
+    """One message in a watched channel that carried numbers, its threaded reply, and who did what."""
+
+    channel_id: str
+    message_ts: str
+    thread_ts: str  # where the reply goes (the message itself, or the thread it was posted in)
+    poster: str | None  # a user id, or an integration's bot id
+    numbers: list[str]
+    created: float
+    stage: str = NEW
+    attempts: int = 0
+    reply_ts: str | None = None
+    cards: list[dict[str, Any]] | None = None  # the reply's rendered cards, as last posted
+    summary: str = ""  # one line for `/caller triage`
+    claimed_by: str | None = None
+    claimed_at: float | None = None
+    resolved_by: str | None = None
+    resolved_at: float | None = None
+    flagged_by: str | None = None
+    flagged_at: float | None = None
+
+
+class TriageStore(Protocol):
+    """Watched channels, the messages the bot replied to, how often a number was seen, and item state.
+
+    Every method is one or two plain SQL statements (INSERT … ON CONFLICT DO NOTHING, conditional
+    UPDATE, SELECT): any SQL database implements it the same way.  Each change that two people
+    or two processes could race on is a single conditional statement: exactly one wins.
+    """
+
+    def watch_state(self, channel_id: str) -> bool | None:
+        """On or off as an admin last set it; None when nobody has (the settings decide)."""
+        ...
+
+    def set_watch(self, channel_id: str, on: bool, *, by: str | None, now: float) -> None: ...
+
+    def add(self, item: TriageItem, *, lease_seconds: float) -> bool:
+        """Store a new item, leased to the caller; False when that message (channel + ts) is already known."""
+        ...
+
+    def sighted(self, channel_id: str, phone: str, message_ts: str, now: float) -> None:
+        """Note ``phone`` seen in ``channel_id`` (once per message)."""
+        ...
+
+    def sightings(self, channel_id: str, phone: str, since: float) -> int:
+        """How many messages in ``channel_id`` carried ``phone`` at or after ``since``."""
+        ...
+
+    def get(self, channel_id: str, message_ts: str) -> TriageItem | None: ...
+
+    def take_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[TriageItem]:
+        """Lease items whose lookups are due again (retry, paused, or a lease that ran out)."""
+        ...
+
+    def lease(self, channel_id: str, message_ts: str, *, now: float, lease_seconds: float) -> TriageItem | None:
+        """Lease one item now (a person pressed Look up); None when someone else holds it."""
+        ...
+
+    def save_reply(
+        self,
+        channel_id: str,
+        message_ts: str,
+        *,
+        cards: list[dict[str, Any]],
+        summary: str,
+        reply_ts: str | None = None,
+    ) -> None:
+        """Keep the reply's cards (before posting them: a button pressed at once re-draws from here),
+        and its ts once Slack has it."""
+        ...
+
+    def finish(self, channel_id: str, message_ts: str, *, stage: str, next_attempt: float) -> None:
+        """Record how the attempt went (counting it), when to try again, and release the lease."""
+        ...
+
+    def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
+        """Claim, release, resolve or flag; (the item afterwards, whether this call changed it).
+
+        Claim takes an unclaimed item; release gives back one ``user_id`` holds; resolve
+        and flag happen once.  Raises KeyError for an unknown item.
+        """
+        ...
+
+    def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
+        """Items of ``channel_id`` created at or after ``since`` and not resolved, oldest first."""
+        ...
+
+    def purge(self, before: float) -> int:
+        """Forget items and sightings older than ``before``; returns how many items."""
         ...
 
     def close(self) -> None: ...

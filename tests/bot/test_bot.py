@@ -212,11 +212,11 @@ def test_modal_round_trip_posts_only_changed_fields(bot, slack, sandbox):
         view, {bk.field_block_id("email"): "jerry@example.com", bk.field_block_id("shipping_address1.line2"): "Apt 5B"}
     )
     assert resp.status_code == 200 and resp.text == ""
+    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))  # after delivery
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {
         "email": "jerry@example.com",
         "shipping_address1": {"line2": "Apt 5B"},
     }
-    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
     note = [c for c in calls if c["name"] == "chat.postEphemeral"][-1]["args"]
     assert note["user"] == AGENT and "Correction sent" in note["text"] and "email" in note["text"]
     assert bot.card("2125558383")["blocks"][1]["fields"][3]["text"].endswith("jerry@example.com")
@@ -227,6 +227,7 @@ def test_duplicate_submission_posts_once(bot, slack, sandbox):
     change = {bk.field_block_id("first_name"): "Jerome"}
     bot.submit(view, change)
     bot.submit(view, change, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    bot.drain()  # both submissions' listeners have finished
     assert len(sandbox.store.corrections(SEINFELD_ID)) == 1
 
 

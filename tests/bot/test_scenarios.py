@@ -177,9 +177,9 @@ def test_suggest_then_submit_delivers_the_correction(scene, sandbox):
     (opened,) = scene.api_calls("views.open")
     submitted = scene.submit(opened["view"], {bk.field_block_id("first_name"): "Jerome"})
     assert (submitted.status, submitted.body) == (200, "")
-    assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"first_name": "Jerome"}
-    (note,) = scene.api_calls("chat.postEphemeral")
+    (note,) = scene.api_calls("chat.postEphemeral")  # sent after the ack, once the correction was delivered
     assert note["text"] == messages.correction_sent(SEINFELD_ID, {"first_name": "Jerome"})
+    assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"first_name": "Jerome"}
 
 
 def test_a_bad_field_comes_back_in_the_submissions_response(scene, sandbox):
@@ -204,6 +204,8 @@ def test_a_retried_submission_is_one_correction(scene, sandbox):
         x_slack_retry_reason="http_timeout",
     )
     assert first.status == again.status == 200
+    scene.api_calls("chat.postEphemeral")  # the first one was delivered (the agent is told after)
+    scene.app.listener_runner.listener_executor.shutdown(wait=True)  # and the retry's listener is done too
     assert len(sandbox.store.corrections(SEINFELD_ID)) == 1
 
 
@@ -228,7 +230,8 @@ def test_message_shortcut(scene):
 
 
 def test_app_home_opened_publishes_the_home_tab(scene):
-    scene.command("2125558383")
+    _, name = scene.command("2125558383")
+    scene.responses(name)  # the lookup is done (and audited) once its card went out
     body = json.dumps(
         {
             "token": "legacy",

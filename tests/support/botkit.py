@@ -3,14 +3,13 @@ a running bot (the real Bolt app over HTTP) with a local fake Slack."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import replace
 from typing import Any
 
 from bot.app import build_app
-from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
+from bot.fakeslack import FakeSlack, command_body, event_body, interaction_body, send_signed
 from bot.run import serve_http
 from bot.services import build_services
 from bot.settings import BotSettings
@@ -59,20 +58,6 @@ def submission_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, 
             if block["type"] == "input"
         }
     }
-
-
-def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T0000000001",
-            "api_app_id": "A0APP00001",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{time.time_ns()}",
-            "event_time": int(time.time()),
-        }
-    )
 
 
 class RunningBot:

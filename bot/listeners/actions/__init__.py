@@ -1,16 +1,22 @@
-"""The buttons on a private card: Refresh, Share in channel, Suggest correction."""
+"""The buttons: a private card's (Refresh, Share in channel, Suggest correction) and a triage reply's."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from ... import blocks
+from ...triage import cards
 from .refresh import refresh_card
 from .share import share_card
 from .suggest import open_correction_modal
+from .triage import change_item, look_up_now, show_full_card
 
 
 def register(app: App) -> None:
     app.action(blocks.ACTION_REFRESH)(refresh_card)
     app.action(blocks.ACTION_SHARE)(share_card)
     app.action(blocks.ACTION_SUGGEST)(open_correction_modal)
+    app.action(cards.ACTION_FULL_CARD)(show_full_card)
+    for action_id in (cards.ACTION_CLAIM, cards.ACTION_RELEASE, cards.ACTION_RESOLVE, cards.ACTION_FLAG):
+        app.action(action_id)(change_item)
+    app.action(cards.ACTION_LOOKUP)(look_up_now)

@@ -1,6 +1,7 @@
 """``/caller PHONE``: usage and refusals in the ack itself; otherwise ack at once, then the private card.
 
-Whoever the policy refuses never gets here (:mod:`bot.gate`).
+``/caller watch [on|off]`` and ``/caller triage`` are a triage channel's words
+(:mod:`.triage`).  Whoever the policy refuses never gets here (:mod:`bot.gate`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ... import blocks, messages
 from ...answers import lookup_answer
 from ...gate import rate_refusal
 from ...services import services_from
+from .triage import triage_list, watch
 
 HELP_WORDS = ("help", "-h", "--help", "?")
 
@@ -26,6 +28,14 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
     user_id, channel_id = command.get("user_id"), command.get("channel_id")
     if not text or text.lower() in HELP_WORDS:
         ack(response_type="ephemeral", text=messages.USAGE, blocks=blocks.usage_blocks())
+        return
+    word, _, rest = text.partition(" ")
+    if word.lower() == "watch":
+        ack(response_type="ephemeral", text=watch(services, user_id, channel_id, rest.strip().lower()))
+        return
+    if word.lower() == "triage" and not rest.strip():
+        answer = triage_list(services, user_id, channel_id)
+        ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
         return
     try:
         phone = parse(text)

@@ -1,0 +1,27 @@
+"""What became of one number in a watched message: found (records, maybe none), failed, paused, given up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nextcaller_ops.models import Profile
+
+__all__ = ["FOUND", "FAILED", "PAUSED", "GAVE_UP", "NumberOutcome"]
+
+FOUND = "found"  # the API answered: records, or none ("No record.")
+FAILED = "failed"  # the API did not answer: retried later
+PAUSED = "paused"  # over the channel's budget: looked up when there is room
+GAVE_UP = "gave_up"  # a refusal that retrying will not change, or retried for too long
+
+
+@dataclass(frozen=True)
+class NumberOutcome:
+    phone: str
+    kind: str
+    seen: int  # messages in this channel with this number in the last 24 h, this one included
+    profiles: tuple[Profile, ...] = field(default=())
+    wait: float = 0.0  # for PAUSED: seconds until the budget has room
+
+    @property
+    def settled(self) -> bool:
+        return self.kind in (FOUND, GAVE_UP)

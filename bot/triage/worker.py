@@ -1,0 +1,67 @@
+"""The triage worker: lookups the API failed, or the budget paused, are done again from the store.
+
+A thread per process, like the corrections outbox's: it takes the items that are
+due (leased in the store, so two processes never run the same one), runs them
+(which updates each reply in place) and sleeps until the next poll or a wake-up.
+Because the work is in the store, it survives a restart of the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from .service import Triage
+
+__all__ = ["TriageWorker"]
+
+log = logging.getLogger("bot.triage")
+
+
+class TriageWorker:
+    def __init__(self, triage: Triage, *, poll_seconds: float = 2.0):
+        self.triage = triage
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="nextcaller-triage", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_due(self) -> int:
+        """Run every item that is due now; returns how many."""
+        done = 0
+        while not self._stop.is_set():
+            items = self.triage.due()
+            if not items:
+                break
+            for item in items:
+                try:
+                    self.triage.run(item)
+                except Exception:  # one bad item must not stop the others (its lease runs out; retried)
+                    log.exception("triage: unexpected error on an item in %s", item.channel_id)
+                done += 1
+        return done
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:  # the store was unreachable for a moment: keep the worker alive
+                log.exception("triage worker: unexpected error")
+            self._wake.wait(timeout=self.poll_seconds)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
