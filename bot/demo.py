@@ -1,8 +1,10 @@
-"""The Slack part of ``nextcaller-ops demo``: /caller through the real Bolt pipeline.
+"""The Slack part of ``nextcaller-ops demo``: /caller and a triage channel through the real Bolt pipeline.
 
 A signed slash-command request goes over HTTP to the bot's /slack/events, the
 bot acks, looks the number up in the sandbox and responds to a local stand-in
-for Slack, whose recorded message is printed here as text.
+for Slack, whose recorded message is printed here as text.  Then a phone
+system's message lands in a watched channel: the bot answers in its thread with
+a caller card, and an agent claims it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SIGNING_SECRET = "demo-signing-secret-0123456789"
+TRIAGE_CHANNEL = "C0TRIAGE01"
 
 
 def blocks_as_text(blocks: list[dict[str, Any]]) -> str:
@@ -25,6 +28,8 @@ def blocks_as_text(blocks: list[dict[str, Any]]) -> str:
         elif kind == "section":
             if "text" in block:
                 lines.append("┃ " + block["text"]["text"].replace("\n", "\n┃ "))
+            if block.get("accessory", {}).get("type") == "button":
+                lines[-1] += f"   [{block['accessory']['text']['text']}]"
             for field in block.get("fields", []):
                 label, _, value = field["text"].partition("\n")
                 lines.append(f"┃ {label.strip('*'):<16} {value}")
@@ -54,6 +59,7 @@ def run_bot_demo(sandbox: Any) -> int:
             signing_secret=SIGNING_SECRET,
             slack_api_url=slack.api_url,
             data_dir=Path(data),
+            watch_channels=frozenset({TRIAGE_CHANNEL}),
         )
         client = NextCallerClient(
             Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
@@ -79,9 +85,52 @@ def run_bot_demo(sandbox: Any) -> int:
             forged = send_signed(url, command_body("2125558383", response_url=slack.response_url("x")), "wrong")
             print(f"a forged request: HTTP {forged.status_code}")
             ok = ack.status_code == 200 and "Jerry Seinfeld" in str(card) and forged.status_code == 401
+            ok = _triage_demo(url, slack) and ok
         finally:
             server.shutdown()
             server.server_close()
             services.close()
             client.close()
     return 0 if ok else 1
+
+
+def _triage_demo(url: str, slack: Any) -> bool:
+    """A phone system posts in a watched channel; the bot answers in the thread; an agent claims it."""
+    from .fakeslack import event_body, interaction_body, message_event, send_signed
+    from .triage import cards
+
+    text = "Missed call from (212) 555-8383: caller says he was double-charged"
+    ts = slack.new_ts()
+    event = message_event(TRIAGE_CHANNEL, text, ts, bot_id="B0PHONESYS", subtype="bot_message", username="PhoneSystem")
+    print(f"\n#triage ({TRIAGE_CHANNEL}, watched), the phone system posts: {text}")
+    started = time.perf_counter()
+    ack = send_signed(url, event_body(event), SIGNING_SECRET, content_type="application/json")
+    posted = slack.wait_for(
+        lambda cs: any(c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts for c in cs), timeout=15
+    )
+    reply = next(c for c in posted if c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts)
+    print(
+        f"event ack: HTTP {ack.status_code}; the threaded reply, {(time.perf_counter() - started) * 1000:.0f} ms later:"
+    )
+    print(blocks_as_text(reply["args"].get("blocks") or []))
+
+    print("\nAna (U0ANA00001) presses Claim:")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ANA00001", "username": "ana"},
+        "team": {"id": "T0000000001"},
+        "api_app_id": "A0APP00001",
+        "token": "legacy",
+        "trigger_id": "demo.claim",
+        "channel": {"id": TRIAGE_CHANNEL},
+        "container": {"type": "message", "message_ts": reply["ts"], "channel_id": TRIAGE_CHANNEL},
+        "message": {"ts": reply["ts"]},
+        "response_url": slack.response_url("claim"),
+        "actions": [{"type": "button", "action_id": cards.ACTION_CLAIM, "value": cards.item_value(TRIAGE_CHANNEL, ts)}],
+    }
+    send_signed(url, interaction_body(payload), SIGNING_SECRET)
+    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.update" for c in cs), timeout=15)
+    updated = next(c for c in calls if c["name"] == "chat.update")["args"]
+    print(f"chat.update of the same reply (ts {updated['ts']}) — its last lines now read:")
+    print("\n".join(blocks_as_text(updated.get("blocks") or []).splitlines()[-2:]))
+    return ack.status_code == 200 and "Jerry Seinfeld" in str(reply["args"]) and "Claimed by" in str(updated)

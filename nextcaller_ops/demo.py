@@ -128,7 +128,7 @@ def run_demo(cli: CLI) -> int:
         _step("6. In IPython: %nextcaller")
         failures += _ipython_step() != 0
 
-        _step("7. In Slack: /caller 2125558383 through the Bolt pipeline")
+        _step("7. In Slack: /caller 2125558383, then a triage channel, through the Bolt pipeline")
         from bot.demo import run_bot_demo
 
         failures += run_bot_demo(sandbox) != 0

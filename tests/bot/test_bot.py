@@ -335,8 +335,11 @@ def test_manifest_declares_what_the_bot_uses():
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert {"commands", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_home_opened", "message.channels", "message.groups"} <= set(events)  # triage channels
+    assert {"commands", "chat:write", "channels:history", "groups:history"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
 
 
 def test_manifest_is_valid_against_slacks_schema():

@@ -156,7 +156,10 @@ def test_a_retried_delivery_gives_no_second_reply_and_no_second_lookup(triage_bo
     # the same message under another event id (a retry that reached a process that lost the first claim)
     post(triage_bot, "call from 2125558383", ts=ts, event_id="Ev0TRIAGE02", retry=2)
     triage_bot.drain()
-    assert len(replies(slack, ts)) == 1 and sandbox.httpd.request_count == 1
+    assert len(replies(slack, ts)) == 1 and not slack.calls("api", "chat.update")
+    assert sandbox.httpd.request_count == 1
+    lookups = [e for e in triage_bot.services.audit.entries() if e["action"] == "triage_lookup"]
+    assert len(lookups) == 1  # not even a cached second lookup
 
 
 # -- buttons -----------------------------------------------------------------------------------
