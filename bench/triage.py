@@ -1,0 +1,87 @@
+"""Triage channels under a burst: ``python -m bench --only triage``.
+
+A noisy integration posts 200 messages carrying 20 distinct numbers into a watched
+channel, as fast as signed HTTP deliveries go (8 senders), with the sandbox
+answering in 50 ms (a child process, as the real API would be).  Measured: API
+lookups made, replies posted, and the slowest time from a message's delivery to
+its threaded reply reaching (the local stand-in for) Slack.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from .run import ROOT, _client, _numbers, sandbox_process
+
+CHANNEL = "C0TRIAGE01"
+
+
+def bench_triage(quick: bool) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from bot.app import build_app
+    from bot.fakeslack import FakeSlack, event_body, message_event, send_signed
+    from bot.run import serve_http
+    from bot.services import build_services
+    from bot.settings import BotSettings
+
+    messages, distinct, latency_ms, secret = (
+        (60, 6, 50, "bench-signing-secret-000") if quick else (200, 20, 50, "bench-signing-secret-000")
+    )
+    numbers = _numbers(distinct, start=700)
+    with (
+        sandbox_process(records=800, latency_ms=latency_ms) as url,
+        FakeSlack() as slack,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        settings = BotSettings(
+            bot_token="bench-bot-token-for-the-local-fake-slack",
+            signing_secret=secret,
+            slack_api_url=slack.api_url,
+            data_dir=Path(tmp),
+            watch_channels=frozenset({CHANNEL}),
+        )
+        client = _client(url)
+        services = build_services(settings, client)
+        app = build_app(settings, client, services=services)
+        server = serve_http(app, "127.0.0.1", 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{server.server_port}/slack/events"
+        sent: dict[str, float] = {}
+
+        def deliver(i: int) -> None:
+            ts = slack.new_ts()
+            text = f"PhoneSystem: missed call from {numbers[i % distinct]} (call #{i})"
+            body = event_body(message_event(CHANNEL, text, ts, bot_id="B0PHONESYS", subtype="bot_message"))
+            sent[ts] = time.monotonic()
+            resp = send_signed(endpoint, body, secret, content_type="application/json", timeout=30)
+            assert resp.status_code == 200
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(deliver, range(messages)))
+        burst_s = time.monotonic() - started
+        calls = slack.wait_for(lambda cs: sum(c["name"] == "chat.postMessage" for c in cs) >= messages, timeout=120)
+        replies = {c["args"]["thread_ts"]: c["at"] for c in calls if c["name"] == "chat.postMessage"}
+        delays = [replies[ts] - at for ts, at in sent.items()]
+        lookups = client.requests_sent
+        server.shutdown()
+        services.close()
+        client.close()
+    return {
+        "messages": messages,
+        "distinct_numbers": distinct,
+        "api_latency_ms": latency_ms,
+        "burst_delivered_in_s": round(burst_s, 3),
+        "replies_posted": len(replies),
+        "api_lookups": lookups,
+        "slowest_message_to_reply_s": round(max(delays), 3),
+        "median_message_to_reply_s": round(statistics.median(delays), 3),
+        "target": "one reply per message; each distinct number fetched once; replies within seconds",
+    }
