@@ -145,7 +145,6 @@ def cannot_post(error: str) -> str:
 
 FORM_DAMAGED = "This form is damaged; close it and press Suggest correction again."
 FORM_NOT_OPENED = "Slack didn't open the correction form in time; press Suggest correction again."
-NOT_UNICODE = "This text has characters that aren't valid Unicode; retype it."
 NOTHING_CHANGED = "Nothing was changed, so no correction was sent."
 
 

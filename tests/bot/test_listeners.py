@@ -336,7 +336,8 @@ def test_text_that_is_not_valid_unicode_is_refused_on_its_field(services, slack,
     submit(services, slack, modal_view(services, first_name="Jos\udce9", last_name="Seinfeld"))
     ack = slack.ack.call_args.kwargs
     assert ack["response_action"] == "errors"
-    assert ack["errors"] == {bk.field_block_id("first_name"): messages.NOT_UNICODE}
+    assert list(ack["errors"]) == [bk.field_block_id("first_name")]
+    assert ack["errors"][bk.field_block_id("first_name")].startswith("Is not valid Unicode text")
     assert services.outbox.counts()["pending"] == 0 and not sandbox.store.corrections()
 
 

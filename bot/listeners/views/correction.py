@@ -35,11 +35,7 @@ def _tell(client: WebClient, user_id: str, channel_id: str | None, text: str) ->
 
 def _problem(name: str, value: str) -> str | None:
     """What is wrong with a changed field, as Slack shows it under the field; None when it is fine."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: the API would store text nobody can read back
-        return messages.NOT_UNICODE
-    problem = validate_correction_value(name, value)
+    problem = validate_correction_value(name, value)  # the core's rules, lone surrogates included
     return problem[0].upper() + problem[1:] if problem else None
 
 
