@@ -208,7 +208,15 @@ def dedupe_events(body: dict[str, Any], context: BoltContext, next_: Callable[[]
     thread claims first handles it, every other delivery is only acknowledged.
     """
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id and not services_from(context).dedupe.claim(f"event:{event_id}"):
+    if not event_id:
+        next_()
+        return None
+    services = services_from(context)
+    event = body.get("event") or {}
+    if event.get("type") == "message" and not services.triage.watched(event.get("channel")):
+        next_()  # the listener ignores it anyway: no row per chat message in channels nobody watches
+        return None
+    if not services.dedupe.claim(f"event:{event_id}"):
         log.info("event %s delivered again: acknowledged, not handled twice", event_id)
         return BoltResponse(status=200, body="")
     next_()

@@ -125,5 +125,9 @@ def build_services(
         outbox=Outbox(stores.outbox, deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds),
         web=web,
         triage=triage,
-        triage_worker=TriageWorker(triage, poll_seconds=min(2.0, settings.triage_retry_seconds)),
+        triage_worker=TriageWorker(
+            triage,
+            poll_seconds=min(2.0, settings.triage_retry_seconds),
+            housekeeping=lambda: (triage.purge(), stores.dedupe.purge()),
+        ),
     )

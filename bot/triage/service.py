@@ -61,7 +61,11 @@ class Triage:
         self.audit = audit
         self.budget = ChannelBudget(settings.watch_lookups_per_minute)
         self._clock = clock
-        store.purge(clock() - KEEP_SECONDS)
+        self.purge()
+
+    def purge(self) -> int:
+        """Forget items (and the cards they hold) and sightings older than a week."""
+        return self.store.purge(self._clock() - KEEP_SECONDS)
 
     # -- watching ---------------------------------------------------------------------------
     def watched(self, channel_id: str | None) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from .service import Triage
 
@@ -19,9 +21,20 @@ log = logging.getLogger("bot.triage")
 
 
 class TriageWorker:
-    def __init__(self, triage: Triage, *, poll_seconds: float = 2.0):
+    def __init__(
+        self,
+        triage: Triage,
+        *,
+        poll_seconds: float = 2.0,
+        housekeeping: Callable[[], object] | None = None,
+        housekeeping_seconds: float = 3600.0,
+    ):
         self.triage = triage
         self.poll_seconds = poll_seconds
+        # purging what is past its time (old items, de-duplication keys), at most once an hour
+        self._housekeeping = housekeeping or triage.purge
+        self._housekeeping_seconds = housekeeping_seconds
+        self._last_housekeeping = time.monotonic()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -54,6 +67,9 @@ class TriageWorker:
         while not self._stop.is_set():
             try:
                 self.run_due()
+                if time.monotonic() - self._last_housekeeping >= self._housekeeping_seconds:
+                    self._last_housekeeping = time.monotonic()
+                    self._housekeeping()
             except Exception:  # the store was unreachable for a moment: keep the worker alive
                 log.exception("triage worker: unexpected error")
             self._wake.wait(timeout=self.poll_seconds)

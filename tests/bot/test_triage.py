@@ -314,3 +314,28 @@ def test_caller_triage_lists_open_items_oldest_first(triage_bot, slack):
 
 def test_caller_triage_in_an_unwatched_channel_says_so(triage_bot):
     assert triage_bot.command("triage", channel=OTHER)[0].json()["text"] == messages.NOT_WATCHED
+
+
+def test_the_worker_purges_what_is_past_its_time(triage_bot):
+    import threading
+
+    from bot.triage import TriageWorker
+
+    purged = threading.Event()
+    worker = TriageWorker(
+        triage_bot.services.triage, poll_seconds=0.01, housekeeping=purged.set, housekeeping_seconds=0
+    )
+    worker.start()
+    try:
+        assert purged.wait(10)
+    finally:
+        worker.stop()
+
+
+def test_messages_in_channels_nobody_watches_leave_no_de_duplication_row(triage_bot, slack):
+    post(triage_bot, "call from 2125558383", channel=OTHER, event_id="Ev0UNWATCHED")
+    ts = post(triage_bot, "call from 2125558383", event_id="Ev0WATCHED01")
+    reply_to(slack, ts)
+    dedupe = triage_bot.services.dedupe
+    assert dedupe.claim("event:Ev0UNWATCHED") is True  # never claimed by the bot
+    assert dedupe.claim("event:Ev0WATCHED01") is False
