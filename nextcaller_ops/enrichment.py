@@ -81,7 +81,7 @@ def check_frame(
         raise UsageError(f"the DataFrame has no column {column!r}", hint=f"its columns: {shown}")
     chosen = parse_fields(fields)
     added = [f"{prefix}{name}" for name in (*chosen, *_ALWAYS)]
-    ours = set(df.attrs.get(_ADDED_ATTR, ()))
+    ours = _ours(df)
     clash = [name for name in added if name in df.columns and name not in ours]
     if clash:
         raise UsageError(
@@ -89,6 +89,24 @@ def check_frame(
             hint="add a prefix for the new columns (--prefix nc_ / prefix='nc_')",
         )
     return chosen, added, ours
+
+
+def _fingerprint(column: Any) -> str:
+    import pandas as pd
+
+    return str(int(pd.util.hash_pandas_object(column, index=False).sum()))
+
+
+def _ours(df: Any) -> set[str]:
+    """The columns an earlier enrich added and nobody changed since (a renamed or edited column is the user's).
+
+    ``df.attrs`` follows a frame into its copies and slices, so a name alone
+    would not do: each added column's content is remembered too.
+    """
+    marks = df.attrs.get(_ADDED_ATTR)
+    if not isinstance(marks, dict):
+        return set()
+    return {name for name, mark in marks.items() if name in df.columns and _fingerprint(df[name]) == mark}
 
 
 def enrich_frame(
@@ -118,7 +136,10 @@ def enrich_frame(
     block = typed_columns(pd.DataFrame(values, index=df.index), list(values))
     for name in values:
         target[f"{prefix}{name}"] = block[name].array  # by position: a repeated index label stays in its row
-    target.attrs[_ADDED_ATTR] = sorted(ours | set(added))
+    earlier = df.attrs.get(_ADDED_ATTR)
+    marks = {name: mark for name, mark in earlier.items() if name in ours} if isinstance(earlier, dict) else {}
+    marks.update({name: _fingerprint(target[name]) for name in added})
+    target.attrs[_ADDED_ATTR] = marks
     return target, summary
 
 

@@ -42,7 +42,7 @@ def typed_columns(frame: Any, columns: Iterable[str]) -> Any:
     import pandas as pd
 
     for name in columns:
-        values = [None if (v is None or v == "") else v for v in frame[name].tolist()]
+        values = [None if _blank(v) else v for v in frame[name].tolist()]
         if name in BOOL_COLUMNS:
             frame[name] = pd.array(values, dtype="boolean")
         elif name in INT_COLUMNS:
@@ -50,6 +50,17 @@ def typed_columns(frame: Any, columns: Iterable[str]) -> Any:
         else:
             frame[name] = pd.array([None if v is None else str(v) for v in values], dtype="string")
     return frame
+
+
+def _blank(value: Any) -> bool:
+    import pandas as pd
+
+    if value is None or (isinstance(value, str) and value == ""):
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def to_frame(dict_rows: Sequence[dict[str, Any]], columns: Sequence[str], index: Any = None) -> Any:

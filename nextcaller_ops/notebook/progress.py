@@ -179,4 +179,9 @@ class WidgetBar(_InPlace):
         self._label.value = f"{done}/{self.total}"
 
     def _close(self) -> None:
-        self._box.close()  # the widget goes; its output is replaced by the summary
+        # The widgets go (their layouts and styles are widgets too), so a saved notebook keeps no state of
+        # them; the output that showed them is replaced by the summary.
+        for widget in (self._bar, self._label, self._box):
+            for part in (getattr(widget, "layout", None), getattr(widget, "style", None), widget):
+                if part is not None:
+                    part.close()
