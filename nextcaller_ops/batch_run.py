@@ -174,6 +174,11 @@ def run_batch(
             progress.advance(len(items))
     except KeyboardInterrupt:
         summary.interrupted = True
+    except BaseException:
+        summary.interrupted = True  # whatever went wrong, the bar must not stay frozen on the page
+        summary.seconds = time.perf_counter() - started
+        progress.finish(summary)
+        raise
     finally:
         close = getattr(lines, "close", None)  # a generator: closing it cancels the lookups not yet started
         if close is not None:

@@ -10,16 +10,16 @@ from IPython.core.error import UsageError
 
 from .. import account, errors
 from ..config import load_settings
+from ._context import Magics
 from .words import error_line
 
 if TYPE_CHECKING:
     from ..client import NextCallerClient
-    from .magics import NextCaller
 
 __all__ = ["login", "logout", "status"]
 
 
-def login(magics: NextCaller, args: argparse.Namespace) -> None:
+def login(magics: Magics, args: argparse.Namespace) -> None:
     profile = magics._profile_name(args.profile)
     try:
         key = args.consumer_key or input("Consumer key: ").strip()
@@ -33,14 +33,14 @@ def login(magics: NextCaller, args: argparse.Namespace) -> None:
     print(f"Stored consumer key {result.key} for profile {profile!r} (verified with {result.base_url}).")
 
 
-def logout(magics: NextCaller, args: argparse.Namespace) -> None:
+def logout(magics: Magics, args: argparse.Namespace) -> None:
     profile = magics._profile_name(args.profile)
     removed = account.logout(profile)
     magics._forget_clients()
     print(f"Removed profile {profile!r} from the keyring." if removed else f"Profile {profile!r} had nothing stored.")
 
 
-def status(magics: NextCaller, args: argparse.Namespace) -> None:
+def status(magics: Magics, args: argparse.Namespace) -> None:
     settings = load_settings(args.profile or magics.profile or None)
     problem: errors.NextCallerError | None = None
     client: NextCallerClient | None

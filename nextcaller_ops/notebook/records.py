@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
 
@@ -12,17 +11,15 @@ from ..correction_fields import parse_assignments
 from ..models import parse_records_json, parse_xml_document
 from ..phone import parse
 from ._args import CELL_ONLY
+from ._context import Magics
 from .results import CallerResult, CorrectionResult
-
-if TYPE_CHECKING:
-    from .magics import NextCaller
 
 __all__ = ["lookup_line", "update"]
 
 _DEFAULTS = {"display": False, "rows": "line", "to": None, "concurrency": None}
 
 
-def lookup_line(magics: NextCaller, args: argparse.Namespace) -> CallerResult:
+def lookup_line(magics: Magics, args: argparse.Namespace) -> CallerResult:
     cell_only = [name for name in CELL_ONLY if getattr(args, name) != _DEFAULTS[name]]
     if cell_only:
         flag = "--" + cell_only[0]
@@ -43,7 +40,7 @@ def lookup_line(magics: NextCaller, args: argparse.Namespace) -> CallerResult:
     return result
 
 
-def update(magics: NextCaller, args: argparse.Namespace) -> CorrectionResult:
+def update(magics: Magics, args: argparse.Namespace) -> CorrectionResult:
     changes = parse_assignments(args.changes)
     corrections.prepare(None, args.profile_id, changes, compare=False)  # refuse bad input before any request
     client = magics._client(args.profile)

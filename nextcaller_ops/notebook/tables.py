@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.core.error import UsageError
 
 from ..batch_run import run_batch
 from ..enrichment import check_frame, enrich_frame
 from ..frames import check_export_path, columns_for, export, rows_for, to_frame
+from ._context import Magics
 from .progress import make_progress
-
-if TYPE_CHECKING:
-    from .magics import NextCaller
 
 __all__ = ["lookup_cell", "enrich_variable", "cell_numbers"]
 
@@ -39,7 +37,7 @@ def _pandas() -> Any:
     return pd
 
 
-def lookup_cell(magics: NextCaller, args: argparse.Namespace, cell: str) -> Any:
+def lookup_cell(magics: Magics, args: argparse.Namespace, cell: str) -> Any:
     numbers = cell_numbers(cell)
     if not numbers:
         raise UsageError("%%nextcaller: the cell has no numbers (one per line; # starts a comment)")
@@ -69,7 +67,7 @@ def lookup_cell(magics: NextCaller, args: argparse.Namespace, cell: str) -> Any:
     return table
 
 
-def _table(magics: NextCaller, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
+def _table(magics: Magics, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
     if not magics.return_dataframe:
         return rows
     if _pandas() is None:
@@ -96,7 +94,7 @@ def show(table: Any, limit: int, name: str) -> None:
         print(f"Showing {limit} of {total} rows; the whole table is in `{name}` (%config NextCaller.display_limit).")
 
 
-def enrich_variable(magics: NextCaller, args: argparse.Namespace) -> None:
+def enrich_variable(magics: Magics, args: argparse.Namespace) -> None:
     if _pandas() is None:
         raise UsageError("%nextcaller_enrich needs pandas (pip install 'nextcaller-ops[notebook]')")
     namespace = magics.shell.user_ns if magics.shell is not None else {}

@@ -159,3 +159,29 @@ def test_status_magic_shows_masked_key_and_a_live_check(ip, api_env, capsys):
     out = capsys.readouterr().out
     assert "EG2D…3SE3 (from env)" in out and "API:      ok" in out and api_env.url in out
     assert api_env.consumer_secret not in out
+
+
+def test_a_bar_is_finished_even_when_the_batch_fails_unexpectedly(ip, monkeypatch):
+    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.notebook import tables
+
+    class Bar:
+        finished = None
+
+        def start(self, total):
+            pass
+
+        def advance(self, done):
+            pass
+
+        def finish(self, summary):
+            Bar.finished = summary
+
+    def broken(self, phone, **kw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tables, "make_progress", lambda shell, mode: Bar())
+    monkeypatch.setattr(NextCallerClient, "lookup", broken)
+    with pytest.raises(RuntimeError):
+        ip.run_cell_magic("nextcaller", "", "2125558383\n")
+    assert Bar.finished is not None and Bar.finished.done == 0
