@@ -36,5 +36,12 @@ fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
 	$(BIN)/python -m pytest -q -p no:cacheprovider fuzz/
 
+# The analyst notebook run in a real kernel, exported with nbconvert, photographed by headless Chromium
+# (Debian's chromium, installed when missing); PNGs in docs/. Not part of `make test`.
+screenshots: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pip install --quiet -e '.[dev,screenshots]'
+	$(BIN)/python docs/screenshots.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -104,6 +104,17 @@ class LookupCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    def find_profile(self, profile_id: str) -> Profile | None:
+        """A cached, unexpired record with this id (held in memory), or None."""
+        now = self._clock()
+        with self._lock:
+            for expires, result in reversed(self._entries.values()):
+                if expires > now:
+                    for profile in result.profiles:
+                        if profile.id == profile_id:
+                            return profile
+        return None
+
     def invalidate(self, phone: str) -> None:
         with self._lock:
             self._entries.pop(phone, None)

@@ -40,6 +40,9 @@ __all__ = ["NextCallerClient", "BatchItem"]
 
 log = logging.getLogger("nextcaller_ops.client")
 
+# API versions that can read one profile by id (v2's document has only the POST; v2.1 adds the GET).
+_VERSIONS_WITH_PROFILE_READ = frozenset({"v2.1"})
+
 
 class _Flight:
     """A lookup in progress that other threads asking for the same number wait on."""
@@ -175,6 +178,11 @@ class NextCallerClient:
         records = doc.get("records") if isinstance(doc, dict) else None
         self._audit("lookup", parsed.number, _outcome(len(records or ())), fmt)
         return resp.text
+
+    @property
+    def can_read_profile(self) -> bool:
+        """Whether this API version offers ``GET users/ID/`` (v2 does not: it only has the POST)."""
+        return self.settings.api_version.strip("/") in _VERSIONS_WITH_PROFILE_READ
 
     def get_profile(self, profile_id: str) -> Profile:
         pid = check_profile_id(profile_id)

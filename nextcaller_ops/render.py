@@ -18,15 +18,25 @@ __all__ = [
     "html_card",
     "FONT_CSS",
     "THREAT_COLOURS",
+    "THREAT_TEXT_COLOURS",
     "BATCH_COLUMNS",
+    "RECORD_COLUMNS",
     "batch_row",
+    "record_rows",
+    "max_threat",
+    "contrast_ratio",
     "threat_label",
     "text_cards",
     "no_record_text",
     "format_number",
 ]
 
+# Badge background and text colours: every pair passes WCAG AA for normal text (contrast >= 4.5:1);
+# white on amber would be ~1.9:1, so the medium badge has dark text.
 THREAT_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#c62828"}
+THREAT_TEXT_COLOURS = {"low": "#ffffff", "medium": "#1f1f1f", "high": "#ffffff"}
+_UNKNOWN_BADGE = ("#616161", "#ffffff")
+_THREAT_ORDER = {"low": 1, "medium": 2, "high": 3}
 _THREAT_MARKS = {"low": "🟢", "medium": "🟡", "high": "🔴"}
 
 
@@ -112,12 +122,15 @@ _CSS = FONT_CSS + ";border:1px solid #ddd;border-radius:8px;padding:12px 16px;ma
 def html_card(profile: Profile) -> str:
     e = html.escape
     level = (profile.fraud_threat or "").lower()
-    colour = THREAT_COLOURS.get(level, "#757575")
+    colour, text_colour = (
+        THREAT_COLOURS.get(level, _UNKNOWN_BADGE[0]),
+        THREAT_TEXT_COLOURS.get(level, _UNKNOWN_BADGE[1]),
+    )
     rows = []
     for label, value in card_fields(profile):
         if label == "Fraud threat":
             cell = (
-                f'<span class="nc-threat nc-threat-{e(level)}" style="background:{colour};color:#fff;'
+                f'<span class="nc-threat nc-threat-{e(level)}" style="background:{colour};color:{text_colour};'
                 f'border-radius:4px;padding:1px 8px">{e(level)}</span>'
             )
         else:
@@ -134,11 +147,35 @@ def html_card(profile: Profile) -> str:
     )
 
 
-BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records", *FLAT_COLUMNS, "error")
+BATCH_COLUMNS = ("input", "phone", "status", "duplicate", "records", "max_fraud_threat", *FLAT_COLUMNS, "error")
+# One row per record (``--rows record``): which of the line's records the row shows, 1-based.
+RECORD_COLUMNS = (
+    "input",
+    "phone",
+    "status",
+    "duplicate",
+    "records",
+    "record",
+    "max_fraud_threat",
+    *FLAT_COLUMNS,
+    "error",
+)
+
+
+def max_threat(profiles: Iterable[Profile]) -> str:
+    """The highest fraud threat among ``profiles`` (low < medium < high); "" when none is rated."""
+    levels = [(p.fraud_threat or "").lower() for p in profiles]
+    rated = [lv for lv in levels if lv in _THREAT_ORDER]
+    return max(rated, key=_THREAT_ORDER.__getitem__) if rated else ""
 
 
 def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
-    """One output row for a :class:`~nextcaller_ops.batch.BatchItem` (first profile shown)."""
+    """One output row for a :class:`~nextcaller_ops.batch.BatchItem` (the first profile shown).
+
+    ``max_fraud_threat`` is over all the line's records, so a household whose
+    second person is rated high is not hidden behind the first.  Blank fields
+    are ``""`` here (CSV); the DataFrame makes them missing values.
+    """
     profiles = item.profiles
     shown = profile or (profiles[0] if profiles else None)
     row: dict[str, Any] = {
@@ -147,8 +184,32 @@ def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
         "status": item.status,
         "duplicate": item.duplicate,
         "records": len(profiles),
+        "max_fraud_threat": max_threat(profiles),
     }
     flat = shown.flat() if shown is not None else dict.fromkeys(FLAT_COLUMNS, "")
     row.update(flat)
     row["error"] = str(item.error) if item.error else ""
     return row
+
+
+def record_rows(item: Any) -> list[dict[str, Any]]:
+    """One row per record of the line (``RECORD_COLUMNS``); a line with none still gets one row."""
+    profiles = item.profiles or (None,)
+    rows = []
+    for number, profile in enumerate(profiles, 1):
+        row = batch_row(item, profile)
+        row["record"] = number if profile is not None else None
+        rows.append({k: row[k] for k in RECORD_COLUMNS})
+    return rows
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21; AA body text needs 4.5)."""
+    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)

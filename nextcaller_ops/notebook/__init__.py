@@ -1,22 +1,22 @@
 """IPython magics for Next Caller lookups.
 
-Load with ``%load_ext nextcaller_ops``, then::
+Load with ``%load_ext nextcaller_ops``, then (each magic takes ``--help``; ``%nextcaller?`` too)::
 
     %nextcaller 212-555-8383                # the caller's card (HTML in Jupyter, text in a terminal)
     r = %nextcaller (212) 555-8383 --refresh
-    %nextcaller 2125558383 --format json    # the API's own document
-    %nextcaller 2125558383 -o caller        # also store the result in `caller`
+    %nextcaller 2125558383 --format json    # the API's own document, shown as JSON
 
-    %%nextcaller -o calls --concurrency 16  # one number per line -> a DataFrame, in order
+    %%nextcaller -o calls --to calls.csv    # one number per line -> a DataFrame, in order; -o: only the summary
     2125558383
     (312) 555-0142   # comments and blank lines are ignored
 
-    %nextcaller_update 97d949a413f4ea8b85e9586e1f2d9a email=jerry@example.com shipping_address1.line2="Apt 5B"
+    %nextcaller_enrich df --column phone --fields name,carrier,fraud_threat   # the profile beside each row
+    %nextcaller_update 97d949a413f4ea8b85e9586e1f2d9a email=jerry@example.com --dry-run
     %nextcaller_login --profile work        # asks for the key and secret, stores them in the OS keyring
     %nextcaller_logout --profile work
     %nextcaller_status
 
-    %config NextCaller.concurrency = 16     # also: profile, cache_ttl, return_dataframe, progress
+    %config NextCaller.concurrency = 16     # also: profile, cache_ttl, return_dataframe, progress, display_limit
 
 Errors are one line (IPython's ``UsageError``), never a traceback, never a secret.
 """
@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..progress import set_default_progress
 from .magics import MAGIC_NAMES, NextCaller
+from .progress import make_progress
 from .results import CallerResult, CorrectionResult
 
 __all__ = ["NextCaller", "CallerResult", "CorrectionResult", "load_ipython_extension", "unload_ipython_extension"]
@@ -39,9 +41,12 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
+    # nextcaller_ops.enrich(df, ...) called in this kernel shows the same bar and summary as the magics
+    set_default_progress(lambda: make_progress(ipython, magics.progress))
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    set_default_progress(None)
     for magics in [m for m in ipython.configurables if isinstance(m, NextCaller)]:
         magics._forget_clients()
         ipython.configurables.remove(magics)

@@ -1,58 +1,199 @@
-"""The magics' command lines: argparse parsers that fail as one-line ``UsageError``s."""
+"""The magics' options, as IPython's ``magic_arguments`` decorators: ``%nextcaller?`` and ``--help`` show them.
+
+Each bundle below decorates one magic in :mod:`.magics`; its docstring becomes
+the description.  :func:`parse` splits a line like a shell (``"a b"`` stays one
+word), prints the help for ``-h``/``--help``, and turns argparse's complaints
+into one-line ``UsageError`` s that name the option the user typed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import MagicArgumentParser
+from IPython.core.magic_arguments import argument as _argument
+from IPython.core.magic_arguments import kwds, magic_arguments
 
+from ..enrichment import ENRICH_FIELDS
+from ..frames import ROW_MODES
 from ..redact import redact
 from ..text import is_unicode, show_invalid
 
+__all__ = [
+    "LOOKUP",
+    "ENRICH",
+    "UPDATE",
+    "LOGIN",
+    "PROFILE_ONLY",
+    "parse",
+    "help_text",
+    "usage_line",
+    "CELL_ONLY",
+    "LINE_ONLY",
+]
 
-def _parser(prog: str, description: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=prog, description=description, add_help=False)
-
-
-LINE = _parser("%nextcaller", "Look up one phone number.")
-LINE.add_argument("phone", nargs="+", help="the number, in any common US format")
-LINE.add_argument("--format", choices=("card", "json", "xml"), default="card")
-LINE.add_argument("--refresh", action="store_true", help="bypass the cache")
-LINE.add_argument("-o", "--output", metavar="VAR", help="store the result in this variable")
-LINE.add_argument("--profile", help="credentials profile")
-
-CELL = _parser("%%nextcaller", "One number per line -> a DataFrame, one row per line.")
-CELL.add_argument("-o", "--output", metavar="VAR", help="store the DataFrame in this variable")
-CELL.add_argument("--concurrency", type=int, help="lookups in flight at once")
-CELL.add_argument("--refresh", action="store_true", help="bypass the cache")
-CELL.add_argument("--profile", help="credentials profile")
-
-UPDATE = _parser("%nextcaller_update", "Post a correction: ID field=value ...")
-UPDATE.add_argument("profile_id")
-UPDATE.add_argument("changes", nargs="+", metavar="FIELD=VALUE")
-UPDATE.add_argument("--profile", help="credentials profile")
-
-LOGIN = _parser("%nextcaller_login", "Store a consumer key and secret in the OS keyring.")
-LOGIN.add_argument("--profile", default=None)
-LOGIN.add_argument("--base-url", default=None)
-LOGIN.add_argument("--consumer-key", default=None)
-
-PROFILE_ONLY = _parser("%nextcaller_logout", "Forget a profile's key and secret.")
-PROFILE_ONLY.add_argument("--profile", default=None)
+MAX_CONCURRENCY = 256
 
 
-def parse(parser: MagicArgumentParser, line: str) -> argparse.Namespace:
-    """Shell-style quoting (``"shipping_address1.line2=Apt 5B"``); argparse's complaints become one line."""
+def concurrency(text: str) -> int:
+    """``--concurrency N``: a whole number from 1 to 256."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_CONCURRENCY}")
+    return value
+
+
+def argument(*names: str, **options: Any) -> Any:
+    """``magic_arguments.argument`` with a help text written plainly: argparse would read "%n" as a format."""
+    if "help" in options:
+        options["help"] = options["help"].replace("%", "%%")
+    return _argument(*names, **options)
+
+
+def _with(*decorators: Any) -> Callable[[Any], Any]:
+    """Apply ``argument`` decorators in the order written, then build the parser."""
+
+    def apply(func: Any) -> Any:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return magic_arguments()(func)
+
+    return apply
+
+
+_HELP = argument("-h", "--help", action="store_true", help="show this help and do nothing else")
+_PROFILE = argument("--profile", metavar="P", help="credentials profile (default: %config NextCaller.profile)")
+_REFRESH = argument("--refresh", action="store_true", help="ask the API again instead of using the cache")
+_CONCURRENCY = argument(
+    "--concurrency",
+    type=concurrency,
+    metavar="N",
+    help=f"lookups in flight at once, 1-{MAX_CONCURRENCY} (default: %config NextCaller.concurrency)",
+)
+_DISPLAY = argument(
+    "--display", action="store_true", help="with -o, show the table too (its first NextCaller.display_limit rows)"
+)
+_TO = argument("--to", metavar="FILE", help="also write the table to FILE.csv, or FILE.parquet (needs pyarrow)")
+
+# Options of %nextcaller that only %%nextcaller takes, and the other way round.
+CELL_ONLY = ("display", "rows", "to", "concurrency")
+LINE_ONLY = ("format",)
+
+LOOKUP = _with(
+    kwds(
+        epilog="Settings: %config NextCaller.<name> = value — profile, concurrency, cache_ttl,\n"
+        "return_dataframe, progress (auto|widget|text|none), display_limit; %config NextCaller lists them."
+    ),
+    argument("phone", nargs="*", help="%nextcaller: the number, in any common US format"),
+    argument(
+        "--format",
+        choices=("card", "json", "xml"),
+        help="%nextcaller: a card (default), the API's JSON document, or its XML",
+    ),
+    argument(
+        "-o",
+        "--output",
+        metavar="VAR",
+        help="store the result in VAR; %%nextcaller then shows only the summary line (see --display)",
+    ),
+    _DISPLAY,
+    argument(
+        "--rows",
+        choices=ROW_MODES,
+        default="line",
+        help="%%nextcaller: one row per input line (default; max_fraud_threat is over all its records) "
+        "or one row per record (a household's every person)",
+    ),
+    _TO,
+    _CONCURRENCY,
+    _REFRESH,
+    _PROFILE,
+    _HELP,
+)
+
+ENRICH = _with(
+    argument("frame", metavar="DF", help="the name of a pandas DataFrame variable"),
+    argument("--column", default="phone", metavar="COL", help="the column holding the numbers (default: phone)"),
+    argument(
+        "--fields",
+        metavar="A,B",
+        help="the profile columns to add (default: all): " + ", ".join(ENRICH_FIELDS) + "; status and error always",
+    ),
+    argument("--prefix", default="", metavar="TEXT", help="put TEXT before each added column's name (e.g. nc_)"),
+    argument(
+        "-o",
+        "--output",
+        metavar="VAR",
+        help="put an enriched copy in VAR and leave DF as it is (default: add the columns to DF itself)",
+    ),
+    _DISPLAY,
+    _TO,
+    _CONCURRENCY,
+    _REFRESH,
+    _PROFILE,
+    _HELP,
+)
+
+UPDATE = _with(
+    argument("profile_id", metavar="ID", help="the record's id (30 hex characters, a lookup's `id`)"),
+    argument(
+        "changes",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="first_name, last_name, email, phone1-3, shipping_address1.line1|line2|city|state|zip_code "
+        '(and shipping_address2.…); quote a value with spaces: "shipping_address1.line2=Apt 5B"',
+    ),
+    argument("--dry-run", action="store_true", help="show old → new and send nothing"),
+    _PROFILE,
+    _HELP,
+)
+
+LOGIN = _with(
+    argument("--profile", metavar="P", help="the profile to store the key under (default: default)"),
+    argument("--base-url", metavar="URL", help="the API's root, e.g. https://api.nextcaller.com"),
+    argument("--consumer-key", metavar="KEY", help="the consumer key (asked for when not given)"),
+    _HELP,
+)
+
+PROFILE_ONLY = _with(_PROFILE, _HELP)
+
+
+def help_text(magic: Any) -> str:
+    """The magic's full usage, as ``--help`` prints it (``%nextcaller``'s ends with the whole family's)."""
+    return re.sub(r"^::\s*\n\s*", "usage: ", magic.__doc__ or magic.parser.format_help(), count=1)
+
+
+def usage_line(magic: Any) -> str:
+    """``%nextcaller_update [--dry-run] [--profile P] [-h] ID FIELD=VALUE ...`` on one line."""
+    text = re.sub(r"^::\s*\n\s*", "", magic.parser.format_usage())
+    return "  " + " ".join(text.split())
+
+
+def parse(magic: Any, line: str) -> argparse.Namespace | None:
+    """The options on ``line`` for ``magic``, or None after printing the help (``-h``, ``--help``)."""
+    parser = magic.parser
+    name = f"%{parser.prog}"
     try:
         words = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"{parser.prog}: {exc} (check the quotes)") from None
+        raise UsageError(f"{name}: {exc} (check the quotes)") from None
     bad = next((w for w in words if not is_unicode(w)), None)
     if bad is not None:  # a lone surrogate would make the record unwritable as XML
-        raise UsageError(f"{parser.prog}: '{redact(show_invalid(bad))}' is not valid Unicode text — type it again")
-    args = parser.parse_args(words)
+        raise UsageError(f"{name}: '{redact(show_invalid(bad))}' is not valid Unicode text — type it again")
+    if "-h" in words or "--help" in words:
+        print(help_text(magic))
+        return None
+    try:
+        args = parser.parse_args(words)
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc} ({name} --help shows every option)") from None
     output = getattr(args, "output", None)
     if output and not output.isidentifier():  # before any request, not after
         raise UsageError(f"-o {output!r} is not a valid variable name")

@@ -1,27 +1,51 @@
-"""The ``%nextcaller`` magics: parse the line, call the core, return something that shows itself."""
+"""The ``%nextcaller`` magics: settings, the kernel's clients, and each magic's entry point.
+
+Each magic parses its line (:mod:`._args`: ``--help`` and ``?`` show the full
+usage), calls the core, and returns something that shows itself; any
+:class:`~nextcaller_ops.errors.NextCallerError` becomes one line.
+"""
 
 from __future__ import annotations
 
-import getpass
-import sys
-import warnings
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Float, Int, TraitError, Unicode, Union, validate
 
 from .. import errors
-from . import _args
-from .results import CallerResult, CorrectionResult
-from .words import error_line, usage_error
+from . import _args, accounts
+from .progress import PROGRESS_MODES, have_widgets
+from .results import CorrectionResult
+from .words import usage_error
 
 if TYPE_CHECKING:
     from ..client import NextCallerClient
 
 __all__ = ["NextCaller", "MAGIC_NAMES"]
 
-MAGIC_NAMES = ("nextcaller", "nextcaller_update", "nextcaller_login", "nextcaller_logout", "nextcaller_status")
+MAGIC_NAMES = (
+    "nextcaller",
+    "nextcaller_enrich",
+    "nextcaller_update",
+    "nextcaller_login",
+    "nextcaller_logout",
+    "nextcaller_status",
+)
+# Secrets are told apart by a keyed hash: the key lives only in this process, so the digest says nothing.
+_DIGEST_KEY = os.urandom(16)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.blake2b(secret.encode(), key=_DIGEST_KEY, digest_size=16).hexdigest()
+
+
+def _refuse(name: str, value: Any, rule: str) -> TraitError:
+    return TraitError(f"NextCaller.{name} = {value!r} refused: {rule}")
 
 
 @magics_class
@@ -31,12 +55,63 @@ class NextCaller(Magics):
     profile = Unicode("", help="Credentials profile (empty: NEXTCALLER_PROFILE or the config's default).").tag(
         config=True
     )
-    concurrency = Int(8, help="Lookups in flight at once for %%nextcaller.").tag(config=True)
-    cache_ttl = Float(300.0, help="Seconds a found record is reused without asking the API again.").tag(config=True)
+    concurrency = Int(8, help="Lookups in flight at once for %%nextcaller and %nextcaller_enrich (1-256).").tag(
+        config=True
+    )
+    cache_ttl = Float(300.0, help="Seconds a found record is reused without asking the API again (0: off).").tag(
+        config=True
+    )
     return_dataframe = Bool(True, help="%%nextcaller returns a pandas DataFrame (else a list of dicts).").tag(
         config=True
     )
-    progress = Bool(True, help="Show a progress bar for %%nextcaller batches.").tag(config=True)
+    progress = Union(
+        [Unicode(), Bool()],
+        default_value="auto",
+        help="Batch progress: auto, widget (ipywidgets), text, or none. The bar ends as the summary line.",
+    ).tag(config=True)
+    display_limit = Int(20, help="Rows shown of a table the magics display (--display, enrich); 0: all.").tag(
+        config=True
+    )
+
+    @validate("concurrency")
+    def _check_concurrency(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if not 1 <= value <= _args.MAX_CONCURRENCY:
+            raise _refuse("concurrency", value, f"use a whole number from 1 to {_args.MAX_CONCURRENCY}")
+        return value
+
+    @validate("cache_ttl")
+    def _check_cache_ttl(self, proposal: Any) -> float:
+        value = proposal["value"]
+        if not value >= 0:  # also refuses NaN
+            raise _refuse("cache_ttl", value, "use seconds, 0 or more (0 turns the cache off)")
+        return value
+
+    @validate("display_limit")
+    def _check_display_limit(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if value < 0:
+            raise _refuse("display_limit", value, "use a number of rows, 0 or more (0 shows all)")
+        return value
+
+    @validate("progress")
+    def _check_progress(self, proposal: Any) -> str:
+        value = proposal["value"]
+        mode = ("auto" if value else "none") if isinstance(value, bool) else str(value).strip().lower()
+        if mode not in PROGRESS_MODES:
+            raise _refuse("progress", value, "use one of " + ", ".join(PROGRESS_MODES))
+        if mode == "widget" and not have_widgets():
+            raise _refuse(
+                "progress", value, "the widget needs ipywidgets (pip install ipywidgets); or use auto or text"
+            )
+        return mode
+
+    @validate("profile")
+    def _check_profile(self, proposal: Any) -> str:
+        value = proposal["value"].strip()
+        if value and not all(c.isalnum() or c in "-_." for c in value):
+            raise _refuse("profile", proposal["value"], "a profile name has letters, digits, '-', '_' or '.'")
+        return value
 
     def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
@@ -44,6 +119,13 @@ class NextCaller(Magics):
 
     # -- plumbing ---------------------------------------------------------------------
     def _client(self, profile: str | None = None) -> NextCallerClient:
+        """The client for the settings and credentials in force *now*.
+
+        Clients are kept per everything that identifies them (the settings, the
+        key, the secret's keyed hash, where they came from), so new credentials
+        (env, keyring, login) take effect on the next magic; one replaced for
+        the same profile is closed.
+        """
         from ..audit import local_auditor
         from ..client import NextCallerClient
         from ..config import load_settings
@@ -53,9 +135,11 @@ class NextCaller(Magics):
             profile or self.profile or None, cache_ttl=self.cache_ttl, concurrency=self.concurrency
         )
         credentials = load_credentials(settings.profile)
-        key = (settings.profile, settings.base_url, credentials.consumer_key, settings.cache_ttl)
+        key = (settings, credentials.consumer_key, _digest(credentials.consumer_secret), credentials.source)
         client = self._clients.get(key)
         if client is None:
+            for stale in [k for k in self._clients if k[0].profile == settings.profile]:
+                self._clients.pop(stale).close()
             client = self._clients[key] = NextCallerClient(credentials, settings, audit=local_auditor("notebook"))
         return client
 
@@ -71,173 +155,115 @@ class NextCaller(Magics):
     def _profile_name(self, given: str | None) -> str:
         return given or self.profile or "default"
 
-    # -- %nextcaller / %%nextcaller ------------------------------------------------------
-    @line_cell_magic
-    def nextcaller(self, line: str, cell: str | None = None) -> Any:
-        """Look up a number (line magic) or a column of numbers (cell magic); see the package doc."""
+    @contextmanager
+    def _one_line_errors(self) -> Iterator[None]:
         try:
-            if cell is None:
-                return self._lookup_line(line)
-            return self._lookup_cell(line, cell)
+            yield
         except errors.NextCallerError as exc:
             raise usage_error(exc) from None
 
-    def _lookup_line(self, line: str) -> CallerResult:
-        from ..models import parse_records_json, parse_xml_document
-        from ..phone import parse
+    # -- lookups ------------------------------------------------------------------------
+    @line_cell_magic
+    @_args.LOOKUP
+    def nextcaller(self, line: str, cell: str | None = None) -> Any:
+        """Who is calling? One number (%nextcaller) or a cell of them (%%nextcaller).
 
-        args = _args.parse(_args.LINE, line)
-        phone = parse(" ".join(args.phone))
-        client = self._client(args.profile)
-        if args.format == "xml":
-            raw = client.lookup_raw(phone, "xml")
-            profiles = tuple(parse_records_json(parse_xml_document(raw)))
-            result = CallerResult(phone.number, profiles, extension=phone.extension, fmt="xml", raw=raw)
-        else:
-            found = client.lookup(phone, refresh=args.refresh)
-            result = CallerResult(
-                found.phone, found.profiles, extension=found.extension, cached=found.cached, fmt=args.format
-            )
-        self._store(args.output, result)
-        return result
+        %nextcaller 212-555-8383 shows the caller's card (one per record);
+        `r = %nextcaller …` gives r.profiles, r[0].email, r.document, r.found.
 
-    def _lookup_cell(self, line: str, cell: str) -> Any:
-        from ..render import batch_row
-
-        args = _args.parse(_args.CELL, line)
-        numbers = [text.split("#", 1)[0].strip() for text in cell.splitlines()]
-        numbers = [n for n in numbers if n]
-        if not numbers:
-            raise UsageError("%%nextcaller: the cell has no numbers (one per line; # starts a comment)")
-        client = self._client(args.profile)
-        concurrency = args.concurrency or self.concurrency
-        if not 1 <= concurrency <= 256:
-            raise UsageError("--concurrency must be between 1 and 256")
-        rows: list[dict[str, Any]] = []
-        bar = self._progress(len(numbers))
-        try:
-            for item in client.iter_lookup_many(numbers, concurrency=concurrency, refresh=args.refresh):
-                rows.append(batch_row(item))
-                if bar is not None:
-                    bar.update(1)
-        except KeyboardInterrupt:
-            print(f"Interrupted: returning the {len(rows)} of {len(numbers)} rows done so far.", file=sys.stderr)
-        finally:
-            if bar is not None:
-                bar.close()
-        table = self._table(rows)
-        self._store(args.output, table)
-        return table
-
-    def _progress(self, total: int) -> Any:
-        if not self.progress:
+        %%nextcaller [-o VAR] takes one number per line (# starts a comment) and
+        returns a DataFrame, one row per line in input order: status, records,
+        max_fraud_threat, the first record's fields, error. A number asked twice
+        is fetched once; a refused key stops at the first line; an interrupt
+        keeps the rows done; a summary line follows every batch.
+        """
+        args = _args.parse(self.nextcaller, line)
+        if args is None:
             return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from tqdm.auto import tqdm
+        from .records import lookup_line
+        from .tables import lookup_cell
 
-            return tqdm(total=total, unit="num", desc="nextcaller", leave=False, file=sys.stderr)
+        with self._one_line_errors():
+            if cell is None:
+                return lookup_line(self, args)
+            if args.phone or args.format:
+                extra = " ".join(args.phone) or f"--format {args.format}"
+                raise UsageError(f"%%nextcaller: {extra!r} is for one number (%nextcaller); the cell holds the numbers")
+            return lookup_cell(self, args, cell)
 
-    def _table(self, rows: list[dict[str, Any]]) -> Any:
-        from ..render import BATCH_COLUMNS
+    @line_magic
+    @_args.ENRICH
+    def nextcaller_enrich(self, line: str) -> None:
+        """Add the caller's profile beside each row's number in a pandas DataFrame.
 
-        if not self.return_dataframe:
-            return rows
-        try:
-            import pandas as pd
-        except ImportError:
-            print(
-                "pandas is not installed: returning a list of dicts "
-                "(pip install 'nextcaller-ops[notebook]' for DataFrames)",
-                file=sys.stderr,
-            )
-            return rows
-        return pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
+        %nextcaller_enrich calls --column phone adds the profile columns to
+        `calls` itself, keeping its columns, index and row order; -o VAR leaves it
+        as it is and puts an enriched copy in VAR. The same as a function:
+        nextcaller_ops.enrich(calls, "phone").
+        """
+        args = _args.parse(self.nextcaller_enrich, line)
+        if args is None:
+            return
+        from .tables import enrich_variable
+
+        with self._one_line_errors():
+            enrich_variable(self, args)
 
     # -- corrections ----------------------------------------------------------------------
     @line_magic
-    def nextcaller_update(self, line: str) -> CorrectionResult:
-        """%nextcaller_update ID field=value ... — post a correction, show what changed."""
-        from .. import corrections
-        from ..correction_fields import parse_assignments
+    @_args.UPDATE
+    def nextcaller_update(self, line: str) -> CorrectionResult | None:
+        """Post a correction to a record: only the fields that change are sent.
 
-        args = _args.parse(_args.UPDATE, line)
-        try:
-            changes = parse_assignments(args.changes)
-            corrections.prepare(None, args.profile_id, changes, compare=False)  # refuse bad input before any request
-            client = self._client(args.profile)
-            plan = corrections.prepare(client, args.profile_id, changes)
-            return CorrectionResult(corrections.send(client, plan))
-        except errors.NextCallerError as exc:
-            raise usage_error(exc) from None
+        Old → new is shown when the record is known (looked up in this kernel a
+        moment ago); otherwise the fields are sent as given, and it says so.
+        """
+        args = _args.parse(self.nextcaller_update, line)
+        if args is None:
+            return None
+        from .records import update
+
+        with self._one_line_errors():
+            return update(self, args)
 
     # -- credentials ----------------------------------------------------------------------
     @line_magic
+    @_args.LOGIN
     def nextcaller_login(self, line: str) -> None:
-        """%nextcaller_login [--profile P] [--base-url URL] — asks for the key and secret (never echoed)."""
-        from .. import account
-
-        args = _args.parse(_args.LOGIN, line)
-        profile = self._profile_name(args.profile)
-        try:
-            key = args.consumer_key or input("Consumer key: ").strip()
-            secret = getpass.getpass("Consumer secret: ").strip()
-        except Exception as exc:  # e.g. a kernel that does not allow stdin
-            raise UsageError(
-                f"cannot ask for the secret here ({type(exc).__name__}); "
-                "run `nextcaller-ops login` in a terminal instead"
-            ) from None
-        try:
-            result = account.login(profile, key, secret, base_url=args.base_url, require_verified=True)
-        except errors.NextCallerError as exc:
-            raise usage_error(exc) from None
-        self._forget_clients()
-        print(f"Stored consumer key {result.key} for profile {profile!r} (verified with {result.base_url}).")
+        """Store a consumer key and secret in the OS keyring (the secret is asked for, never echoed)."""
+        args = _args.parse(self.nextcaller_login, line)
+        if args is not None:
+            with self._one_line_errors():
+                accounts.login(self, args)
 
     @line_magic
+    @_args.PROFILE_ONLY
     def nextcaller_logout(self, line: str) -> None:
-        """%nextcaller_logout [--profile P] — remove the profile's key and secret from the keyring."""
-        from .. import account
-
-        args = _args.parse(_args.PROFILE_ONLY, line)
-        profile = self._profile_name(args.profile)
-        try:
-            removed = account.logout(profile)
-        except errors.NextCallerError as exc:
-            raise usage_error(exc) from None
-        self._forget_clients()
-        print(
-            f"Removed profile {profile!r} from the keyring." if removed else f"Profile {profile!r} had nothing stored."
-        )
+        """Remove a profile's key and secret from the OS keyring."""
+        args = _args.parse(self.nextcaller_logout, line)
+        if args is not None:
+            with self._one_line_errors():
+                accounts.logout(self, args)
 
     @line_magic
+    @_args.PROFILE_ONLY
     def nextcaller_status(self, line: str) -> None:
-        """%nextcaller_status — profile, base URL, masked key, keyring backend, a live check."""
-        from .. import account
-        from ..config import load_settings
+        """The profile, base URL, masked key and where it comes from, the keyring, and a live check."""
+        args = _args.parse(self.nextcaller_status, line)
+        if args is not None:
+            with self._one_line_errors():
+                accounts.status(self, args)
 
-        args = _args.parse(_args.PROFILE_ONLY, line)
-        try:
-            settings = load_settings(args.profile or self.profile or None)
-        except errors.NextCallerError as exc:
-            raise usage_error(exc) from None
-        try:
-            client: NextCallerClient | None = self._client(args.profile)
-        except errors.NextCallerError as exc:
-            client, problem = None, exc
-        report = account.status(settings=settings, client=client)
-        lines = [
-            f"profile:  {settings.profile}",
-            f"base URL: {settings.base_url}",
-            f"keyring:  {report.keyring_backend}",
-        ]
-        if client is None:
-            lines.append(f"API:      not usable — {error_line(problem)}")
-        else:
-            lines.append(f"key:      {report.key} (from {report.key_source})")
-            check = report.check
-            if check is not None and check.error is None:
-                lines.append(f"API:      ok ({check.latency_ms} ms); cache holds {len(client.cache)} lookup(s)")
-            elif check is not None and check.error is not None:
-                lines.append(f"API:      not usable — {error_line(check.error)}")
-        print("\n".join(lines))
+
+def _add_family_usage() -> None:
+    """``%nextcaller?`` and ``%nextcaller --help`` end with the usage of every magic of the family."""
+    lookup = NextCaller.nextcaller
+    others = "\n".join(_args.usage_line(getattr(NextCaller, name)) for name in MAGIC_NAMES[1:])
+    lookup.__doc__ = (lookup.__doc__ or "") + (
+        "\nThe family (each takes --help; %%nextcaller takes the options above):\n"
+        "  %%nextcaller [-o VAR] [--display] [--rows {line,record}] [--to FILE] [--concurrency N]\n"
+        f"{others}\n"
+    )
+
+
+_add_family_usage()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
+from ..batch_run import BatchSummary
 from ..errors import Action, NextCallerError, describe
 
 ADVICE: dict[Action, str] = {
@@ -24,3 +25,16 @@ def error_line(exc: NextCallerError) -> str:
 def usage_error(exc: NextCallerError) -> UsageError:
     """IPython's ``UsageError``: shown as one line in a kernel, never a traceback."""
     return UsageError(error_line(exc))
+
+
+def stop_line(summary: BatchSummary) -> str:
+    """The one line after a batch that did not finish: why, and what was kept ("" when it finished)."""
+    kept = f"{summary.done} of {summary.lines} row{'s' if summary.lines != 1 else ''}"
+    if summary.stopped_by is not None:
+        return (
+            f"Stopped at line {summary.stopped_at}: {error_line(summary.stopped_by)}. "
+            f"Every further line would fail the same way; {kept} kept."
+        )
+    if summary.interrupted:
+        return f"Interrupted: returning the {summary.done} of {summary.lines} rows done so far."
+    return ""

@@ -139,16 +139,17 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         segments = [s for s in path.split("/") if s]
         if segments == ["v2", "records"] and method in ("GET", "HEAD"):
             self._get_records(query, fmt)
-        elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method in ("GET", "HEAD"):
-            self._get_user(segments[2], fmt)
         elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method == "POST":
             self._post_user(segments[2], body, fmt)
         elif segments[:2] in (["v2", "records"], ["v2", "users"]):
+            # v2 documents GET for records and only POST for a user: reading a profile by id is not
+            # part of it, so a GET there is answered as any route the document does not offer.
+            allowed = "GET, HEAD" if segments[1] == "records" else "POST"
             self._send_doc(
                 405,
                 {"error": {"message": f"Method {method} not allowed here.", "type": "Request", "code": 4050}},
                 fmt,
-                {"Allow": "GET, POST"},
+                {"Allow": allowed},
             )
         else:
             self._plain_error(404, "Not found.", fmt)
@@ -223,13 +224,6 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
             )
             return
         self._send_doc(200, {"records": records}, fmt)
-
-    def _get_user(self, record_id: str, fmt: str) -> None:
-        record = self.server.store.get(record_id) if PROFILE_ID_RE.match(record_id) else None
-        if record is None:
-            self._error(405, fmt)
-            return
-        self._send_doc(200, record, fmt)
 
     def _post_user(self, record_id: str, body: str, fmt: str) -> None:
         if not PROFILE_ID_RE.match(record_id) or self.server.store.get(record_id) is None:

@@ -133,15 +133,6 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 }
             },
             "/v2/users/{id}/": {
-                "get": {
-                    "operationId": "getUser",
-                    "summary": "One profile by id",
-                    "parameters": [uid, _format_param()],
-                    "responses": {
-                        "200": {"description": "The profile", "content": _content(_RECORD)},
-                        **_errors(400, 401, 402, 403, 404, 429, 503),
-                    },
-                },
                 "post": {
                     "operationId": "updateUser",
                     "summary": "Post a correction; omitted fields keep their value",

@@ -1,8 +1,8 @@
 """A local server that speaks the Next Caller v2 API as its document describes it.
 
 * ``GET /v2/records/?phone=XXXXXXXXXX&format=json|xml`` — the caller's records
-* ``GET /v2/users/<id>/?format=json|xml`` — one record by id
-* ``POST /v2/users/<id>/?format=json`` — a correction; only the fields sent change
+* ``POST /v2/users/<id>/?format=json`` — a correction; only the fields sent change (v2 has no GET here:
+  like any route the document does not offer, it is answered 405)
 * ``GET /openapi.json`` — what is implemented here (unsigned)
 
 Every ``/v2`` request must carry OAuth 1.0a HMAC-SHA1 (header auth), verified

@@ -33,11 +33,11 @@ def test_no_record_is_an_empty_result(client):
 def test_every_request_carries_format_and_header_auth(client, sandbox):
     client.lookup("2125558383")
     client.lookup_raw("2125558383", "xml")
-    client.get_profile(SEINFELD_ID)
+    client.check()
     assert [r["path"] for r in sandbox.httpd.signed_requests] == [
         "/v2/records/",
         "/v2/records/",
-        f"/v2/users/{SEINFELD_ID}/",
+        "/v2/users/" + "0" * 30 + "/",
     ]
     assert [r["query"]["format"] for r in sandbox.httpd.signed_requests] == [["json"], ["xml"], ["json"]]
     assert sandbox.httpd.signed_requests[0]["query"]["phone"] == ["2125558383"]
@@ -74,8 +74,16 @@ def test_update_refuses_unknown_field_and_bad_id_without_request(client, sandbox
 
 def test_unknown_profile_id_is_405(client):
     with pytest.raises(errors.InvalidProfileIdError) as info:
-        client.get_profile("f" * 30)
+        client.update_profile("f" * 30, {"email": "a@b.co"})
     assert info.value.code == 405
+
+
+def test_v2_cannot_read_a_profile_by_id(client):
+    assert client.can_read_profile is False  # the v2 document has only the POST; v2.1 adds the GET
+    with pytest.raises(errors.APIError) as info:
+        client.get_profile(SEINFELD_ID)
+    assert info.value.status == 405 and not isinstance(info.value, errors.InvalidProfileIdError)
+    assert client.check()["ok"]  # the live check still counts any answer past authentication
 
 
 # -- cache ---------------------------------------------------------------------------

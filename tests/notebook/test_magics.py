@@ -1,32 +1,18 @@
-"""The IPython extension: shell-level tests of parsing and traits, and a real kernel via nbclient."""
+"""The IPython extension in an in-process shell: lookups, tables, traits, corrections, credentials.
+
+The same magics in a real kernel, saved and exported, are in ``test_exported_notebook.py``."""
 
 from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from nbclient import NotebookClient
 
-from nextcaller_ops.notebook import CallerResult, NextCaller
+from nextcaller_ops.notebook import CallerResult
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
+from tests.notebook.conftest import magics_of
 from tests.support.common import SEINFELD_ID
-from tests.support.secrets import NB_SECRET
-
-
-@pytest.fixture
-def ip(api_env):
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "nextcaller_ops")
-    yield shell
-    shell.run_line_magic("unload_ext", "nextcaller_ops")
-    InteractiveShell.clear_instance()
-
-
-def magics_of(shell) -> NextCaller:
-    return next(m for m in shell.configurables if isinstance(m, NextCaller))
 
 
 def test_line_magic_returns_a_result_with_cards(ip):
@@ -65,12 +51,13 @@ def test_errors_are_usage_errors(ip, api_env, line, needle):
 
 
 def test_cell_magic_dataframe_in_order_dedupe(ip, api_env):
-    df = ip.run_cell_magic(
+    shown = ip.run_cell_magic(
         "nextcaller",
         "-o calls --concurrency 3",
         "2125558383\n# comment\n\n(212) 555-8383\nbogus\n2025550999  # missing\n",
     )
-    assert ip.user_ns["calls"] is df
+    df = ip.user_ns["calls"]
+    assert shown is None  # -o: stored, not shown again
     assert list(df["input"]) == ["2125558383", "(212) 555-8383", "bogus", "2025550999"]
     assert list(df["status"]) == ["found", "found", "invalid", "not_found"]
     assert list(df["duplicate"]) == [False, True, False, False]
@@ -108,6 +95,7 @@ def test_without_pandas_a_list_and_a_hint(ip, monkeypatch, capsys):
 
 
 def test_update_shows_what_changed_and_reaches_the_api(ip, api_env):
+    ip.run_line_magic("nextcaller", "2125558383")  # the record is now known: old → new, only real changes
     r = ip.run_line_magic(
         "nextcaller_update", f'{SEINFELD_ID} email=jerry@example.com first_name=Jerry "shipping_address1.line2=Apt 5B"'
     )
@@ -148,76 +136,22 @@ def test_missing_credentials_is_one_line(ip, monkeypatch, file_keyring):
     assert "no consumer key" in str(info.value)
 
 
-# -- a real kernel ------------------------------------------------------------------------
-
-
-def test_real_notebook_in_a_kernel(sandbox, monkeypatch, tmp_path):
-    sandbox.store.add_consumer("NBKEY0000000000001", NB_SECRET)
-    monkeypatch.setenv("NEXTCALLER_BASE_URL", sandbox.url)
-    monkeypatch.setenv("NEXTCALLER_CONSUMER_KEY", "NBKEY0000000000001")
-    monkeypatch.setenv("NEXTCALLER_CONSUMER_SECRET", NB_SECRET)
-    cells = [
-        "%load_ext nextcaller_ops",
-        "%nextcaller (212) 555-8383",
-        "r = %nextcaller 2125558383\n(type(r).__name__, r[0].name, r.cached)",
-        "%nextcaller 12345",
-        "%%nextcaller -o calls\n2125558383\n3125550142\n2125558383\n2025550999",
-        "list(calls['status']), list(calls['duplicate'])",
-        f"%nextcaller_update {SEINFELD_ID} email=jerry@example.com",
-        "%env NEXTCALLER_CONSUMER_KEY=NOSUCHKEY1\n%nextcaller 3125550142 --refresh",
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(
-        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    outs = [c.outputs for c in nb.cells]
-
-    card = outs[1][0]["data"]
-    assert "text/html" in card and "Jerry Seinfeld" in card["text/html"] and "#2e7d32" in card["text/html"]
-    assert "Jerry Seinfeld" in card["text/plain"]
-    assert outs[2][0]["data"]["text/plain"] == "('CallerResult', 'Jerry Seinfeld', True)"
-
-    # IPython shows a UsageError as one line on stderr: no traceback
-    (err,) = outs[3]
-    assert err["output_type"] == "stream" and err["name"] == "stderr"
-    assert err["text"].startswith("UsageError: not a phone number") and "too short" in err["text"]
-    assert err["text"].count("\n") == 1 and "Traceback" not in err["text"]
-
-    assert outs[5][0]["data"]["text/plain"] == (
-        "(['found', 'found', 'found', 'not_found'], [False, False, True, False])"
-    )
-    assert "jerry@example.com" in outs[6][0]["data"]["text/plain"]
-    assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"email": "jerry@example.com"}
-    # duplicate fetched once: 2125558383 (cell 2, then cached), 3125550142, 2025550999, the GET before the update
-    paths = [r["path"] for r in sandbox.httpd.signed_requests]
-    assert paths.count("/v2/records/") == 3
-
-    auth_err = [o for o in outs[7] if o.get("name") == "stderr"][-1]["text"]
-    assert auth_err.startswith("UsageError: [1046]") and auth_err.count("\n") == 1
-    assert not any(o["output_type"] == "error" for cell in outs for o in cell)
-
-    saved = tmp_path / "run.ipynb"
-    nbformat.write(nb, saved)
-    assert NB_SECRET not in saved.read_text()
-
-
 def test_interrupt_returns_the_rows_done_so_far(ip, monkeypatch, capsys):
-    class InterruptingBar:
-        def __init__(self):
-            self.n = 0
+    from nextcaller_ops.client import NextCallerClient
 
-        def update(self, k):
-            self.n += k
-            if self.n == 2:
-                raise KeyboardInterrupt
+    real_lookup = NextCallerClient.lookup
 
-        def close(self):
-            pass
+    def lookup(self, phone, **kw):
+        if str(phone) == "2025550999":
+            raise KeyboardInterrupt  # the analyst presses Interrupt while the third line is being fetched
+        return real_lookup(self, phone, **kw)
 
-    monkeypatch.setattr(NextCaller, "_progress", lambda self, total: InterruptingBar())
+    monkeypatch.setattr(NextCallerClient, "lookup", lookup)
     df = ip.run_cell_magic("nextcaller", "", "2125558383\n3125550142\n2025550999\n2125550100\n")
     assert list(df["input"]) == ["2125558383", "3125550142"]
-    assert "Interrupted: returning the 2 of 4 rows" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "Interrupted: returning the 2 of 4 rows done so far." in err
+    assert "4 lines: 2 found" in out and "interrupted: 2 of 4 done" in out
 
 
 def test_status_magic_shows_masked_key_and_a_live_check(ip, api_env, capsys):
@@ -225,3 +159,29 @@ def test_status_magic_shows_masked_key_and_a_live_check(ip, api_env, capsys):
     out = capsys.readouterr().out
     assert "EG2D…3SE3 (from env)" in out and "API:      ok" in out and api_env.url in out
     assert api_env.consumer_secret not in out
+
+
+def test_a_bar_is_finished_even_when_the_batch_fails_unexpectedly(ip, monkeypatch):
+    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.notebook import tables
+
+    class Bar:
+        finished = None
+
+        def start(self, total):
+            pass
+
+        def advance(self, done):
+            pass
+
+        def finish(self, summary):
+            Bar.finished = summary
+
+    def broken(self, phone, **kw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tables, "make_progress", lambda shell, mode: Bar())
+    monkeypatch.setattr(NextCallerClient, "lookup", broken)
+    with pytest.raises(RuntimeError):
+        ip.run_cell_magic("nextcaller", "", "2125558383\n")
+    assert Bar.finished is not None and Bar.finished.done == 0

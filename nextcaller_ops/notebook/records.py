@@ -1,0 +1,50 @@
+"""``%nextcaller NUMBER`` and ``%nextcaller_update ID field=value``: one caller, one correction."""
+
+from __future__ import annotations
+
+import argparse
+
+from IPython.core.error import UsageError
+
+from .. import corrections
+from ..correction_fields import parse_assignments
+from ..models import parse_records_json, parse_xml_document
+from ..phone import parse
+from ._args import CELL_ONLY
+from ._context import Magics
+from .results import CallerResult, CorrectionResult
+
+__all__ = ["lookup_line", "update"]
+
+_DEFAULTS = {"display": False, "rows": "line", "to": None, "concurrency": None}
+
+
+def lookup_line(magics: Magics, args: argparse.Namespace) -> CallerResult:
+    cell_only = [name for name in CELL_ONLY if getattr(args, name) != _DEFAULTS[name]]
+    if cell_only:
+        flag = "--" + cell_only[0]
+        raise UsageError(f"%nextcaller: {flag} is for a cell of numbers (%%nextcaller {flag} …), not for one number")
+    if not args.phone:
+        raise UsageError("%nextcaller: give a number, e.g. %nextcaller 212-555-8383 (%nextcaller --help shows more)")
+    phone = parse(" ".join(args.phone))
+    client = magics._client(args.profile)
+    fmt = args.format or "card"
+    if fmt == "xml":
+        raw = client.lookup_raw(phone, "xml")
+        profiles = tuple(parse_records_json(parse_xml_document(raw)))
+        result = CallerResult(phone.number, profiles, extension=phone.extension, fmt="xml", raw=raw)
+    else:
+        found = client.lookup(phone, refresh=args.refresh)
+        result = CallerResult(found.phone, found.profiles, extension=found.extension, cached=found.cached, fmt=fmt)
+    magics._store(args.output, result)
+    return result
+
+
+def update(magics: Magics, args: argparse.Namespace) -> CorrectionResult:
+    changes = parse_assignments(args.changes)
+    corrections.prepare(None, args.profile_id, changes, compare=False)  # refuse bad input before any request
+    client = magics._client(args.profile)
+    plan = corrections.prepare(client, args.profile_id, changes)
+    if args.dry_run:
+        return CorrectionResult(corrections.CorrectionOutcome(plan), dry_run=True)
+    return CorrectionResult(corrections.send(client, plan))
