@@ -142,7 +142,7 @@ class FakeSlack:
             ]
 
     def wait_for(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0
     ) -> list[dict[str, Any]]:
         """Block until ``predicate(all calls)`` holds; returns the calls (raises TimeoutError)."""
         deadline = time.monotonic() + timeout

@@ -120,7 +120,7 @@ class RunningBot:
         )
         return resp, name
 
-    def responses(self, name: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+    def responses(self, name: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
         calls = self.slack.wait_for(
             lambda cs: sum(1 for c in cs if c["kind"] == "response" and c["name"] == name) >= count, timeout
         )
