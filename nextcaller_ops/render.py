@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .models import FLAT_COLUMNS, Profile
+from .text import printable
 
 __all__ = [
     "card_fields",
@@ -94,12 +95,14 @@ def _mask_email(email: str) -> str:
 
 
 def text_card(profile: Profile, *, redact: bool = False) -> str:
-    lines = [profile.display_name, "─" * max(12, len(profile.display_name))]
+    """The card for a terminal; record text never carries control characters to it."""
+    name = printable(profile.display_name)
+    lines = [name, "─" * max(12, len(name))]
     width = max(len(k) for k, _ in card_fields(profile, redact=redact) or [("", "")])
     for label, value in card_fields(profile, redact=redact):
-        lines.append(f"{label:<{width}}  {value}")
+        lines.append(f"{label:<{width}}  {printable(value)}")
     if profile.id:
-        lines.append(f"{'Record':<{width}}  {profile.id}")
+        lines.append(f"{'Record':<{width}}  {printable(profile.id)}")
     return "\n".join(lines)
 
 

@@ -14,11 +14,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["is_unicode", "text_problem", "first_problem", "show_invalid"]
+__all__ = ["is_unicode", "text_problem", "first_problem", "show_invalid", "printable"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What XML 1.0 cannot carry (tab, newline and carriage return it can).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# What a terminal would act on instead of showing: C0 and C1 controls (ESC starts an
+# escape sequence), DEL, and lone surrogates (a strict terminal encoding fails on them).
+_NOT_PRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(value: str) -> str:
+    """``value`` safe to print on a terminal: every control character shown as U+FFFD.
+
+    Records come from the API (and are editable through corrections): a name
+    holding ``\x1b]0;...`` must not retitle the terminal or hide lines.
+    """
+    return value if value.isprintable() else _NOT_PRINTABLE.sub("\ufffd", value)
 
 
 def is_unicode(value: str) -> bool:

@@ -189,3 +189,15 @@ def test_to_api_is_the_record_as_sent():
     }
     (p,) = parse_records_json({"records": [record]})
     assert p.to_api() == record and list(p.to_api()) == list(record)
+
+
+def test_text_cards_never_print_control_characters():
+    from nextcaller_ops.render import text_card
+
+    hostile = Profile.from_api(
+        {"id": "97d949a413f4ea8b85e9586e1f2d9a", "name": "Jerry\x1b]0;pwned\x07 Seinfeld", "carrier": "Tel\x9bco\ud800"}
+    )
+    card = text_card(hostile)
+    assert "\x1b" not in card and "\x07" not in card and "\x9b" not in card and "\ud800" not in card
+    assert "Jerry\ufffd]0;pwned\ufffd Seinfeld" in card and "Tel\ufffdco\ufffd" in card
+    card.encode("utf-8")  # a strict terminal can print it
