@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,10 @@ class Settings:
     cache_max_entries: int = 10_000  # in memory (LRU); ~2 KB each, so ~20 MB at most
     concurrency: int = 8
     cache_path: str | None = None  # opt-in persistent cache (SQLite)
+    # Shared state for many processes (see stores/ and shared_redis.py); URLs may hold a password.
+    database_url: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "nextcaller-ops"  # several deployments on one Redis keep apart
 
     @property
     def api_root(self) -> str:
@@ -65,6 +69,9 @@ _ENV = {
     "NEXTCALLER_API_VERSION": "api_version",
     "NEXTCALLER_TIMEOUT": "timeout",
     "NEXTCALLER_CACHE_PATH": "cache_path",
+    "NEXTCALLER_OPS_DATABASE_URL": "database_url",
+    "NEXTCALLER_OPS_REDIS_URL": "redis_url",
+    "NEXTCALLER_OPS_REDIS_PREFIX": "redis_prefix",
 }
 
 

@@ -11,6 +11,9 @@ from keyrings.alt.file import PlaintextKeyring
 
 from nextcaller_ops.sandbox import Sandbox
 
+# The real PostgreSQL and Redis (fresh schema / key prefix per test): pg_schema, redis_space.
+pytest_plugins = ["tests.support.shared"]
+
 _OUR_VARS = ("NEXTCALLER_", "SLACK_", "PYTHON_KEYRING_BACKEND")
 
 

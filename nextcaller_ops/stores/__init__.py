@@ -4,9 +4,10 @@
 >>> stores.audit.record(user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
 >>> stores.close()
 
-Today every store is a SQLite file in the data dir.  A shared backend is a new
-module implementing :mod:`.base`'s protocols and a branch on ``database_url`` here;
-nothing that uses the stores changes.
+Without ``database_url`` every store is a SQLite file in the data dir (the
+embedded default).  With a ``postgresql://`` URL (``NEXTCALLER_OPS_DATABASE_URL``)
+they live in PostgreSQL, shared by every process pointing there (:mod:`.postgres`).
+Nothing that uses the stores changes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from .base import AuditEntry, AuditStore, Correction, DedupeStore, OutboxStore, TriageItem, TriageStore
@@ -24,6 +26,8 @@ __all__ = [
     "Stores",
     "open_stores",
     "open_audit_store",
+    "backend_for",
+    "check_stores",
     "AuditEntry",
     "AuditStore",
     "Correction",
@@ -43,16 +47,27 @@ class Stores:
     dedupe: DedupeStore
     triage: TriageStore
     backend: str = "sqlite"
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
         for store in (self.outbox, self.dedupe, self.triage, self.audit):
             store.close()
+        for closer in self._closers:  # the PostgreSQL pool the stores share
+            closer()
+        self._closers.clear()
 
 
-def _check_url(database_url: str | None) -> None:
-    if database_url:
-        # Never echo the URL: it may carry a password.
-        raise UsageError("a database URL was given, but only the embedded SQLite stores are available")
+def backend_for(database_url: str | None) -> str:
+    """``sqlite`` (no URL) or ``postgresql``; any other URL is a usage error that never echoes it."""
+    if not database_url:
+        return "sqlite"
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return "postgresql"
+    # Never echo the URL: it may carry a password.
+    raise UsageError(
+        "NEXTCALLER_OPS_DATABASE_URL is not a postgresql:// URL",
+        hint="set it to postgresql://USER@HOST:PORT/DB, or unset it to use the embedded SQLite stores",
+    )
 
 
 def open_audit_store(
@@ -62,8 +77,12 @@ def open_audit_store(
     database_url: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuditStore:
-    """The audit log alone (the CLI and the notebook record lookups too)."""
-    _check_url(database_url)
+    """The audit log alone (the CLI and the notebook record lookups too, and ``audit`` reads it)."""
+    if backend_for(database_url) == "postgresql":
+        assert database_url is not None
+        from .postgres import PostgresAuditStore, open_pool
+
+        return PostgresAuditStore(open_pool(database_url, max_size=2), retention_days, clock, owns_pool=True)
     from .sqlite import SqliteAuditStore
 
     return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", retention_days, clock)
@@ -77,12 +96,14 @@ def open_stores(
     dedupe_ttl_seconds: float = DEDUPE_TTL_SECONDS,
     clock: Callable[[], float] = time.time,
 ) -> Stores:
-    """Every store the bot keeps: in ``data_dir`` as SQLite files (0600).
+    """Every store the bot keeps: in ``data_dir`` as SQLite files (0600), or in PostgreSQL at ``database_url``.
 
     ``clock`` stamps audit entries and de-duplication keys (and so decides what
     retention and TTL purge); the outbox's times come from its worker.
     """
-    _check_url(database_url)
+    if backend_for(database_url) == "postgresql":
+        assert database_url is not None
+        return _open_postgres(database_url, audit_retention_days, dedupe_ttl_seconds, clock)
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
     from .sqlite_triage import SqliteTriageStore
@@ -102,3 +123,47 @@ def open_stores(
             store.close()
         raise
     return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage)
+
+
+def _open_postgres(url: str, retention_days: int, dedupe_ttl: float, clock: Callable[[], float]) -> Stores:
+    from .postgres import PostgresAuditStore, PostgresDedupeStore, open_pool
+    from .postgres_outbox import PostgresOutboxStore
+    from .postgres_triage import PostgresTriageStore
+
+    pool = open_pool(url)
+    try:
+        return Stores(
+            audit=PostgresAuditStore(pool, retention_days, clock),
+            outbox=PostgresOutboxStore(pool),
+            dedupe=PostgresDedupeStore(pool, dedupe_ttl, clock),
+            triage=PostgresTriageStore(pool),
+            backend="postgresql",
+            _closers=[pool.close],
+        )
+    except BaseException:
+        pool.close()
+        raise
+
+
+def check_stores(data_dir: str | os.PathLike, database_url: str | None) -> dict[str, Any]:
+    """For ``status``: the backend, whether it answers, its schema version and the outbox's counts.
+
+    Never raises for an unreachable server (``ok`` is False and ``error`` says why);
+    creates nothing: an embedded outbox that does not exist yet is reported as such.
+    """
+    backend = backend_for(database_url)
+    if backend == "postgresql":
+        assert database_url is not None
+        from .postgres import describe
+
+        return {"backend": backend, **describe(database_url)}
+    path = Path(data_dir) / "outbox.sqlite3"
+    if not path.exists():
+        return {"backend": backend, "ok": True, "where": str(Path(data_dir)), "outbox": None}
+    from .sqlite_outbox import SqliteOutboxStore
+
+    outbox = SqliteOutboxStore(path)
+    try:
+        return {"backend": backend, "ok": True, "where": str(Path(data_dir)), "outbox": outbox.counts()}
+    finally:
+        outbox.close()

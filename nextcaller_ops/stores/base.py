@@ -1,7 +1,7 @@
 """The small interfaces the bot's durable state sits behind.
 
-Each is a :class:`typing.Protocol`: :mod:`.sqlite` implements them today, and a
-shared backend (PostgreSQL) adds a module that implements the same methods.
+Each is a :class:`typing.Protocol`: :mod:`.sqlite` (embedded, the default) and
+:mod:`.postgres` (shared by many processes) implement the same methods.
 Callers hold one of these, never a connection: :func:`nextcaller_ops.stores.open_stores`
 is the one place that picks the implementation.
 
@@ -120,8 +120,17 @@ class OutboxStore(Protocol):
         """
         ...
 
+    def renew(self, row: Correction, *, now: float, lease_seconds: float) -> bool:
+        """Extend the lease of a claimed ``row`` (a long delivery); False when it was taken over meanwhile."""
+        ...
+
     def finish(self, row: Correction, status: str, *, now: float, error: str = "", next_attempt: float) -> None:
-        """Record how an attempt ended and release the lease; a pending row is due at ``next_attempt``."""
+        """Record how an attempt ended and release the lease; a pending row is due at ``next_attempt``.
+
+        ``row`` is the one :meth:`claim` returned: a finish from an attempt whose lease
+        was taken over by another claimer (its ``attempts`` is no longer the row's)
+        changes nothing.
+        """
         ...
 
     def get(self, row_id: int) -> Correction | None: ...

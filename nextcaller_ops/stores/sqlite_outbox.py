@@ -101,11 +101,30 @@ class SqliteOutboxStore:
                 raise
         return self.get(r[0])
 
-    def finish(self, row: Correction, status: str, *, now: float, error: str = "", next_attempt: float) -> None:
+    def renew(self, row: Correction, *, now: float, lease_seconds: float) -> bool:
         with self._lock:
+            return (
+                self._db.execute(
+                    "UPDATE outbox SET lease_until=? WHERE id=? AND attempts=? AND status=?",
+                    (now + lease_seconds, row.id, row.attempts, DELIVERING),
+                ).rowcount
+                == 1
+            )
+
+    def finish(self, row: Correction, status: str, *, now: float, error: str = "", next_attempt: float) -> None:
+        with self._lock:  # only the attempt that holds the lease (`attempts` fences a taken-over one)
             self._db.execute(
-                "UPDATE outbox SET status=?, last_error=?, lease_until=0, next_attempt=?, delivered=? WHERE id=?",
-                (status, error[:500], next_attempt, now if status == DELIVERED else None, row.id),
+                "UPDATE outbox SET status=?, last_error=?, lease_until=0, next_attempt=?, delivered=?"
+                " WHERE id=? AND attempts=? AND status=?",
+                (
+                    status,
+                    error[:500],
+                    next_attempt,
+                    now if status == DELIVERED else None,
+                    row.id,
+                    row.attempts,
+                    DELIVERING,
+                ),
             )
 
     def recover(self) -> int:

@@ -1,8 +1,9 @@
 """The stores through their interfaces (``nextcaller_ops.stores.base``), for every backend.
 
-``store_backend`` names the backends under test; today only the embedded SQLite
-one.  A backend adds a param there and a branch in ``open_backend``; every test
-here then runs against it too.  Tests of one backend's own behaviour (file
+``store_backend`` names the backends under test: the embedded SQLite one and
+PostgreSQL (a fresh schema in the test database per test; skipped without the
+server, failed under ``CI=true``).  A backend adds a param there and a branch in
+``open_backend``; every test here then runs against it too.  Tests of one backend's own behaviour (file
 modes, what a restart takes back) are at the end, named for it.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from nextcaller_ops.errors import UsageError
+from nextcaller_ops.errors import StoreUnavailableError, UsageError
 from nextcaller_ops.stores import Stores, open_stores
 from nextcaller_ops.stores.base import DELIVERED, DELIVERING, PENDING, REJECTED
 from tests.support.secrets import DB_PASSWORD
@@ -33,7 +34,7 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_backend(request) -> str:
     return request.param
 
@@ -44,14 +45,17 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def open_backend(store_backend, tmp_path, clock) -> Callable[..., Stores]:
+def open_backend(store_backend, tmp_path, clock, request) -> Callable[..., Stores]:
     """Opens (or re-opens: same place, same data) the backend's stores, closed after the test."""
     opened: list[Stores] = []
+    schema = request.getfixturevalue("pg_schema") if store_backend == "postgresql" else None
 
     def open_(**kw) -> Stores:
         kw.setdefault("clock", clock)
         if store_backend == "sqlite":
             stores = open_stores(tmp_path / "data", **kw)
+        elif store_backend == "postgresql":
+            stores = open_stores(tmp_path / "unused", database_url=schema.url, **kw)
         else:  # pragma: no cover - a backend param without a branch here
             raise AssertionError(f"no way to open {store_backend!r} stores")
         opened.append(stores)
@@ -200,11 +204,25 @@ def test_an_expired_lease_can_be_claimed_again(stores, clock):
     assert again.id == row.id and again.attempts == 2
 
 
+def test_a_worker_whose_lease_was_taken_over_can_neither_renew_nor_finish(stores, clock):
+    outbox = stores.outbox
+    row, _ = outbox.submit(PROFILE, {"first_name": "A"}, now=clock())
+    slow = outbox.claim(row.id, now=clock(), lease_seconds=LEASE)
+    assert outbox.renew(slow, now=clock() + 60, lease_seconds=LEASE)  # still its own: extended
+    assert outbox.claim(None, now=clock() + LEASE + 1, lease_seconds=LEASE) is None
+    taker = outbox.claim(None, now=clock() + 60 + LEASE + 1, lease_seconds=LEASE)
+    assert (taker.id, taker.attempts) == (row.id, 2)
+    assert not outbox.renew(slow, now=clock(), lease_seconds=LEASE)
+    outbox.finish(slow, REJECTED, now=clock(), error="late", next_attempt=clock())  # changes nothing
+    assert outbox.get(row.id).status == DELIVERING
+    outbox.finish(taker, DELIVERED, now=clock(), next_attempt=clock())
+    assert outbox.get(row.id).status == DELIVERED and outbox.counts()[DELIVERED] == 1
+
+
 def test_finish_records_the_outcome_and_when_to_try_again(stores, clock):
     outbox = stores.outbox
-    rows = [outbox.submit(PROFILE, {"first_name": n}, now=clock())[0] for n in "ABC"]
-    for row in rows:
-        outbox.claim(row.id, now=clock(), lease_seconds=LEASE)
+    submitted = [outbox.submit(PROFILE, {"first_name": n}, now=clock())[0] for n in "ABC"]
+    rows = [outbox.claim(row.id, now=clock(), lease_seconds=LEASE) for row in submitted]
     outbox.finish(rows[0], DELIVERED, now=clock(), next_attempt=clock())
     outbox.finish(rows[1], REJECTED, now=clock(), error="[1054] email is not valid" + "!" * 600, next_attempt=clock())
     outbox.finish(rows[2], PENDING, now=clock(), error="[500] down", next_attempt=clock() + 30)
@@ -295,12 +313,46 @@ def test_claimed_keys_survive_a_restart(open_backend):
 # -- choosing the backend ------------------------------------------------------------------------------
 
 
-def test_a_database_url_is_refused_without_echoing_it(tmp_path):
-    url = f"postgresql://ops:{DB_PASSWORD}@db.example:5432/ops"
+def test_a_url_that_is_not_postgresql_is_refused_without_echoing_it(tmp_path):
+    url = f"mysql://ops:{DB_PASSWORD}@db.example:3306/ops"
     with pytest.raises(UsageError) as info:
         open_stores(tmp_path, database_url=url)
     assert DB_PASSWORD not in str(info.value) and "db.example" not in str(info.value)
+    assert "postgresql://" in str(info.value)
     assert not (tmp_path / "audit.sqlite3").exists()
+
+
+def test_an_unreachable_database_is_one_clear_error_without_the_url(tmp_path, caplog):
+    from tests.support.procs import free_port
+
+    url = f"postgresql://ops:{DB_PASSWORD}@127.0.0.1:{free_port()}/ops"
+    with pytest.raises(StoreUnavailableError) as info:
+        open_stores(tmp_path, database_url=url)
+    assert "PostgreSQL" in str(info.value) and "NEXTCALLER_OPS_DATABASE_URL" in info.value.hint
+    assert DB_PASSWORD not in str(info.value) and DB_PASSWORD not in caplog.text
+    assert not (tmp_path / "audit.sqlite3").exists()  # no silent fallback to the embedded stores
+
+
+def test_the_schema_is_created_once_by_many_processes_starting_together(pg_schema):
+    """Four processes open the stores at the same moment: the advisory lock lets one create the schema."""
+    import subprocess
+    import sys
+
+    from nextcaller_ops.stores.postgres import migrations
+
+    code = (
+        "import sys; from nextcaller_ops.stores import open_stores; "
+        "s = open_stores('.', database_url=sys.argv[1]); s.audit.record(user_id='U', channel_id='C',"
+        " action='lookup', phone=None, outcome='ok'); s.close()"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, pg_schema.url], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    latest = migrations()[-1][0]
+    assert pg_schema.query("SELECT version FROM nextcaller_schema_version ORDER BY version") == [
+        (n,) for n, _, _ in migrations()
+    ]
+    assert latest >= 1 and pg_schema.query("SELECT COUNT(*) FROM nextcaller_audit") == [(4,)]
 
 
 # -- the SQLite backend's own behaviour ---------------------------------------------------------------

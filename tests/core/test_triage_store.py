@@ -12,13 +12,14 @@ from nextcaller_ops.stores.base import CLAIM, DONE, FLAG, PAUSED, RELEASE, RESOL
 C, T0 = "C0WATCHED1", 1_800_000_000.0
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def triage_backend(request, tmp_path):
     """``open()`` -> a TriageStore on the same data each time (a restart is closing and opening again)."""
     opened = []
+    url = request.getfixturevalue("pg_schema").url if request.param == "postgresql" else None
 
     def open_():
-        stores = open_stores(tmp_path / "stores")
+        stores = open_stores(tmp_path / "stores", database_url=url)
         opened.append(stores)
         return stores.triage
 

@@ -1,0 +1,190 @@
+"""Triage channels' state in PostgreSQL: watched channels, items, sightings — shared by every process.
+
+The SQLite store's statements (:mod:`.sqlite_triage`), statement for statement:
+``INSERT … ON CONFLICT DO NOTHING`` for the first claim of a message, one
+conditional ``UPDATE`` for every race (two claimers, two workers).  Due items
+are leased with ``FOR UPDATE SKIP LOCKED``, so workers in several processes
+take different items without waiting for one another.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, TriageItem
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+__all__ = ["PostgresTriageStore"]
+
+_COLUMNS = (
+    "channel_id, message_ts, thread_ts, poster, numbers, created, stage, attempts, reply_ts, cards, summary,"
+    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at"
+)
+_ITEMS = "nextcaller_triage_items"
+_KEY = "channel_id = %s AND message_ts = %s"
+
+# Each action as one conditional UPDATE: it changes the row only when the action is still possible.
+_ACTIONS = {
+    CLAIM: ("claimed_by = %s, claimed_at = %s", "claimed_by IS NULL AND resolved_at IS NULL", False),
+    RELEASE: ("claimed_by = NULL, claimed_at = NULL", "claimed_by = %s AND resolved_at IS NULL", True),
+    RESOLVE: ("resolved_by = %s, resolved_at = %s", "resolved_at IS NULL", False),
+    FLAG: ("flagged_by = %s, flagged_at = %s", "flagged_at IS NULL", False),
+}
+
+
+def _item(row: tuple) -> TriageItem:
+    (channel, ts, thread, poster, numbers, created, stage, attempts, reply, cards, summary, *state) = row
+    return TriageItem(
+        channel_id=channel,
+        message_ts=ts,
+        thread_ts=thread,
+        poster=poster,
+        numbers=list(numbers),
+        created=created,
+        stage=stage,
+        attempts=attempts,
+        reply_ts=reply,
+        cards=cards,
+        summary=summary,
+        claimed_by=state[0],
+        claimed_at=state[1],
+        resolved_by=state[2],
+        resolved_at=state[3],
+        flagged_by=state[4],
+        flagged_at=state[5],
+    )
+
+
+class PostgresTriageStore:
+    def __init__(self, pool: ConnectionPool):
+        self._pool = pool
+
+    def _rows(self, sql: str, args: Any) -> list[tuple]:
+        with self._pool.connection() as conn:
+            cur = conn.execute(sql, args)
+            return cur.fetchall() if cur.description else []
+
+    def _change(self, sql: str, args: Any) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, args).rowcount
+
+    # -- watching ---------------------------------------------------------------------------
+    def watch_state(self, channel_id: str) -> bool | None:
+        rows = self._rows("SELECT watched FROM nextcaller_triage_watch WHERE channel_id = %s", (channel_id,))
+        return bool(rows[0][0]) if rows else None
+
+    def set_watch(self, channel_id: str, on: bool, *, by: str | None, now: float) -> None:
+        self._change(
+            "INSERT INTO nextcaller_triage_watch (channel_id, watched, changed_by, changed_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (channel_id) DO UPDATE SET watched = EXCLUDED.watched,"
+            " changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at",
+            (channel_id, on, by, now),
+        )
+
+    # -- items ------------------------------------------------------------------------------
+    def add(self, item: TriageItem, *, lease_seconds: float) -> bool:
+        from psycopg.types.json import Jsonb
+
+        return (
+            self._change(
+                f"INSERT INTO {_ITEMS} (channel_id, message_ts, thread_ts, poster, numbers, created, stage,"
+                " lease_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, message_ts) DO NOTHING",
+                (
+                    item.channel_id,
+                    item.message_ts,
+                    item.thread_ts,
+                    item.poster,
+                    Jsonb(item.numbers),
+                    item.created,
+                    item.stage,
+                    item.created + lease_seconds,
+                ),
+            )
+            == 1
+        )
+
+    def get(self, channel_id: str, message_ts: str) -> TriageItem | None:
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_KEY}", (channel_id, message_ts))
+        return _item(rows[0]) if rows else None
+
+    def sighted(self, channel_id: str, phone: str, message_ts: str, now: float) -> None:
+        self._change(
+            "INSERT INTO nextcaller_triage_sightings (channel_id, phone, message_ts, seen_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (channel_id, phone, message_ts) DO NOTHING",
+            (channel_id, phone, message_ts, now),
+        )
+
+    def sightings(self, channel_id: str, phone: str, since: float) -> int:
+        rows = self._rows(
+            "SELECT COUNT(*) FROM nextcaller_triage_sightings WHERE channel_id = %s AND phone = %s AND seen_at >= %s",
+            (channel_id, phone, since),
+        )
+        return int(rows[0][0])
+
+    def take_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[TriageItem]:
+        # One statement: the due items no other worker holds right now, leased to this one.
+        rows = self._rows(
+            f"UPDATE {_ITEMS} SET lease_until = %(until)s WHERE (channel_id, message_ts) IN ("
+            f" SELECT channel_id, message_ts FROM {_ITEMS}"
+            "  WHERE stage NOT IN (%(done)s, %(gave_up)s) AND next_attempt <= %(now)s AND lease_until < %(now)s"
+            f"  ORDER BY created LIMIT %(limit)s FOR UPDATE SKIP LOCKED) RETURNING {_COLUMNS}",
+            {"until": now + lease_seconds, "done": DONE, "gave_up": GAVE_UP, "now": now, "limit": limit},
+        )
+        return sorted((_item(r) for r in rows), key=lambda i: (i.created, i.message_ts))
+
+    def lease(self, channel_id: str, message_ts: str, *, now: float, lease_seconds: float) -> TriageItem | None:
+        # Whoever changes lease_until first holds the item; a second taker changes no row.
+        rows = self._rows(
+            f"UPDATE {_ITEMS} SET lease_until = %s WHERE {_KEY} AND lease_until < %s RETURNING {_COLUMNS}",
+            (now + lease_seconds, channel_id, message_ts, now),
+        )
+        return _item(rows[0]) if rows else None
+
+    def save_reply(
+        self,
+        channel_id: str,
+        message_ts: str,
+        *,
+        cards: list[dict[str, Any]],
+        summary: str,
+        reply_ts: str | None = None,
+    ) -> None:
+        from psycopg.types.json import Jsonb
+
+        self._change(
+            f"UPDATE {_ITEMS} SET cards = %s, summary = %s, reply_ts = COALESCE(%s, reply_ts) WHERE {_KEY}",
+            (Jsonb(cards), summary, reply_ts, channel_id, message_ts),
+        )
+
+    def finish(self, channel_id: str, message_ts: str, *, stage: str, next_attempt: float) -> None:
+        self._change(
+            f"UPDATE {_ITEMS} SET stage = %s, next_attempt = %s, lease_until = 0, attempts = attempts + 1 WHERE {_KEY}",
+            (stage, next_attempt, channel_id, message_ts),
+        )
+
+    def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
+        sets, condition, by_user = _ACTIONS[action]
+        args: tuple[Any, ...] = () if by_user else (user_id, now)
+        args += (channel_id, message_ts) + ((user_id,) if by_user else ())
+        changed = self._change(f"UPDATE {_ITEMS} SET {sets} WHERE {_KEY} AND {condition}", args) == 1
+        item = self.get(channel_id, message_ts)
+        if item is None:
+            raise KeyError(f"no triage item {channel_id}/{message_ts}")
+        return item, changed
+
+    def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE channel_id = %s AND created >= %s AND resolved_at IS NULL"
+            " ORDER BY created, message_ts",
+            (channel_id, since),
+        )
+        return [_item(r) for r in rows]
+
+    def purge(self, before: float) -> int:
+        self._change("DELETE FROM nextcaller_triage_sightings WHERE seen_at < %s", (before,))
+        return self._change(f"DELETE FROM {_ITEMS} WHERE created < %s", (before,))
+
+    def close(self) -> None:
+        """The pool belongs to whoever opened the stores."""
