@@ -28,8 +28,9 @@ __all__ = ["Outbox", "Correction", "DELIVERED", "PENDING", "REJECTED", "RETRYABL
 
 log = logging.getLogger("bot.outbox")
 
-# An attempt that has not finished in this long was cut off (crash, kill -9): try again.
-LEASE_SECONDS = 120.0
+# A claimed row is leased for this long and the lease renewed while the delivery runs, so
+# a row whose process died (crash, kill -9) is taken over by another within a minute.
+LEASE_SECONDS = 30.0
 MAX_BACKOFF = 60.0  # an outage of any length is retried at least once a minute
 
 # Failures worth waiting out; anything else from the API is a final refusal.
@@ -58,9 +59,11 @@ class Outbox:
         notify: Notify | None = None,
         *,
         retry_seconds: float = 5.0,
+        lease_seconds: float = LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
+        self.lease_seconds = lease_seconds
         self._deliver = deliver
         self._notify = notify or (lambda c, outcome: None)
         self.retry_seconds = retry_seconds
@@ -115,9 +118,11 @@ class Outbox:
                 self._idle.notify_all()
 
     def _attempt(self, row_id: int | None) -> tuple[Correction, str] | None:
-        row = self.store.claim(row_id, now=self._clock(), lease_seconds=LEASE_SECONDS)
+        row = self.store.claim(row_id, now=self._clock(), lease_seconds=self.lease_seconds)
         if row is None:
             return None
+        delivered = threading.Event()
+        threading.Thread(target=self._keep_lease, args=(row, delivered), name="nextcaller-lease", daemon=True).start()
         try:
             self._deliver(row)
         except RETRYABLE as exc:
@@ -141,8 +146,20 @@ class Outbox:
             self._finish(row, DELIVERED)
             log.info("correction #%d delivered to profile %s…", row.id, row.profile_id[:6])
             outcome = DELIVERED
+        finally:
+            delivered.set()
         final = self.get(row.id) or row
         return final, outcome
+
+    def _keep_lease(self, row: Correction, done: threading.Event) -> None:
+        """Renew ``row``'s lease while its delivery runs (a slow API is not a dead worker)."""
+        while not done.wait(self.lease_seconds / 3):
+            try:
+                if not self.store.renew(row, now=self._clock(), lease_seconds=self.lease_seconds):
+                    log.warning("correction #%d: the lease was taken over by another worker", row.id)
+                    return
+            except Exception as exc:  # the store is briefly unreachable: try again next round
+                log.warning("correction #%d: could not renew the lease (%s)", row.id, type(exc).__name__)
 
     # -- the background worker -----------------------------------------------------------
     def start(self) -> None:

@@ -48,12 +48,25 @@ class Policy:
 
 
 class RateLimiter:
-    """At most ``limit`` lookups per user in any ``window`` seconds (sliding window)."""
+    """At most ``limit`` lookups per user in any ``window`` seconds (sliding window).
 
-    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+    With ``shared`` (a counter across processes, e.g. Redis's
+    :class:`~nextcaller_ops.shared_limits.SlidingWindow`) that counter decides;
+    while it answers None (Redis down) this process counts alone.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        shared: Callable[[str], float | None] | None = None,
+    ):
         self.limit = limit
         self.window = window
         self._clock = clock
+        self._shared = shared
         self._lock = threading.Lock()
         self._seen: dict[str, deque[float]] = {}
 
@@ -61,6 +74,10 @@ class RateLimiter:
         """0 when this lookup may go ahead (and counts it); else seconds until it may."""
         if self.limit <= 0:
             return 0.0
+        if self._shared is not None:
+            wait = self._shared(user_id)
+            if wait is not None:
+                return wait
         now = self._clock()
         with self._lock:
             q = self._seen.setdefault(user_id, deque())

@@ -8,7 +8,7 @@ and a listener reaches them with :func:`services_from`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,17 @@ def _notifier(web: WebClient) -> Notify:
     return notify
 
 
+def _shared_limit(settings: BotSettings) -> Callable[[str], float | None] | None:
+    """The per-user lookup limit counted in Redis (every bot process), when there is one."""
+    if not settings.redis_url:
+        return None
+    from nextcaller_ops.shared_limits import SlidingWindow
+    from nextcaller_ops.shared_redis import shared_redis
+
+    shared = shared_redis(settings.redis_url, settings.redis_prefix)
+    return SlidingWindow(shared, "bot-lookups", limit=settings.lookups_per_minute, window=60.0)
+
+
 def build_services(
     settings: BotSettings, client: NextCallerClient, *, web: WebClient | None = None, stores: Stores | None = None
 ) -> Services:
@@ -109,7 +120,9 @@ def build_services(
     web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
     if stores is None:
         root = Path(settings.data_dir) if settings.data_dir else data_dir()
-        stores = open_stores(root, audit_retention_days=settings.audit_retention_days)
+        stores = open_stores(
+            root, audit_retention_days=settings.audit_retention_days, database_url=settings.database_url
+        )
 
     def deliver(row: Correction) -> None:
         # row.body holds the agent's changes under dotted names, as build_correction takes them
@@ -120,9 +133,15 @@ def build_services(
         settings=settings,
         client=client,
         policy=Policy(settings.allowed_channels, settings.allowed_users, settings.pii_channels),
-        limiter=RateLimiter(settings.lookups_per_minute),
+        limiter=RateLimiter(settings.lookups_per_minute, shared=_shared_limit(settings)),
         stores=stores,
-        outbox=Outbox(stores.outbox, deliver, _notifier(web), retry_seconds=settings.outbox_retry_seconds),
+        outbox=Outbox(
+            stores.outbox,
+            deliver,
+            _notifier(web),
+            retry_seconds=settings.outbox_retry_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
+        ),
         web=web,
         triage=triage,
         triage_worker=TriageWorker(

@@ -34,6 +34,11 @@ class BotSettings:
     audit_retention_days: int = 90
     data_dir: Path | None = None  # None: the data dir of nextcaller_ops.config (NEXTCALLER_OPS_DATA_DIR)
     outbox_retry_seconds: float = 5.0  # first retry of an undelivered correction; doubles, capped at 60 s
+    outbox_lease_seconds: float = 30.0  # a delivery whose process died is taken over after this
+    # Shared state for many bot processes (README "Running for a team"); URLs may hold a password.
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL: audit, outbox, dedupe
+    redis_url: str | None = field(default=None, repr=False)  # Redis: the per-user limit (and the client's cache)
+    redis_prefix: str = "nextcaller-ops"
     token_verification: bool = True
     listener_threads: int = 64
     # Triage channels: watched from the start, who may turn watching on or off, and the lookups a
@@ -76,6 +81,10 @@ class BotSettings:
             watch_channels=_ids(env.get("NEXTCALLER_OPS_WATCH_CHANNELS")) or frozenset(),
             admins=_ids(env.get("NEXTCALLER_OPS_ADMINS")) or frozenset(),
             watch_lookups_per_minute=env_number(env, "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE", 60),
+            outbox_lease_seconds=env_number(env, "NEXTCALLER_OPS_OUTBOX_LEASE_SECONDS", 30.0, float),
+            database_url=env.get("NEXTCALLER_OPS_DATABASE_URL") or None,
+            redis_url=env.get("NEXTCALLER_OPS_REDIS_URL") or None,
+            redis_prefix=env.get("NEXTCALLER_OPS_REDIS_PREFIX") or "nextcaller-ops",
         )
 
     def require(self, *, socket: bool) -> None:

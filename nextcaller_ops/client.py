@@ -34,6 +34,7 @@ from .credentials import Credentials, load_credentials
 from .models import LookupResult, Profile, check_profile_id, parse_records_json
 from .phone import PhoneInput, parse
 from .redact import mask_phone
+from .redis_cache import shared_lookups
 from .transport import Transport, oauth1_auth
 
 __all__ = ["NextCallerClient", "BatchItem"]
@@ -66,9 +67,13 @@ class NextCallerClient:
     ):
         self.settings = settings or load_settings()
         self.credentials = credentials or load_credentials(self.settings.profile)
+        # With NEXTCALLER_OPS_REDIS_URL the cache and single-flight are shared by every process.
+        self._shared = shared_lookups(self.settings, self.credentials) if cache is None else None
         self.cache = (
             cache
             if cache is not None
+            else self._shared.cache
+            if self._shared is not None
             else LookupCache(
                 ttl=self.settings.cache_ttl,
                 miss_ttl=self.settings.miss_ttl,
@@ -147,8 +152,7 @@ class NextCallerClient:
             assert flight.result is not None
             return LookupResult(key, flight.result.profiles, extension=parsed.extension, cached=True)
         try:
-            result = self._fetch(parsed)
-            self.cache.put(result)
+            result, fetched = self._fetch_once(parsed, refresh)
             flight.result = result
         except BaseException as exc:
             flight.error = exc
@@ -157,7 +161,15 @@ class NextCallerClient:
             with self._flights_lock:
                 self._flights.pop(key, None)
             flight.done.set()
-        return LookupResult(key, result.profiles, extension=parsed.extension)
+        return LookupResult(key, result.profiles, extension=parsed.extension, cached=not fetched)
+
+    def _fetch_once(self, parsed: PhoneInput, refresh: bool) -> tuple[LookupResult, bool]:
+        """Ask the API and cache the answer; with Redis, once across processes.  (result, fetched here)."""
+        if self._shared is not None:
+            return self._shared.fetch(parsed.number, lambda: self._fetch(parsed), refresh=refresh)
+        result = self._fetch(parsed)
+        self.cache.put(result)
+        return result, True
 
     def lookup_raw(self, phone: str | PhoneInput, fmt: str = "json") -> str:
         """The API's own document for ``phone`` as text (``format=json`` or ``xml``), uncached."""
