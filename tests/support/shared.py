@@ -98,7 +98,7 @@ class RedisSpace:
         self.prefix = f"nco-test-{uuid.uuid4().hex[:12]}"
         self.client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return sorted(k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:*", count=500))
 
     def clean(self) -> None:
