@@ -7,9 +7,9 @@ Each function returns data; the surfaces word it (``nextcaller-ops status``,
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .config import Settings, load_settings, save_profile_settings
@@ -20,7 +20,17 @@ from .text import is_unicode
 if TYPE_CHECKING:
     from .client import NextCallerClient
 
-__all__ = ["ApiCheck", "Status", "LoginResult", "check_api", "status", "login", "logout"]
+__all__ = [
+    "ApiCheck",
+    "BackendCheck",
+    "Status",
+    "check_backends",
+    "LoginResult",
+    "check_api",
+    "status",
+    "login",
+    "logout",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,17 @@ class ApiCheck:
 
 
 @dataclass(frozen=True)
+class BackendCheck:
+    """Where one part of the state lives and whether it answers (``status`` checks each)."""
+
+    role: str  # "stores": audit log, outbox, de-duplication · "cache": lookup cache, single-flight, limits
+    backend: str  # "sqlite" or "postgresql" · "memory", "sqlite" (a cache file) or "redis"
+    ok: bool
+    detail: dict[str, Any] = field(default_factory=dict)  # schema, outbox counts, version, latency…
+    error: str | None = None  # why not ok; never holds a URL
+
+
+@dataclass(frozen=True)
 class Status:
     """What ``status`` reports: the profile, where it points, the key and (optionally) a live check."""
 
@@ -43,6 +64,7 @@ class Status:
     key_source: str | None  # "env", "keyring" or "explicit"
     credentials_error: errors.CredentialsError | None
     check: ApiCheck | None  # None when not checked (offline, or no credentials)
+    backends: tuple[BackendCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,28 @@ def check_api(client: NextCallerClient) -> ApiCheck:
     except errors.NextCallerError as exc:
         return ApiCheck(ok=False, key_ok=None, error=exc)
     return ApiCheck(ok=True, key_ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+def check_backends(settings: Settings) -> tuple[BackendCheck, ...]:
+    """The stores (SQLite files or PostgreSQL) and the cache (memory, a file or Redis), each checked once."""
+    from .config import data_dir
+    from .stores import check_stores
+
+    try:
+        found = check_stores(data_dir(), settings.database_url)
+        stores = BackendCheck("stores", found.pop("backend"), bool(found.pop("ok")), found, found.pop("error", None))
+    except errors.NextCallerError as exc:  # e.g. a URL that is not postgresql://
+        stores = BackendCheck("stores", "postgresql", False, error=exc.message)
+    if settings.redis_url:
+        from .shared_redis import check
+
+        found = check(settings.redis_url, settings.redis_prefix)
+        cache = BackendCheck("cache", "redis", bool(found.pop("ok")), found, found.pop("error", None))
+    elif settings.cache_path:
+        cache = BackendCheck("cache", "sqlite", True, {"where": settings.cache_path})
+    else:
+        cache = BackendCheck("cache", "memory", True)
+    return stores, cache
 
 
 def status(
@@ -105,6 +149,7 @@ def status(
         key_source=credentials.source if credentials else None,
         credentials_error=problem,
         check=check,
+        backends=check_backends(settings),
     )
 
 

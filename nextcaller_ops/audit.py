@@ -7,6 +7,7 @@ channels; the CLI and the notebook record the OS user and ``cli`` / ``notebook``
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import logging
 import os
@@ -15,21 +16,31 @@ from collections.abc import Callable
 
 from .stores import AuditStore, open_audit_store
 
-__all__ = ["local_auditor"]
+__all__ = ["local_auditor", "retention_days"]
 
 log = logging.getLogger("nextcaller_ops.audit")
 
 Auditor = Callable[..., None]
 
 
-def local_auditor(where: str) -> Auditor:
+def retention_days() -> int:
+    """``NEXTCALLER_OPS_AUDIT_RETENTION_DAYS`` (90); a value that is not a number is one clear error."""
+    from .config import env_number
+
+    return int(env_number(os.environ, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90))
+
+
+def local_auditor(where: str, database_url: str | None = None) -> Auditor:
     """An audit hook for the client, recording the OS user and ``where`` (``cli``, ``notebook``).
 
-    A broken audit file is reported once in the log and does not stop lookups.
+    The log is PostgreSQL's at ``database_url`` (default ``NEXTCALLER_OPS_DATABASE_URL``)
+    or the SQLite file in the data dir.  A broken audit log is reported once in the
+    log and does not stop lookups.
     """
-    from .config import data_dir, env_number
+    from .config import data_dir
 
-    retention = env_number(os.environ, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90)  # a bad value: one clear error
+    retention = retention_days()
+    url = database_url or os.environ.get("NEXTCALLER_OPS_DATABASE_URL") or None
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry (containers)
@@ -45,7 +56,8 @@ def local_auditor(where: str) -> Auditor:
         try:
             with opening:  # opened on first use: `--help` and refusals never touch the file
                 if audit is None:
-                    audit = open_audit_store(data_dir(), retention_days=retention)
+                    audit = open_audit_store(data_dir(), retention_days=retention, database_url=url)
+                    atexit.register(audit.close)  # a PostgreSQL pool is closed, not abandoned
             audit.record(
                 user_id=f"os:{user}", channel_id=where, action=action, phone=phone, outcome=outcome, detail=detail
             )

@@ -53,7 +53,8 @@ def client(args: argparse.Namespace, **overrides: Any) -> NextCallerClient:
     from ..audit import local_auditor
     from ..client import NextCallerClient
 
-    return NextCallerClient(settings=settings(args, **overrides), audit=local_auditor("cli"))
+    chosen = settings(args, **overrides)
+    return NextCallerClient(settings=chosen, audit=local_auditor("cli", chosen.database_url))
 
 
 def profile_name(args: argparse.Namespace) -> str:

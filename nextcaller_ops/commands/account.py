@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from . import _common as c
+
+if TYPE_CHECKING:
+    from ..account import BackendCheck
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,6 +90,9 @@ def run_status(args: argparse.Namespace) -> int:
     c.out(f"profile:   {settings.profile}")
     c.out(f"base URL:  {settings.base_url} (API {settings.api_version})")
     c.out(f"keyring:   {report.keyring_backend}")
+    for backend in report.backends:
+        c.out(f"{backend.role + ':':<10} {backend_line(backend)}")
+    backends_ok = all(b.ok for b in report.backends)
     if report.credentials_error is not None:
         c.out(f"key:       none ({report.credentials_error.message})")
         c.err(f"hint: {c.what_to_do(report.credentials_error)}")
@@ -93,12 +100,40 @@ def run_status(args: argparse.Namespace) -> int:
     c.out(f"key:       {report.key} (from {report.key_source})")
     check = report.check
     if check is None:
-        return c.EXIT_OK
+        return c.EXIT_OK if backends_ok else c.EXIT_API
     if check.error is not None:
         c.out(f"API:       FAILED — {c.error_line(check.error)}")
         return c.EXIT_API
     c.out(f"API:       ok ({check.latency_ms} ms)")
-    return c.EXIT_OK
+    return c.EXIT_OK if backends_ok else c.EXIT_API
+
+
+_BACKEND_NAMES = {
+    "sqlite": "SQLite",
+    "postgresql": "PostgreSQL (NEXTCALLER_OPS_DATABASE_URL)",
+    "redis": "Redis (NEXTCALLER_OPS_REDIS_URL)",
+    "memory": "in each process's memory",
+}
+
+
+def backend_line(check: BackendCheck) -> str:
+    """``PostgreSQL (…) — ok, schema 1, outbox: 0 pending, 2 delivered, 0 rejected`` and the like."""
+    d = check.detail
+    name = _BACKEND_NAMES.get(check.backend, check.backend)
+    if check.backend == "sqlite" and d.get("where"):
+        name = f"SQLite in {d['where']}"
+    if not check.ok:
+        what = "lookups go to the API directly" if check.role == "cache" else "the bot cannot start"
+        return f"{name} — FAILED: {check.error} ({what})"
+    parts = []
+    if "schema" in d:
+        parts.append(f"schema {d['schema']}" + (" (the bot creates it on start)" if not d["schema"] else ""))
+    if d.get("outbox"):
+        o = d["outbox"]
+        parts.append(f"outbox: {o['pending']} pending, {o['delivered']} delivered, {o['rejected']} rejected")
+    if "version" in d:
+        parts.append(f"version {d['version']}, {d['latency_ms']} ms, {d['keys']} keys under {d['prefix']}:")
+    return f"{name} — ok" + (", " + ", ".join(parts) if parts else "")
 
 
 def run_slack_login(args: argparse.Namespace) -> int:
