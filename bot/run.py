@@ -3,9 +3,11 @@
 HTTP mode here is a threaded development-grade server.  In production put the
 WSGI app behind a real server, e.g.::
 
-    gunicorn --workers 1 --threads 32 --bind 0.0.0.0:3000 'bot.wsgi:application'
+    gunicorn --workers 4 --threads 8 --bind 0.0.0.0:3000 'bot.wsgi:application'
 
-(one worker: the outbox's background delivery thread lives in the process.)
+Several workers (or replicas) need the shared state: NEXTCALLER_OPS_DATABASE_URL
+and NEXTCALLER_OPS_REDIS_URL (README, "Running for a team"); each worker runs its
+own outbox delivery thread.  With the embedded SQLite stores run one worker.
 """
 
 from __future__ import annotations

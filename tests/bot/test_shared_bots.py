@@ -1,0 +1,137 @@
+"""Two real bot processes (``nextcaller-ops bot --http``) sharing PostgreSQL and Redis act as one bot.
+
+The two processes are started once for the module; the last test kills one of them.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from bot.fakeslack import FakeSlack
+from nextcaller_ops.sandbox import Sandbox
+from tests.support.common import SEINFELD_ID
+from tests.support.procs import free_port, start_http_bot
+from tests.support.shared import PostgresSchema, RedisSpace
+from tests.support.shared_bots import Slack, shared_bot_env
+
+LIMIT = 4  # lookups per user per minute, across both processes
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    schema, space = PostgresSchema(), RedisSpace()
+    root = tmp_path_factory.mktemp("shared-bots")
+    with Sandbox(records=10, db=root / "api.sqlite3") as sandbox, FakeSlack() as fake:
+        procs = []
+        try:
+            urls = []
+            for name in ("a", "b"):
+                env = shared_bot_env(
+                    sandbox,
+                    fake,
+                    root / name,
+                    schema.url,
+                    space.url,
+                    space.prefix,
+                    NEXTCALLER_OPS_LOOKUPS_PER_MINUTE=LIMIT,
+                    NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS=0.3,
+                    NEXTCALLER_OPS_OUTBOX_LEASE_SECONDS=3,
+                )
+                port = free_port()
+                procs.append(start_http_bot(env, port))
+                urls.append(f"http://127.0.0.1:{port}/slack/events")
+            yield type(
+                "Pair", (), {"sandbox": sandbox, "slack": Slack(fake), "urls": urls, "procs": procs, "db": schema}
+            )
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=15)
+            schema.drop()
+            space.clean()
+
+
+def record_requests(sandbox, phone: str) -> int:
+    return sum(1 for r in sandbox.httpd.signed_requests if "records" in r["path"] and r["query"]["phone"] == [phone])
+
+
+def test_a_lookup_through_one_process_and_then_the_other_is_one_api_request(pair):
+    a, b = pair.urls
+    first = pair.slack.card(a, "212-555-8383", user="U0LOOKUP01")
+    second = pair.slack.card(b, "(212) 555-8383", user="U0LOOKUP02")
+    assert "Seinfeld" in first["text"] + str(first["blocks"]) and second["blocks"] == first["blocks"]
+    assert record_requests(pair.sandbox, "2125558383") == 1
+
+
+def test_the_same_slack_delivery_sent_to_both_is_handled_once(pair):
+    a, b = pair.urls
+    fake = pair.slack.fake
+    # An event (a retry landing on the other process): one App Home published, not two.
+    event = Slack.home_opened("Ev0SHARED0001", user="U0HOME0001")
+    assert Slack.send(a, event).status_code == 200
+    assert Slack.send(b, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    fake.wait_for(lambda cs: any(c["name"] == "views.publish" for c in cs))
+    assert Slack.send(b, Slack.home_opened("Ev0SHARED0002", user="U0HOME0002")).status_code == 200
+    # B handles deliveries in the order they came: by the time the second event is published, a
+    # duplicate of the first (had it not been skipped) would have been published too.
+    fake.wait_for(lambda cs: any(c["name"] == "views.publish" and c["args"]["user_id"] == "U0HOME0002" for c in cs))
+    assert sorted(c["args"]["user_id"] for c in fake.calls(name="views.publish")) == ["U0HOME0001", "U0HOME0002"]
+    # One correction submitted twice, once to each process: one row, one correction applied.
+    view = pair.slack.correction_view(a, SEINFELD_ID, "2125558383", user="U0FIX00001")
+    body = Slack.submission(view, "V0SHARED0001", user="U0FIX00001", first_name="Jerry Jr.")
+    assert Slack.send(a, body).status_code == 200 and Slack.send(b, body).status_code == 200
+    deadline = time.monotonic() + 20
+    while not pair.sandbox.store.corrections(SEINFELD_ID) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pair.db.query("SELECT status FROM nextcaller_outbox WHERE dedupe_key = 'V0SHARED0001'") == [("delivered",)]
+    assert [c["body"] for c in pair.sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Jerry Jr."}]
+
+
+def test_the_per_user_limit_holds_across_both_processes(pair):
+    a, b = pair.urls
+    for i in range(LIMIT):
+        resp, _ = pair.slack.command((a, b)[i % 2], "312-555-0142", user="U0LIMIT001")
+        assert resp.status_code == 200 and "reached" not in resp.text
+    refused, _ = pair.slack.command(b, "312-555-0142", user="U0LIMIT001")
+    assert f"You've reached {LIMIT} lookups a minute" in refused.json()["text"]
+    other, _ = pair.slack.command(a, "312-555-0142", user="U0LIMIT002")  # per user
+    assert "reached" not in other.text
+
+
+def test_a_correction_left_by_a_killed_process_is_delivered_exactly_once_by_the_other(pair):
+    a, _ = pair.urls
+    fake, sandbox = pair.slack.fake, pair.sandbox
+    view = pair.slack.correction_view(a, SEINFELD_ID, "2125558383", user="U0KILL0001")
+    before = len(sandbox.store.corrections(SEINFELD_ID))
+    sandbox.fail_rate = 1.0  # the API is down: every request gets a 503
+    try:
+        body = Slack.submission(view, "V0KILLED001", user="U0KILL0001", first_name="Kramer")
+        assert Slack.send(a, body).status_code == 200  # stored before the ack
+        fake.wait_for(
+            lambda cs: any(
+                "delivered automatically" in c["args"].get("text", "") for c in cs if c["name"] == "chat.postEphemeral"
+            ),
+            20,
+        )
+        pair.procs[0].send_signal(signal.SIGKILL)
+        pair.procs[0].wait(timeout=10)
+    finally:
+        sandbox.fail_rate = 0.0
+    fake.wait_for(
+        lambda cs: any(
+            c["name"] == "chat.postMessage"
+            and c["args"].get("channel") == "U0KILL0001"
+            and "delivered" in c["args"].get("text", "")
+            for c in cs
+        ),
+        timeout=30,
+    )
+    assert [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)[before:]] == [{"first_name": "Kramer"}]
+    rows = pair.db.query("SELECT status, attempts FROM nextcaller_outbox WHERE dedupe_key = 'V0KILLED001'")
+    assert rows[0][0] == "delivered" and rows[0][1] >= 2
+    delivered_dms = [c for c in fake.calls(name="chat.postMessage") if c["args"].get("channel") == "U0KILL0001"]
+    assert len(delivered_dms) == 1
