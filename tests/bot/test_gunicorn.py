@@ -64,7 +64,20 @@ def test_gunicorn_workers_share_the_cache_and_the_outbox(tmp_path, pg_schema, re
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads", "8", "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "bot.wsgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(WORKERS),
+                "--threads",
+                "8",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "bot.wsgi:application",
+            ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
