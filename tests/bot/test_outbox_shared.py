@@ -65,16 +65,18 @@ def test_a_slow_delivery_keeps_its_lease_and_nobody_takes_the_row(two_handles):
     row, _ = outbox.submit(PROFILE, {"first_name": "Jerome"})
     worker = threading.Thread(target=outbox.attempt, args=(row.id,))
     worker.start()
-    assert started.wait(10)
-    first_lease = lease_until(mine, row.id)
-    clock.now += 10 * LEASE  # long past the first lease: only a renewal keeps the row
-    deadline = time.monotonic() + 10
-    while lease_until(mine, row.id) <= clock.now and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert lease_until(mine, row.id) > clock.now > first_lease
-    assert theirs.outbox.claim(None, now=clock.now, lease_seconds=LEASE) is None  # still held
-    release.set()
-    worker.join()
+    try:
+        assert started.wait(10)
+        first_lease = lease_until(mine, row.id)
+        clock.now += 10 * LEASE  # long past the first lease: only a renewal keeps the row
+        deadline = time.monotonic() + 10
+        while lease_until(mine, row.id) <= clock.now and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert lease_until(mine, row.id) > clock.now > first_lease
+        assert theirs.outbox.claim(None, now=clock.now, lease_seconds=LEASE) is None  # still held
+    finally:
+        release.set()
+        worker.join()
     assert theirs.outbox.get(row.id).status == DELIVERED
 
 
