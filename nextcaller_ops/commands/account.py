@@ -123,11 +123,17 @@ def backend_line(check: BackendCheck) -> str:
     if check.backend == "sqlite" and d.get("where"):
         name = f"SQLite in {d['where']}"
     if not check.ok:
-        what = "lookups go to the API directly" if check.role == "cache" else "the bot cannot start"
-        return f"{name} — FAILED: {check.error} ({what})"
+        down = (check.error or "").startswith("not reachable")
+        what = "lookups go to the API directly" if check.role == "cache" and down else "fix the setting"
+        return f"{name} — FAILED: {check.error} ({'the bot cannot start' if check.role == 'stores' else what})"
     parts = []
     if "schema" in d:
-        parts.append(f"schema {d['schema']}" + (" (the bot creates it on start)" if not d["schema"] else ""))
+        if not d["schema"]:
+            parts.append("schema 0 (the bot creates it on start)")
+        elif d.get("latest", 0) > d["schema"]:
+            parts.append(f"schema {d['schema']} of {d['latest']} (upgraded when a process starts)")
+        else:
+            parts.append(f"schema {d['schema']} (up to date)")
     if d.get("outbox"):
         o = d["outbox"]
         parts.append(f"outbox: {o['pending']} pending, {o['delivered']} delivered, {o['rejected']} rejected")

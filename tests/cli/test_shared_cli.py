@@ -78,6 +78,7 @@ def test_status_names_and_checks_both_shared_backends(api_env, pg_schema, redis_
     code, out, _ = cli(capsys, "status")
     lines = {line.split(":", 1)[0]: line for line in out.splitlines()}
     assert code == 0 and "outbox: 0 pending, 0 delivered, 0 rejected" in lines["stores"]
+    assert "(up to date)" in lines["stores"]
     assert "Redis" in lines["cache"] and "ok, version" in lines["cache"] and lines["API"].startswith("API:       ok")
 
 
