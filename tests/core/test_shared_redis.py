@@ -194,3 +194,47 @@ def test_redis_down_lookups_still_work_logged_once_and_status_says_so(sandbox, c
 def test_check_reports_a_live_redis(redis_space):
     report = check(redis_space.url, redis_space.prefix)
     assert report["ok"] is True and report["version"] and report["prefix"] == redis_space.prefix
+
+
+_ASKER = """
+import sys
+from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.config import load_settings
+from nextcaller_ops.credentials import Credentials
+url, key, secret, redis_url, prefix = sys.argv[1:]
+settings = load_settings(base_url=url, redis_url=redis_url, redis_prefix=prefix, cache_ttl=0, max_retries=0)
+with NextCallerClient(Credentials(key, secret, source="explicit"), settings) as nc:
+    print("ready", flush=True)
+    sys.stdin.readline()  # go
+    result = nc.lookup("2125558383")
+    print(result.profiles[0].id, "cached" if result.cached else "fetched", flush=True)
+"""
+
+
+def test_real_processes_asking_at_once_make_one_request(sandbox, redis_space):
+    """Four Python processes, the cache off, released together: one API request between them."""
+    import subprocess
+    import sys
+
+    from tests.support.common import ROOT
+
+    args = [sandbox.url, sandbox.consumer_key, sandbox.consumer_secret, redis_space.url, redis_space.prefix]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _ASKER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        for _ in range(4)
+    ]
+    try:
+        assert [p.stdout.readline().strip() for p in procs] == ["ready"] * 4
+        sandbox.latency_ms = 1000  # the holder's request is in flight while the others arrive
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        answers = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert answers == sorted([f"{SEINFELD_ID} fetched"] + [f"{SEINFELD_ID} cached"] * 3)
+    assert sandbox.httpd.request_count == 1
