@@ -23,7 +23,8 @@ TEST_REDIS_URL = os.environ.get("NEXTCALLER_OPS_TEST_REDIS_URL") or "redis://127
 
 
 def _missing(what: str, why: str) -> None:
-    reason = f"{what} is not reachable ({why}); set NEXTCALLER_OPS_TEST_{what.upper()}_URL or start it"
+    server = {"database": "PostgreSQL", "redis": "Redis"}[what]
+    reason = f"{server} is not reachable ({why}): start it, or set NEXTCALLER_OPS_TEST_{what.upper()}_URL"
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
