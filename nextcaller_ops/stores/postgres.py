@@ -43,6 +43,7 @@ Clock = Callable[[], float]
 SCHEMA_TABLE = "nextcaller_schema_version"
 # One lock for every nextcaller-ops schema in the database: upgrades are rare and quick.
 _ADVISORY_LOCK = 0x6E63_6F70_7300  # "ncops"
+PURGE_EVERY = 1000  # de-duplication claims between purges of expired keys
 CONNECT_TIMEOUT = 5  # seconds: a dead server is reported, not waited for
 _AUDIT_COLUMNS = "ts, user_id, channel_id, action, phone, outcome, detail"
 _HINT = "check NEXTCALLER_OPS_DATABASE_URL and that PostgreSQL is running (`nextcaller-ops status` checks it)"
@@ -234,10 +235,14 @@ class PostgresDedupeStore:
         self._pool = pool
         self.ttl_seconds = ttl_seconds
         self._clock = clock
+        self._claims = 0
         self.purge()
 
     def claim(self, key: str) -> bool:
         now = self._clock()
+        self._claims += 1
+        if self._claims % PURGE_EVERY == 0:  # a bot that runs for months keeps the table small
+            self.purge()
         with self._pool.connection() as conn:
             # Inserted (new key) or taken over (expired key): one row.  Seen recently: none.
             # Concurrent inserts of one key wait for the first and then see it: exactly one wins.
