@@ -43,7 +43,6 @@ __all__ = [
     "ValidationError",
     "ServerError",
     "BadResponseError",
-    "StoreUnavailableError",
     "TransportError",
     "APIUnreachableError",
     "APITimeoutError",
@@ -241,12 +240,6 @@ class BadResponseError(APIError):
     action = Action.CHECK_URL
     hint = "the answer was not the API's JSON or XML (a proxy or captive portal?)"
     body: str | None = None  # the text as received, when it is worth showing (``--format xml``)
-
-
-class StoreUnavailableError(NextCallerError):
-    """A shared store (PostgreSQL) could not be reached or used; the message never holds its URL."""
-
-    action = Action.RETRY_LATER
 
 
 class TransportError(NextCallerError):

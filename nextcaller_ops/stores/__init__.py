@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .base import AuditEntry, AuditStore, Correction, DedupeStore, OutboxStore, TriageItem, TriageStore
+from .base import (
+    AuditEntry,
+    AuditStore,
+    Correction,
+    DedupeStore,
+    OutboxStore,
+    StoreUnavailableError,
+    TriageItem,
+    TriageStore,
+)
 
 __all__ = [
     "Stores",
@@ -33,6 +42,7 @@ __all__ = [
     "Correction",
     "DedupeStore",
     "OutboxStore",
+    "StoreUnavailableError",
     "TriageItem",
     "TriageStore",
 ]

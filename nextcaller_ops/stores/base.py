@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
+from ..errors import Action, NextCallerError
+
 __all__ = [
+    "StoreUnavailableError",
     "AuditEntry",
     "AuditStore",
     "Correction",
@@ -32,6 +35,12 @@ __all__ = [
     "TriageItem",
     "TriageStore",
 ]
+
+
+class StoreUnavailableError(NextCallerError):
+    """A shared store (PostgreSQL) could not be reached or used; the message never holds its URL."""
+
+    action = Action.RETRY_LATER
 
 
 class AuditEntry(TypedDict):

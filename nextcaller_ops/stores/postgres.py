@@ -20,8 +20,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StoreUnavailableError, UsageError
-from .base import AuditEntry
+from ..errors import UsageError
+from .base import AuditEntry, StoreUnavailableError
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from nextcaller_ops.errors import StoreUnavailableError, UsageError
-from nextcaller_ops.stores import Stores, open_stores
+from nextcaller_ops.errors import UsageError
+from nextcaller_ops.stores import Stores, StoreUnavailableError, open_stores
 from nextcaller_ops.stores.base import DELIVERED, DELIVERING, PENDING, REJECTED
 from tests.support.secrets import DB_PASSWORD
 
