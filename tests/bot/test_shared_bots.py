@@ -1,4 +1,5 @@
-"""Two real bot processes (``nextcaller-ops bot --http``) sharing PostgreSQL and Redis act as one bot.
+"""Two real bot processes (``nextcaller-ops bot --http``) sharing PostgreSQL and Redis act as one bot
+(lookups, duplicate deliveries, triage replies, the per-user limit, a process killed).
 
 The two processes are started once for the module; the last test kills one of them.
 """
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from bot.fakeslack import FakeSlack
+from bot.fakeslack import FakeSlack, event_body, message_event
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
 from tests.support.procs import free_port, start_http_bot
@@ -18,6 +19,7 @@ from tests.support.shared import PostgresSchema, RedisSpace
 from tests.support.shared_bots import Slack, shared_bot_env
 
 LIMIT = 4  # lookups per user per minute, across both processes
+WATCHED = "C0WATCHED1"  # a triage channel
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,7 @@ def pair(tmp_path_factory):
                     NEXTCALLER_OPS_LOOKUPS_PER_MINUTE=LIMIT,
                     NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS=0.3,
                     NEXTCALLER_OPS_OUTBOX_LEASE_SECONDS=3,
+                    NEXTCALLER_OPS_WATCH_CHANNELS=WATCHED,
                 )
                 port = free_port()
                 procs.append(start_http_bot(env, port))
@@ -89,6 +92,29 @@ def test_the_same_slack_delivery_sent_to_both_is_handled_once(pair):
         time.sleep(0.05)
     assert pair.db.query("SELECT status FROM nextcaller_outbox WHERE dedupe_key = 'V0SHARED0001'") == [("delivered",)]
     assert [c["body"] for c in pair.sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Jerry Jr."}]
+
+
+def test_a_watched_message_reaching_both_processes_gets_one_threaded_reply(pair):
+    """Triage state is shared: the message is claimed once whichever process sees it first."""
+    a, b = pair.urls
+    fake = pair.slack.fake
+
+    def deliver(url: str, ts: str, event_id: str) -> None:
+        body = event_body(
+            message_event(WATCHED, "Missed call from (212) 555-8383", ts, user="U0CALLER01"), event_id=event_id
+        )
+        assert Slack.send(url, body).status_code == 200
+
+    def threaded(ts: str) -> list:
+        return [c for c in fake.calls(name="chat.postMessage") if c["args"].get("thread_ts") == ts]
+
+    deliver(a, "1800000000.000100", "Ev0TRIAGEA01")
+    fake.wait_for(lambda cs: len(threaded("1800000000.000100")) == 1, 20)
+    deliver(b, "1800000000.000100", "Ev0TRIAGEB01")  # the same message, as a different delivery
+    deliver(b, "1800000000.000200", "Ev0TRIAGEB02")  # B handles in order: by its reply, the repeat is done
+    fake.wait_for(lambda cs: len(threaded("1800000000.000200")) == 1, 20)
+    assert len(threaded("1800000000.000100")) == 1
+    assert pair.db.query("SELECT COUNT(*) FROM nextcaller_triage_items WHERE channel_id = %s", WATCHED) == [(2,)]
 
 
 def test_the_per_user_limit_holds_across_both_processes(pair):
