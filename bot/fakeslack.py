@@ -52,7 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith("/api/"):
             method = path[len("/api/") :]
-            reply = self.server.fake.record("api", method, args, self.headers.get("Authorization", ""))
+            auth = self.headers.get("Authorization", "")
+            reply = self.server.fake.record("api", method, args, auth)
+            if method in self.server.fake.methods and reply.get("ok"):  # not when told to fail
+                reply = self.server.fake.methods[method](args, auth)
         elif path.startswith("/response/"):
             reply = self.server.fake.record("response", path[len("/response/") :], args, "")
         else:
@@ -79,6 +82,8 @@ class FakeSlack:
         self._calls: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        # method -> handler(args, authorization header) -> reply; e.g. bot.fakesocket's apps.connections.open
+        self.methods: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {}
         self.fail_methods: dict[str, str] = {}  # method -> Slack error to answer with
         self._ts_lock = threading.Lock()
         self._last_ts = 0.0
