@@ -114,9 +114,15 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     return app, services
 
 
+def _quiet_client_warning(record: logging.LogRecord) -> bool:
+    # Bolt warns that SLACK_BOT_TOKEN goes unused when it is given a client: ours carries that token.
+    return "`token` will be unused" not in record.getMessage()
+
+
 def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
     from slack_bolt.error import BoltError
 
+    logging.getLogger("bot.bolt").addFilter(_quiet_client_warning)  # stderr holds only what helps a person
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
     try:
@@ -132,11 +138,12 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
         )
         return 2
     if socket:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from .socket_mode import serve_socket
 
-        print("nextcaller-ops bot: Socket Mode", file=sys.stderr, flush=True)
-        SocketModeHandler(app, settings.app_token, web_client=app.client).start()
-        return 0
+        try:
+            return serve_socket(app, settings.app_token)
+        finally:
+            services.close()  # after the listeners: a correction in flight is delivered or stays queued
     server = serve_http(app, host, port)
     stop = threading.Event()
 
