@@ -19,6 +19,7 @@ REDACT_SECRET = "redact-test-secret-5e7a91"
 REDACT_LONGER_SECRET = "redact-test-secret-5e7a91-and-more"
 SLACK_USER_TOKEN = "xoxp-333333333333-444444444444-user-token"
 SLACK_APP_LEVEL_TOKEN = "xapp-1-A0APP00001-5555555555-app-level-token"
+WRONG_APP_TOKEN = "xapp-1-A0APP00001-6666666666-not-this-apps-token"
 SLACK_REFRESH_TOKEN = "xoxe-1-My0xTk3nR3fr3sh-ab12"
 
 

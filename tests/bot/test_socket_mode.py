@@ -1,0 +1,192 @@
+"""``nextcaller-ops bot --socket`` as a real process against the Socket Mode stand-in (bot/fakesocket.py),
+with the sandbox as the API: envelopes, acknowledgements, reconnects, several processes, shutdown.
+
+One bot process serves most tests (start-ups are the slow part); the tests that end a process or
+need a second one start their own.  Timings are recorded (``record_property``), never asserted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import blocks as bk
+from bot.fakeslack import FakeSlack
+from bot.fakesocket import Envelope, FakeSocketMode
+from nextcaller_ops.sandbox import Sandbox
+from tests.support.common import SEINFELD_ID
+from tests.support.secrets import WRONG_APP_TOKEN
+from tests.support.socketkit import APP_TOKEN, SocketBot, button_click, socket_env, until, view_submission
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    slack: FakeSlack
+    sm: FakeSocketMode
+    bot: SocketBot
+    root: Path
+    names = itertools.count(1)
+
+    def command(self, text: str, *, connection: int | None = None, **fields: Any) -> tuple[Envelope, str]:
+        name = f"cmd{next(self.names)}"
+        url = self.slack.response_url(name)
+        return self.sm.command(text, response_url=url, connection=connection, **fields), name
+
+    def responses(self, name: str, count: int = 1) -> list[dict[str, Any]]:
+        calls = self.slack.wait_for(lambda cs: sum(c["name"] == name for c in cs) >= count, timeout=15)
+        return [c["args"] for c in calls if c["kind"] == "response" and c["name"] == name]
+
+    def answered(self, text: str = "2125558383", **fields: Any) -> tuple[Envelope, dict[str, Any]]:
+        """A command, its ack and its card: (envelope, card)."""
+        envelope, name = self.command(text, **fields)
+        self.sm.wait_ack(envelope)
+        return envelope, self.responses(name)[0]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("socket")
+    with (
+        Sandbox(records=20, db=root / "api.sqlite3") as sandbox,
+        FakeSlack() as slack,
+        FakeSocketMode(slack, APP_TOKEN) as sm,
+    ):
+        bot = SocketBot(socket_env(sandbox, slack, root / "bot"), sm, root / "bot.err")
+        try:
+            yield World(sandbox, slack, sm, bot, root)
+        finally:
+            bot.stop()
+
+
+def test_caller_envelope_is_acked_and_the_private_card_reaches_the_response_url(world, record_property):
+    envelope, name = world.command("2125558383")
+    ack = world.sm.wait_ack(envelope)
+    record_property("ack_seconds", round(ack.latency or 0, 4))
+    assert ack.connection == world.bot.link.id == envelope.connection
+    assert not ack.payload  # an empty ack: the card follows at the response_url
+    card = world.responses(name)[0]
+    assert card["response_type"] == "ephemeral"
+    assert "Jerry Seinfeld" in json.dumps(card)
+
+    usage, _ = world.command("help")  # what a listener puts in its ack travels in the ack's payload
+    assert "/caller" in json.dumps(world.sm.wait_ack(usage).payload)
+
+
+def test_button_and_modal_through_interactive_envelopes(world):
+    _, card = world.answered("2125558383")
+    before = len(world.slack.calls("api", "views.open"))
+    click = world.sm.interactive(button_click(card, bk.ACTION_SUGGEST, response_url=world.slack.response_url("b1")))
+    assert not world.sm.wait_ack(click).payload
+    calls = world.slack.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > before)
+    view = [c for c in calls if c["name"] == "views.open"][-1]["args"]["view"]
+
+    bad = world.sm.interactive(view_submission(view, {"email": "not-an-email"}, view_id="V0SOCKET001"))
+    ack = world.sm.wait_ack(bad)
+    assert ack.payload is not None and ack.payload["response_action"] == "errors"
+    assert bk.field_block_id("email") in ack.payload["errors"]
+    assert not any("email" in c["body"] for c in world.sandbox.store.corrections(SEINFELD_ID))
+
+    good = world.sm.interactive(view_submission(view, {"first_name": "Jerome"}, view_id="V0SOCKET002"))
+    assert not world.sm.wait_ack(good).payload  # accepted: the modal closes
+    world.slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
+    assert [c["body"] for c in world.sandbox.store.corrections(SEINFELD_ID)].count({"first_name": "Jerome"}) == 1
+
+
+def test_after_a_refresh_and_a_drop_the_bot_reconnects_and_nothing_acked_is_handled_twice(world, record_property):
+    sm, slack = world.sm, world.slack
+    opened = len(slack.calls("api", "apps.connections.open"))
+    first, _ = world.answered("2125558383")
+
+    old = sm.disconnect(first.connection)  # {"type": "disconnect", "reason": "refresh_requested"}
+    fresh = sm.wait_connections(1, newer_than=old.id)[0]
+    sm.wait_for(lambda: old.state == "closed", what="the old connection closed")
+    assert old.closed_by == "bot"  # the bot let the old one go, with a close frame
+    after_refresh, _ = world.answered("3125550142")
+    assert after_refresh.connection == fresh.id
+    record_property("first_ack_after_refresh_seconds", round(sm.acks(after_refresh.envelope_id)[0].latency or 0, 4))
+
+    sm.drop(fresh.id)  # no close frame: as a network failure would
+    third = sm.wait_connections(1, newer_than=fresh.id)[0]
+    after_drop, _ = world.answered("2125558383")
+    assert after_drop.connection == third.id
+    record_property("first_ack_after_drop_seconds", round(sm.acks(after_drop.envelope_id)[0].latency or 0, 4))
+
+    # one new URL per new connection (no racing reconnects), one ack per envelope, one card per command
+    assert len(slack.calls("api", "apps.connections.open")) == opened + 2
+    for envelope in (first, after_refresh, after_drop):
+        assert len(sm.acks(envelope.envelope_id)) == 1
+    cards = [c for c in slack.calls("response") if c["name"].startswith("cmd")]
+    assert len(cards) == len({c["name"] for c in cards})
+
+
+def test_two_bot_processes_share_the_envelopes_and_answer_each_command_once(world, tmp_path):
+    sm = world.sm
+    (first,) = sm.connections("open")
+    second = SocketBot(socket_env(world.sandbox, world.slack, world.root / "bot"), sm, tmp_path / "second.err")
+    try:
+        links = {lk.id for lk in sm.connections("open")}
+        assert links == {first.id, second.link.id}
+        sent = [world.command("2125558383", user_id=f"U0SPREAD{i:02d}") for i in range(6)]
+        for envelope, name in sent:
+            ack = sm.wait_ack(envelope)
+            assert ack.connection == envelope.connection  # acked by the process holding that connection
+            assert len(world.responses(name)) == 1
+        assert {e.connection for e, _ in sent} == links  # both processes got work
+        assert all(len(sm.acks(e.envelope_id)) == 1 for e, _ in sent)
+    finally:
+        assert second.terminate() == 0
+
+
+def test_a_wrong_app_token_is_one_line_and_exit_2(world, tmp_path):
+    opened = len(world.slack.calls("api", "apps.connections.open"))
+    env = socket_env(world.sandbox, world.slack, tmp_path / "bot", app_token=WRONG_APP_TOKEN)
+    with pytest.raises(AssertionError, match="did not connect"):
+        SocketBot(env, world.sm, tmp_path / "wrong.err")
+    err = (tmp_path / "wrong.err").read_text()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "SLACK_APP_TOKEN" in lines[0] and "invalid_auth" in lines[0]
+    assert "Traceback" not in err
+    assert len(world.slack.calls("api", "apps.connections.open")) == opened + 1  # asked once: no retry loop
+
+
+def test_sigterm_closes_the_socket_and_exits_0_after_the_correction_in_flight(world, tmp_path):
+    sm, sandbox = world.sm, world.sandbox
+    bot = SocketBot(socket_env(sandbox, world.slack, tmp_path / "bot"), sm, tmp_path / "term.err")
+    try:
+        here = bot.link.id  # the shared bot is connected too: send to this one
+        _, name = world.command("2125558383", connection=here)
+        card = next(r for r in world.responses(name) if r.get("blocks"))
+        opened = len(world.slack.calls("api", "views.open"))
+        click = button_click(card, bk.ACTION_SUGGEST, response_url=world.slack.response_url("t1"))
+        sm.interactive(click, connection=here)
+        calls = world.slack.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > opened)
+        view = [c for c in calls if c["name"] == "views.open"][-1]["args"]["view"]
+        posts = sandbox.httpd.received.get("POST", 0)
+        sandbox.latency_ms = 1500  # the correction's POST will be in flight when SIGTERM comes
+        change = view_submission(view, {"last_name": "Seinfeld-Term"}, view_id="V0SOCKTERM1")
+        submit = sm.interactive(change, connection=here)
+        sm.wait_ack(submit)
+        until(lambda: sandbox.httpd.received.get("POST", 0) > posts, "the correction's POST")
+        assert bot.terminate() == 0
+    finally:
+        sandbox.latency_ms = 0
+        bot.stop()
+    assert bot.link.state == "closed" and bot.link.closed_by == "bot"
+    assert "Traceback" not in bot.stderr()
+    db = sqlite3.connect(tmp_path / "bot" / "outbox.sqlite3")
+    try:
+        assert db.execute("SELECT status FROM outbox").fetchall() == [("delivered",)]
+    finally:
+        db.close()
+    bodies = [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)]
+    assert bodies.count({"last_name": "Seinfeld-Term"}) == 1

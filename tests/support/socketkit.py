@@ -1,0 +1,140 @@
+"""``nextcaller-ops bot --socket`` as a real child process against the Socket Mode stand-in, and the
+payloads a person's clicks make."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot import blocks as bk
+from bot.fakeslack import FakeSlack
+from bot.fakesocket import FakeSocketMode, Link
+
+from .common import ROOT
+from .secrets import BOT_TOKEN
+from .secrets import SLACK_APP_LEVEL_TOKEN as APP_TOKEN
+
+AGENT, CHANNEL = "U0AGENT001", "C0TRIAGE01"
+
+
+def socket_env(sandbox: Any, slack: FakeSlack, data_dir: Path, *, app_token: str = APP_TOKEN, **extra: str) -> dict:
+    """The environment a person would set: the sandbox as the API, the stand-in as Slack."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTCALLER_", "SLACK_"))}
+    env.update(
+        NEXTCALLER_BASE_URL=sandbox.url,
+        NEXTCALLER_CONSUMER_KEY=sandbox.consumer_key,
+        NEXTCALLER_CONSUMER_SECRET=sandbox.consumer_secret,
+        NEXTCALLER_OPS_DATA_DIR=str(data_dir),
+        NEXTCALLER_OPS_CONFIG_DIR=str(data_dir / "config"),
+        NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS="0.5",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=app_token,
+        SLACK_API_URL=slack.api_url,
+        **extra,
+    )
+    return env
+
+
+class SocketBot:
+    """A bot process and the connection it holds; its stderr goes to a file (read with :meth:`stderr`)."""
+
+    def __init__(self, env: dict, sm: FakeSocketMode, log_path: Path, *, timeout: float = 30):
+        newest = max((lk.id for lk in sm.connections()), default=0)
+        self.log_path = log_path
+        with open(log_path, "w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "nextcaller_ops", "bot", "--socket"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                text=True,
+            )
+        self.link = self._wait_link(sm, newest, timeout)
+
+    def _wait_link(self, sm: FakeSocketMode, newest: int, timeout: float) -> Link:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                return sm.wait_connections(1, newer_than=newest, timeout=0.2)[0]
+            except TimeoutError:
+                continue
+        self.stop()
+        raise AssertionError(f"the bot did not connect (exit {self.proc.returncode}): {self.stderr()}")
+
+    def stderr(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def terminate(self, timeout: float = 20) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def until(predicate: Any, what: str, timeout: float = 15) -> None:
+    """Poll ``predicate`` (state outside the stand-ins, e.g. the sandbox's counters) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        time.sleep(0.02)
+
+
+def button_click(card: dict[str, Any], action_id: str, *, response_url: str, user: str = AGENT) -> dict[str, Any]:
+    """The ``block_actions`` payload Slack sends when ``user`` presses ``action_id`` on ``card``."""
+    button = next(
+        e
+        for b in card.get("blocks", [])
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "agent"},
+        "api_app_id": "A0APP00001",
+        "token": "legacy",
+        "trigger_id": f"trig.{time.time_ns()}",
+        "team": {"id": "T0000000001"},
+        "channel": {"id": CHANNEL, "name": "triage"},
+        "response_url": response_url,
+        "container": {"type": "message", "is_ephemeral": True},
+        "actions": [{**button, "block_id": "nc_actions_0", "action_ts": f"{time.time():.6f}"}],
+    }
+
+
+def view_submission(
+    view: dict[str, Any], changes: dict[str, str], *, view_id: str, user: str = AGENT
+) -> dict[str, Any]:
+    """The ``view_submission`` payload for ``view`` with each input as shown, ``changes`` (field -> value) typed in."""
+    typed = {bk.field_block_id(name): value for name, value in changes.items()}
+    state = {
+        "values": {
+            b["block_id"]: {
+                "value": {
+                    "type": "plain_text_input",
+                    "value": typed.get(b["block_id"], b["element"].get("initial_value")),
+                }
+            }
+            for b in view["blocks"]
+            if b["type"] == "input"
+        }
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0000000001"},
+        "user": {"id": user},
+        "api_app_id": "A0APP00001",
+        "token": "legacy",
+        "trigger_id": "trig.view",
+        "view": {**view, "id": view_id, "state": state},
+    }
