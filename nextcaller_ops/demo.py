@@ -132,6 +132,10 @@ def run_demo(cli: CLI) -> int:
         from bot.demo import run_bot_demo
 
         failures += run_bot_demo(sandbox) != 0
+        print("\nThe same bot in Socket Mode (no public URL), as its own process:")
+        from bot.demo_socket import run_socket_demo
+
+        failures += run_socket_demo() != 0
 
     print()
     if failures:
