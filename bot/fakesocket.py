@@ -78,7 +78,7 @@ class FakeSocketMode:
         self.slack = slack
         self.app_id = app_id
         self.close_after = close_after  # seconds a refreshing connection stays open if the bot keeps it
-        self._app_token = app_token
+        self.app_token = app_token  # what apps.connections.open accepts; change it to revoke the bot's
         self._tickets: set[str] = set()
         self._links: dict[int, Link] = {}
         self._ids = itertools.count(1)
@@ -98,7 +98,7 @@ class FakeSocketMode:
             return {"ok": False, "error": "not_authed"}
         if not token.startswith("xapp-"):
             return {"ok": False, "error": "not_allowed_token_type"}
-        if token != self._app_token:
+        if token != self.app_token:
             return {"ok": False, "error": "invalid_auth"}
         ticket = uuid.uuid4().hex
         with self._cond:

@@ -116,6 +116,11 @@ class SocketModeClient(BaseSocketModeClient):
             # The close handshake can take a while; the new connection is already being read.
             threading.Thread(target=old.close, name="socket-mode-closer", daemon=True).start()
 
+    def issue_new_wss_url(self) -> str:
+        # slack_sdk's version logs each failure as an error (and sleeps out a rate limit itself):
+        # here the caller decides, so a refused token is one sentence, not a log line and a sentence.
+        return str(self.web_client.apps_connections_open(app_token=self.app_token)["url"])
+
     def connect_to_new_endpoint(self, force: bool = False) -> None:
         if not force:
             return super().connect_to_new_endpoint()
@@ -143,11 +148,12 @@ class SocketModeClient(BaseSocketModeClient):
                 self.connect_to_new_endpoint()
                 continue  # connected, or another thread holds the lock and is connecting: look again
             except SlackApiError as exc:
-                if exc.response.get("error") in AUTH_ERRORS:
-                    self.logger.error("Socket Mode: Slack refused the app-level token (%s)", exc.response.get("error"))
+                if exc.response.get("error") in AUTH_ERRORS:  # no retry will change that: stop the bot
                     if self.on_fatal is not None:
                         self.on_fatal(exc)
                     return
+                if exc.response.get("error") == "ratelimited":
+                    delay = max(delay, float(exc.response.headers.get("Retry-After", 30)))
                 self.logger.warning("Socket Mode: could not reconnect (%s); retrying in %.1f s", exc, delay)
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.logger.warning("Socket Mode: could not reconnect (%s); retrying in %.1f s", exc, delay)
@@ -232,13 +238,18 @@ def serve_socket(app: App, app_token: str, *, drain_seconds: float = 5.0) -> int
 
     handler = SocketModeHandler(app, app_token, on_fatal=fatal)
     try:
-        # The first URL by hand: a refused token is a sentence and exit 2, not slack_sdk's error log.
-        handler.client.wss_uri = app.client.apps_connections_open(app_token=app_token)["url"]
         handler.connect()
     except SlackApiError as exc:
         handler.client.close()
-        print(_refused(exc) if exc.response.get("error") in AUTH_ERRORS else f"error: {exc}", file=sys.stderr)
-        return 2 if exc.response.get("error") in AUTH_ERRORS else 1
+        error = exc.response.get("error")
+        if error in AUTH_ERRORS:
+            print(_refused(exc), file=sys.stderr)
+            return 2
+        print(
+            f"error: Slack's apps.connections.open answered {error} — try again, or check SLACK_API_URL",
+            file=sys.stderr,
+        )
+        return 1
     except (OSError, WebSocketException, TimeoutError) as exc:
         handler.client.close()
         print(f"error: could not open the Socket Mode connection ({exc}) — check SLACK_API_URL", file=sys.stderr)

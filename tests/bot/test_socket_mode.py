@@ -159,6 +159,22 @@ def test_a_wrong_app_token_is_one_line_and_exit_2(world, tmp_path):
     assert len(world.slack.calls("api", "apps.connections.open")) == opened + 1  # asked once: no retry loop
 
 
+def test_a_token_revoked_while_running_ends_the_bot_at_its_next_connection_with_exit_2(world, tmp_path):
+    sm, slack = world.sm, world.slack
+    bot = SocketBot(socket_env(world.sandbox, slack, tmp_path / "bot"), sm, tmp_path / "revoked.err")
+    try:
+        opened = len(slack.calls("api", "apps.connections.open"))
+        sm.app_token = WRONG_APP_TOKEN  # the app's token was regenerated: the bot's no longer works
+        sm.drop(bot.link.id)
+        assert bot.proc.wait(20) == 2
+    finally:
+        sm.app_token = APP_TOKEN
+        bot.stop()
+    err = bot.stderr()
+    assert "SLACK_APP_TOKEN" in err.strip().splitlines()[-1] and "Traceback" not in err
+    assert len(slack.calls("api", "apps.connections.open")) == opened + 1  # asked once: no retry loop
+
+
 def test_sigterm_closes_the_socket_and_exits_0_after_the_correction_in_flight(world, tmp_path):
     sm, sandbox = world.sm, world.sandbox
     bot = SocketBot(socket_env(sandbox, world.slack, tmp_path / "bot"), sm, tmp_path / "term.err")
