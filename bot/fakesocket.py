@@ -1,22 +1,17 @@
 """Slack's Socket Mode side, played locally: for the demo, the tests and the benchmark.
 
-Beside the Web API stand-in (:class:`~bot.fakeslack.FakeSlack`) this serves
-``apps.connections.open`` (it checks the app-level token and hands out a
-single-use ``ws://127.0.0.1:PORT/link/?ticket=…`` URL) and the WebSocket server
-behind it, written on the ``websockets`` library.  Like Slack it says ``hello``
-on every new connection, delivers envelopes (``slash_commands``,
-``interactive``, ``events_api`` with ``retry_attempt``/``retry_reason``) spread
-round-robin over the open connections, and records every acknowledgement with
-its arrival time and payload.  It can ask a connection to refresh
-(``{"type": "disconnect", "reason": "refresh_requested"}``; no new envelopes go
-to it, and it is closed after ``close_after`` seconds unless the bot closes it
-first) or drop one without a closing handshake.
+Beside the Web API stand-in (:class:`~bot.fakeslack.FakeSlack`) it serves ``apps.connections.open``
+(checks the app-level token, hands out a single-use ``ws://127.0.0.1:PORT/link/?ticket=…``) and the
+WebSocket server behind it, on the ``websockets`` library.  Like Slack it says ``hello`` on each new
+connection, spreads envelopes (``slash_commands``, ``interactive``, ``events_api`` with
+``retry_attempt``/``retry_reason``) round-robin over the open connections and records each ack
+with its arrival time and payload; it can ask a connection to refresh (``disconnect``,
+``refresh_requested``: no new envelopes for it, closed after ``close_after`` s if the bot keeps it)
+or drop one without a closing handshake.
 
-    with FakeSlack() as slack, FakeSocketMode(slack, app_token) as sm:
-        ...  # the bot runs with SLACK_API_URL=slack.api_url and SLACK_APP_TOKEN=app_token
+    with FakeSlack() as slack, FakeSocketMode(slack, app_token) as sm:   # the bot: SLACK_API_URL=slack.api_url
         sm.wait_connections(1)
-        envelope = sm.command("2125558383", response_url=slack.response_url("c"))
-        ack = sm.wait_ack(envelope)   # ack.latency, ack.payload
+        ack = sm.wait_ack(sm.command("2125558383", response_url=slack.response_url("c")))  # .latency, .payload
 """
 
 from __future__ import annotations
@@ -28,49 +23,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from . import fakesocket_frames as frames
 from .fakeslack import FakeSlack, command_body
+from .fakesocket_frames import Ack, Envelope, Link
 
 __all__ = ["FakeSocketMode", "Envelope", "Ack", "Link"]
 
 APP_ID = "A0APP00001"
-
-
-@dataclass
-class Link:
-    """One WebSocket connection, as Slack sees it."""
-
-    id: int
-    opened_at: float  # when ``hello`` went out (monotonic)
-    state: str = "open"  # open · refreshing (a disconnect was sent) · closed
-    closed_at: float | None = None
-    closed_by: str | None = None  # "bot" (a close frame from the bot), "slack", "drop", or "lost" (no close frame)
-    ws: ServerConnection | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Envelope:
-    envelope_id: str
-    type: str
-    payload: dict[str, Any]
-    connection: int
-    sent_at: float
-    retry_attempt: int = 0
-
-
-@dataclass(frozen=True)
-class Ack:
-    envelope_id: str
-    payload: dict[str, Any] | None
-    connection: int
-    at: float
-    latency: float | None  # seconds from the envelope going out to its ack; None for an unknown envelope
 
 
 class FakeSocketMode:
@@ -125,13 +90,7 @@ class FakeSocketMode:
             link = Link(id=next(self._ids), opened_at=0.0, ws=ws)
             self._links[link.id] = link
             count = sum(1 for lk in self._links.values() if lk.state != "closed")
-        hello = {
-            "type": "hello",
-            "num_connections": count,
-            "debug_info": {"host": f"applink-fake-{link.id}", "build_number": 1, "approximate_connection_time": 3600},
-            "connection_info": {"app_id": self.app_id},
-        }
-        await ws.send(json.dumps(hello))
+        await ws.send(json.dumps(frames.hello(link.id, count, self.app_id)))
         self._update(link, opened_at=time.monotonic())
         try:
             async for message in ws:
@@ -197,14 +156,14 @@ class FakeSocketMode:
     ) -> Envelope:
         """Deliver one envelope on ``connection`` or, like Slack, on the next open connection in turn."""
         envelope_id = str(uuid.uuid4())
-        frame: dict[str, Any] = {
-            "envelope_id": envelope_id,
-            "payload": payload,
-            "type": kind,
-            "accepts_response_payload": accepts_response_payload,
-        }
-        if kind == "events_api":
-            frame.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        frame = frames.envelope(
+            envelope_id,
+            kind,
+            payload,
+            accepts=accepts_response_payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
         with self._cond:
             if not self._cond.wait_for(lambda: self._has(connection), timeout):
                 raise TimeoutError(f"Socket Mode stand-in: no open connection to deliver to within {timeout} s")
@@ -239,16 +198,7 @@ class FakeSocketMode:
     ) -> Envelope:
         """An ``events_api`` envelope around ``event``; the same ``event_id`` with ``retry_attempt`` > 0 is
         Slack redelivering it."""
-        body = {
-            "token": "legacy-unused",
-            "team_id": "T0000000001",
-            "api_app_id": self.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0000000001", "user_id": "U0BOT00001", "is_bot": True}],
-        }
+        body = frames.event_callback(event, app_id=self.app_id, event_id=event_id)
         reason = "timeout" if retry_attempt else ""
         return self.send("events_api", body, retry_attempt=retry_attempt, retry_reason=reason, **kw)
 
@@ -264,7 +214,7 @@ class FakeSocketMode:
     def disconnect(self, connection: int | None = None, *, reason: str = "refresh_requested") -> Link:
         """Ask a connection to go away: no new envelopes for it; closed by Slack after ``close_after`` s."""
         link = self._only(connection)
-        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": f"applink-fake-{link.id}"}}
+        message = frames.disconnect(link.id, reason)
         self._update(link, state="refreshing")
         ws = link.ws
         assert ws is not None
@@ -321,6 +271,7 @@ class FakeSocketMode:
         if self._server is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._server.close)
             self._thread.join(10)
+            self._loop.close()
         self.slack.methods.pop("apps.connections.open", None)
 
     def __enter__(self) -> FakeSocketMode:
