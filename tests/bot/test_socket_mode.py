@@ -1,5 +1,6 @@
 """``nextcaller-ops bot --socket`` as a real process against the Socket Mode stand-in (bot/fakesocket.py),
-with the sandbox as the API: envelopes, acknowledgements, reconnects, several processes, shutdown.
+with the sandbox as the API: commands, buttons, the modal and a triage channel's messages as envelopes,
+their acknowledgements, reconnects, several processes, a refused app token, shutdown.
 
 One bot process serves most tests (start-ups are the slow part); the tests that end a process or
 need a second one start their own.  Timings are recorded (``record_property``), never asserted.
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot import blocks as bk
-from bot.fakeslack import FakeSlack
+from bot.fakeslack import FakeSlack, message_event
 from bot.fakesocket import Envelope, FakeSocketMode
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
@@ -25,6 +26,7 @@ from tests.support.secrets import WRONG_APP_TOKEN
 from tests.support.socketkit import APP_TOKEN, SocketBot, button_click, socket_env, until, view_submission
 
 pytestmark = pytest.mark.timeout(60)
+WATCHED = "C0WATCHED01"  # a triage channel (NEXTCALLER_OPS_WATCH_CHANNELS)
 
 
 @dataclass
@@ -144,6 +146,27 @@ def test_two_bot_processes_share_the_envelopes_and_answer_each_command_once(worl
         assert all(len(sm.acks(e.envelope_id)) == 1 for e, _ in sent)
     finally:
         assert second.terminate() == 0
+
+
+def test_a_message_in_a_watched_channel_gets_one_threaded_reply_and_its_redelivery_none(world, tmp_path):
+    sm, slack = world.sm, world.slack
+    env = socket_env(world.sandbox, slack, tmp_path / "bot", NEXTCALLER_OPS_WATCH_CHANNELS=WATCHED)
+    bot = SocketBot(env, sm, tmp_path / "watch.err")
+    try:
+        ts = slack.new_ts()
+        message = message_event(WATCHED, "Missed call from (212) 555-8383", ts, user="U0CALLER01")
+        first = sm.event(message, event_id="Ev0SOCKET01", connection=bot.link.id)
+        assert not sm.wait_ack(first).payload
+        slack.wait_for(lambda cs: any(c["args"].get("thread_ts") == ts for c in cs if c["name"] == "chat.postMessage"))
+        again = sm.event(message, event_id="Ev0SOCKET01", retry_attempt=1, connection=bot.link.id)
+        sm.wait_ack(again)  # acked, so Slack stops redelivering
+        assert bot.terminate() == 0  # SIGTERM lets running listeners finish: after it, all is said
+    finally:
+        bot.stop()
+    replies = [c["args"] for c in slack.calls("api", "chat.postMessage") if c["args"].get("thread_ts") == ts]
+    assert len(replies) == 1 and "Seinfeld" in json.dumps(replies[0])
+    redone = [c["args"] for c in slack.calls("api", "chat.update") if c["args"].get("channel") == WATCHED]
+    assert not redone  # nor answered again in place
 
 
 def test_a_wrong_app_token_is_one_line_and_exit_2(world, tmp_path):
