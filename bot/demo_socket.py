@@ -2,9 +2,9 @@
 
 Slack's side is played locally (``bot/fakeslack.py`` for the Web API,
 ``bot/fakesocket.py`` for the WebSocket): the bot asks ``apps.connections.open``
-for a URL, connects, and answers ``/caller`` envelopes; then Slack asks it to
-refresh its connection, then the connection drops, and it is answered each
-time on the new one; SIGTERM ends it.  The API is the demo's sandbox (the
+for a URL, connects, and answers a ``/caller`` envelope and a triage channel's
+message; then Slack asks it to refresh its connection, then the connection
+drops, and it is answered each time on the new one; SIGTERM ends it.  The API is the demo's sandbox (the
 environment the demo set up points at it).
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 
 APP_TOKEN = "xapp-1-A0APP00001-0000000000-demo-app-level-token"
 BOT_TOKEN = "xoxb-000000000000-demo-bot-token"
+TRIAGE = "C0TRIAGE01"
 
 
 def _ask(sm: Any, slack: Any, text: str, name: str) -> tuple[Any, dict[str, Any]]:
@@ -29,15 +30,15 @@ def _ask(sm: Any, slack: Any, text: str, name: str) -> tuple[Any, dict[str, Any]
     return ack, next(c for c in calls if c["name"] == name)["args"]
 
 
-def _headline(card: dict[str, Any]) -> str:
+def _headline(message: dict[str, Any], line: int = 0) -> str:
     from .demo import blocks_as_text
 
-    lines = blocks_as_text(card.get("blocks") or []).splitlines()
-    return lines[0].strip("┃ ") if lines else str(card.get("text", ""))
+    lines = blocks_as_text(message.get("blocks") or []).splitlines()
+    return lines[line].strip("┃ ").replace("*", "") if len(lines) > line else str(message.get("text", ""))
 
 
 def run_socket_demo() -> int:
-    from .fakeslack import FakeSlack
+    from .fakeslack import FakeSlack, message_event
     from .fakesocket import FakeSocketMode
 
     with (
@@ -51,6 +52,7 @@ def run_socket_demo() -> int:
             SLACK_APP_TOKEN=APP_TOKEN,
             SLACK_API_URL=slack.api_url,
             NEXTCALLER_OPS_DATA_DIR=data,
+            NEXTCALLER_OPS_WATCH_CHANNELS=TRIAGE,
         )
         print(f"$ SLACK_APP_TOKEN=xapp-… SLACK_API_URL={slack.api_url} nextcaller-ops bot --socket", flush=True)
         err = Path(data) / "bot.err"
@@ -62,6 +64,15 @@ def run_socket_demo() -> int:
             ack, card = _ask(sm, slack, "2125558383", "s1")
             ms = (ack.latency or 0) * 1000
             print(f"/caller 2125558383 (a slash_commands envelope): acked in {ms:.0f} ms; the card: {_headline(card)}")
+
+            ts = slack.new_ts()
+            event = sm.event(message_event(TRIAGE, "Missed call from (212) 555-8383", ts, user="U0CALLER01"))
+            ms = (sm.wait_ack(event).latency or 0) * 1000
+            calls = slack.wait_for(lambda cs: any(c["args"].get("thread_ts") == ts for c in cs), timeout=15)
+            reply = next(c["args"] for c in calls if c["args"].get("thread_ts") == ts)
+            print(
+                f"a message in #triage (an events_api envelope): acked in {ms:.0f} ms; in its thread: {_headline(reply, 1)}"
+            )
 
             started = time.monotonic()
             sm.disconnect(link.id)
@@ -85,7 +96,7 @@ def run_socket_demo() -> int:
             how = "with a close frame" if third.closed_by == "bot" else f"({third.closed_by or 'still open'})"
             print(f"SIGTERM: the bot closed its socket {how} and exited {code}")
             acks_once = all(len(sm.acks(a.envelope_id)) == 1 for a in sm.acks())
-            ok = code == 0 and third.closed_by == "bot" and acks_once and "Seinfeld" in str(card)
+            ok = code == 0 and third.closed_by == "bot" and acks_once and "Seinfeld" in str(card) + str(reply)
         except (TimeoutError, subprocess.TimeoutExpired) as exc:
             print(f"the Socket Mode step failed: {exc}\n{err.read_text()}", file=sys.stderr)
             ok = False
