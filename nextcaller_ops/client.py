@@ -6,8 +6,12 @@
 ...     result.profiles[0].name
 'Jerry Seinfeld'
 
-* The transport signs every attempt anew (OAuth 1.0a), times out every call
-  and retries 429, 5xx and connection failures; see :mod:`.transport`.
+* The transport signs every attempt anew (OAuth 1.0a, v2) or sends HTTP Basic
+  (v2.1), times out every call and retries 429, 5xx and connection failures;
+  see :mod:`.transport`.
+* On API v2.1 also: :meth:`lookup_email`, :meth:`lookup_name_address`,
+  :meth:`fraud_level` and :meth:`get_profile` (:mod:`.client_v21`), with the
+  same cache, retries, pacing and audit.  On v2 they refuse before any request.
 * A TTL cache with single-flight: concurrent lookups of one number make one
   request; a correction invalidates what it changed; ``refresh=True`` bypasses.
 * ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
@@ -28,6 +32,7 @@ import requests
 from . import batch, errors
 from .batch import BatchItem
 from .cache import LookupCache
+from .client_v21 import V21Lookups
 from .config import Settings, load_settings
 from .correction_fields import build_correction
 from .credentials import Credentials, load_credentials
@@ -35,14 +40,11 @@ from .models import LookupResult, Profile, check_profile_id, parse_records_json
 from .phone import PhoneInput, parse
 from .redact import mask_phone
 from .redis_cache import shared_lookups
-from .transport import Transport, oauth1_auth
+from .transport import Transport, auth_for
 
 __all__ = ["NextCallerClient", "BatchItem"]
 
 log = logging.getLogger("nextcaller_ops.client")
-
-# API versions that can read one profile by id (v2's document has only the POST; v2.1 adds the GET).
-_VERSIONS_WITH_PROFILE_READ = frozenset({"v2.1"})
 
 
 class _Flight:
@@ -54,7 +56,7 @@ class _Flight:
         self.error: BaseException | None = None
 
 
-class NextCallerClient:
+class NextCallerClient(V21Lookups):
     def __init__(
         self,
         credentials: Credentials | None = None,
@@ -66,7 +68,7 @@ class NextCallerClient:
         audit: Callable[..., None] | None = None,
     ):
         self.settings = settings or load_settings()
-        self.credentials = credentials or load_credentials(self.settings.profile)
+        self.credentials = credentials or load_credentials(self.settings.profile, auth=self.settings.auth)
         # With NEXTCALLER_OPS_REDIS_URL the cache and single-flight are shared by every process.
         self._shared = shared_lookups(self.settings, self.credentials) if cache is None else None
         self.cache = (
@@ -81,8 +83,8 @@ class NextCallerClient:
                 max_entries=self.settings.cache_max_entries,
             )
         )
-        # OAuth 1.0a is API v2's scheme; issue #17 chooses HTTP Basic here for v2.1.
-        self.transport = Transport(self.settings, oauth1_auth(self.credentials), session=session, sleep=sleep)
+        # OAuth 1.0a (v2's scheme) or HTTP Basic (v2.1's), as the credentials are.
+        self.transport = Transport(self.settings, auth_for(self.credentials), session=session, sleep=sleep)
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         # audit(action, phone, outcome, detail="") after every lookup and correction
@@ -135,10 +137,22 @@ class NextCallerClient:
 
     def _lookup(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
         key = parsed.number
+        profiles, cached = self._cached(key, lambda: self._fetch(parsed).profiles, refresh)
+        return LookupResult(key, profiles, extension=parsed.extension, cached=cached)
+
+    def _cached(
+        self, key: str, fetch: Callable[[], tuple[Profile, ...]], refresh: bool
+    ) -> tuple[tuple[Profile, ...], bool]:
+        """``fetch()``'s profiles for ``key``, from the cache when fresh; one fetch per key at a time.
+
+        Returns the profiles and whether they came from the cache (or from
+        another thread's fetch of the same key).  Keys: the 10-digit number;
+        ``email:…``, ``name:…`` and ``fraud:…`` for v2.1's other questions.
+        """
         if not refresh:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return LookupResult(key, cached.profiles, extension=parsed.extension, cached=True)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit.profiles, True
         with self._flights_lock:
             flight = self._flights.get(key)
             leader = flight is None
@@ -150,9 +164,9 @@ class NextCallerClient:
             if flight.error is not None:
                 raise flight.error
             assert flight.result is not None
-            return LookupResult(key, flight.result.profiles, extension=parsed.extension, cached=True)
+            return flight.result.profiles, True
         try:
-            result, fetched = self._fetch_once(parsed, refresh)
+            result, fetched = self._fetch_once(key, fetch, refresh)
             flight.result = result
         except BaseException as exc:
             flight.error = exc
@@ -161,13 +175,15 @@ class NextCallerClient:
             with self._flights_lock:
                 self._flights.pop(key, None)
             flight.done.set()
-        return LookupResult(key, result.profiles, extension=parsed.extension, cached=not fetched)
+        return result.profiles, not fetched
 
-    def _fetch_once(self, parsed: PhoneInput, refresh: bool) -> tuple[LookupResult, bool]:
+    def _fetch_once(
+        self, key: str, fetch: Callable[[], tuple[Profile, ...]], refresh: bool
+    ) -> tuple[LookupResult, bool]:
         """Ask the API and cache the answer; with Redis, once across processes.  (result, fetched here)."""
         if self._shared is not None:
-            return self._shared.fetch(parsed.number, lambda: self._fetch(parsed), refresh=refresh)
-        result = self._fetch(parsed)
+            return self._shared.fetch(key, lambda: LookupResult(key, fetch()), refresh=refresh)
+        result = LookupResult(key, fetch())
         self.cache.put(result)
         return result, True
 
@@ -190,22 +206,6 @@ class NextCallerClient:
         records = doc.get("records") if isinstance(doc, dict) else None
         self._audit("lookup", parsed.number, _outcome(len(records or ())), fmt)
         return resp.text
-
-    @property
-    def can_read_profile(self) -> bool:
-        """Whether this API version offers ``GET users/ID/`` (v2 does not: it only has the POST)."""
-        return self.settings.api_version.strip("/") in _VERSIONS_WITH_PROFILE_READ
-
-    def get_profile(self, profile_id: str) -> Profile:
-        pid = check_profile_id(profile_id)
-        resp = self.transport.request("GET", f"users/{pid}/", params={"format": "json"})
-        doc = self.transport.decode(resp)
-        if isinstance(doc, dict) and "records" in doc:
-            records = parse_records_json(doc)
-            if not records:
-                raise errors.InvalidProfileIdError("no profile has that id", status=resp.status_code)
-            return records[0]
-        return Profile.from_api(doc)
 
     def update_profile(
         self, profile_id: str, changes: Mapping[str, Any], *, idempotency_key: str | None = None

@@ -12,11 +12,17 @@ here; they are in the keyring (see :mod:`nextcaller_ops.credentials`).
     [profiles.default]
     base_url = "https://api.nextcaller.com"
     timeout = 10
+
+    [profiles.reseller]            # API v2.1 with HTTP Basic auth, for one end customer
+    api_version = "v2.1"
+    auth = "basic"                 # the default on v2.1; "oauth1" is v2's (and the default there)
+    account_id = "acme"            # sent as Nc-Account-Id on every call (platform accounts)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -34,17 +40,28 @@ __all__ = [
     "env_number",
     "save_profile_settings",
     "DEFAULT_BASE_URL",
+    "API_VERSIONS",
+    "AUTH_KINDS",
+    "ACCOUNT_ID_RE",
 ]
 
 DEFAULT_BASE_URL = "https://api.nextcaller.com"
 APP_NAME = "nextcaller-ops"
+API_VERSIONS = ("v2", "v2.1")
+# OAuth 1.0a is v2's scheme, HTTP Basic (API username and password) v2.1's: each version's default.
+AUTH_KINDS = ("oauth1", "basic")
+_DEFAULT_AUTH = {"v2": "oauth1", "v2.1": "basic"}
+# A platform (reseller) account names its end customer: Next Caller's clients take letters and digits.
+ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
 class Settings:
     profile: str = "default"
     base_url: str = DEFAULT_BASE_URL
-    api_version: str = "v2"
+    api_version: str = "v2"  # "v2" (the seed document's) or "v2.1"
+    auth: str = ""  # "oauth1" or "basic"; empty = the version's own (load_settings fills it in)
+    account_id: str | None = None  # platform accounts: the end customer, sent as Nc-Account-Id
     timeout: float = 10.0  # seconds, per attempt (connect and read)
     max_retries: int = 3  # after the first attempt
     max_retry_wait: float = 30.0  # cap on any single back-off or Retry-After
@@ -67,6 +84,8 @@ _ENV = {
     "NEXTCALLER_BASE_URL": "base_url",
     "NEXTCALLER_PROFILE": "profile",
     "NEXTCALLER_API_VERSION": "api_version",
+    "NEXTCALLER_AUTH": "auth",
+    "NEXTCALLER_ACCOUNT_ID": "account_id",
     "NEXTCALLER_TIMEOUT": "timeout",
     "NEXTCALLER_CACHE_PATH": "cache_path",
     "NEXTCALLER_OPS_DATABASE_URL": "database_url",
@@ -156,17 +175,43 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     for key, value in overrides.items():
         if value is not None:
             values[key] = _coerce(key, value)
-    settings = Settings(**values)
+    settings = _checked_api(Settings(**values))
     if not settings.base_url.startswith(("http://", "https://")):
         raise UsageError(
             f"base URL {settings.base_url!r} is not an http(s) URL",
             hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`",
         )
     base = settings.base_url.rstrip("/")
-    version = "/" + settings.api_version.strip("/")
-    if base.endswith(version):  # the root is wanted; ".../v2" is a common slip
-        base = base[: -len(version)]
+    for version in sorted(("/" + v for v in API_VERSIONS), key=len, reverse=True):
+        if base.endswith(version):  # the root is wanted; ".../v2" is a common slip
+            base = base[: -len(version)]
+            break
     return replace(settings, base_url=base)
+
+
+def _checked_api(settings: Settings) -> Settings:
+    """The API version, the auth kind (the version's own when unset) and the account id, checked."""
+    version = settings.api_version.strip().strip("/").lower()
+    if not version.startswith("v"):
+        version = "v" + version  # "2.1" is how Next Caller's own clients write it
+    if version not in API_VERSIONS:
+        raise UsageError(
+            f"API version {settings.api_version!r} is not one this tool speaks",
+            hint="use v2 or v2.1 (api_version in config.toml, NEXTCALLER_API_VERSION or `login --api-version`)",
+        )
+    auth = (settings.auth or _DEFAULT_AUTH[version]).strip().lower()
+    if auth not in AUTH_KINDS:
+        raise UsageError(
+            f"auth {settings.auth!r} is not one this tool speaks",
+            hint="use oauth1 or basic (auth in config.toml, NEXTCALLER_AUTH or `login --auth`)",
+        )
+    account = (settings.account_id or "").strip() or None
+    if account is not None and not ACCOUNT_ID_RE.match(account):
+        raise UsageError(
+            f"account id {account[:70]!r} is not one the API takes",
+            hint="a platform account id is letters, digits, '-' or '_' (at most 64)",
+        )
+    return replace(settings, api_version=version, auth=auth, account_id=account)
 
 
 def save_profile_settings(profile: str, make_default: bool = False, **values: Any) -> Path:

@@ -1,11 +1,18 @@
-"""Consumer key and secret (and the bot's Slack secrets) in the OS keyring.
+"""API credentials (and the bot's Slack secrets) in the OS keyring.
 
-Environment variables win over the keyring, the way twine does it:
-``NEXTCALLER_CONSUMER_KEY`` / ``NEXTCALLER_CONSUMER_SECRET``.  Entries live in
-the keyring under the service ``nextcaller-ops``, one pair per named profile
-(``<profile>:consumer_key``, ``<profile>:consumer_secret``).  A missing, locked
-or broken keyring becomes one :class:`KeyringUnavailableError` sentence, never a
-traceback or a hang.  Nothing here logs or reprs a secret.
+Two kinds, one per auth scheme (the profile's ``auth`` setting):
+
+* ``oauth1`` (API v2): a consumer key and secret — ``NEXTCALLER_CONSUMER_KEY`` /
+  ``NEXTCALLER_CONSUMER_SECRET``, keyring entries ``<profile>:consumer_key`` and
+  ``<profile>:consumer_secret``;
+* ``basic`` (API v2.1): an API username and password — ``NEXTCALLER_API_USERNAME`` /
+  ``NEXTCALLER_API_PASSWORD``, keyring entries ``<profile>:api_username`` and
+  ``<profile>:api_password``.
+
+Environment variables win over the keyring, the way twine does it.  Entries live
+under the service ``nextcaller-ops``.  A missing, locked or broken keyring becomes
+one :class:`KeyringUnavailableError` sentence, never a traceback or a hang.
+Nothing here logs or reprs a secret.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import CredentialsError, KeyringUnavailableError, UsageError
+from .errors import Action, CredentialsError, KeyringUnavailableError, UsageError
 from .redact import mask_secret, register_secret
 from .text import is_unicode
 
@@ -30,6 +37,7 @@ __all__ = [
     "set_secret",
     "delete_secret",
     "keyring_backend_name",
+    "CREDENTIAL_NAMES",
 ]
 
 SERVICE = "nextcaller-ops"
@@ -41,15 +49,51 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Credentials:
-    consumer_key: str
-    consumer_secret: str = field(repr=False)
+    """Who the client is to the API: an OAuth 1.0a consumer key and secret, or a Basic username and password.
+
+    The identity (key or username) travels in every request; the secret never
+    leaves this object except to sign or to build the ``Authorization`` header.
+    """
+
+    consumer_key: str  # OAuth: the consumer key; Basic: the API username
+    consumer_secret: str = field(repr=False)  # OAuth: the consumer secret; Basic: the API password
     source: str = "env"  # "env", "keyring" or "explicit"
+    auth: str = "oauth1"  # "oauth1" or "basic"
 
     def __post_init__(self) -> None:
         register_secret(self.consumer_secret)
 
+    @property
+    def username(self) -> str:
+        """The Basic-auth API username (the same slot as an OAuth consumer key)."""
+        return self.consumer_key
+
+    @property
+    def password(self) -> str:
+        return self.consumer_secret
+
     def __repr__(self) -> str:
-        return f"Credentials(consumer_key={mask_secret(self.consumer_key)!r}, source={self.source!r})"
+        name = "username" if self.auth == "basic" else "consumer_key"
+        return f"Credentials({name}={mask_secret(self.consumer_key)!r}, auth={self.auth!r}, source={self.source!r})"
+
+
+# auth kind -> (env var of the identity, env var of the secret, keyring name, keyring name, words)
+CREDENTIAL_NAMES: dict[str, tuple[str, str, str, str, str]] = {
+    "oauth1": (
+        "NEXTCALLER_CONSUMER_KEY",
+        "NEXTCALLER_CONSUMER_SECRET",
+        "consumer_key",
+        "consumer_secret",
+        "consumer key and secret",
+    ),
+    "basic": (
+        "NEXTCALLER_API_USERNAME",
+        "NEXTCALLER_API_PASSWORD",
+        "api_username",
+        "api_password",
+        "API username and password",
+    ),
+}
 
 
 def _keyring_call(what: str, fn: Callable[..., T], *args: Any) -> T:
@@ -96,8 +140,8 @@ SLACK_SECRET_NAMES = {
     "SLACK_APP_TOKEN": "app_token",
 }
 
-# The consumer key travels in every request's header: it identifies, it is not secret.
-_NOT_SECRET = frozenset({"consumer_key"})
+# The consumer key (or API username) travels in every request: it identifies, it is not secret.
+_NOT_SECRET = frozenset({"consumer_key", "api_username"})
 
 
 def get_secret(profile: str, name: str) -> str | None:
@@ -130,35 +174,63 @@ def delete_secret(profile: str, name: str) -> bool:
     return True
 
 
-def load_credentials(profile: str = "default", env: Mapping[str, str] | None = None) -> Credentials:
-    """Env first, then the keyring entry of ``profile``; a clear error when neither has both."""
+def _login_action(auth: str) -> Action:
+    return Action.LOGIN_BASIC if auth == "basic" else Action.LOGIN
+
+
+def load_credentials(
+    profile: str = "default", env: Mapping[str, str] | None = None, auth: str | None = None
+) -> Credentials:
+    """Env first, then the keyring entry of ``profile``; a clear error when neither has both.
+
+    ``auth`` (``oauth1`` or ``basic``) says which kind; by default the profile's
+    setting (``auth`` in config.toml, ``NEXTCALLER_AUTH``, or its API version's own).
+    """
     env = os.environ if env is None else env
-    key, secret = env.get("NEXTCALLER_CONSUMER_KEY"), env.get("NEXTCALLER_CONSUMER_SECRET")
+    if auth is None:
+        from .config import load_settings
+
+        auth = load_settings(profile, env=env).auth
+    if auth not in CREDENTIAL_NAMES:
+        raise CredentialsError(f"unknown auth kind {auth!r}", hint="use oauth1 or basic")
+    key_var, secret_var, key_name, secret_name, words = CREDENTIAL_NAMES[auth]
+    action = _login_action(auth)
+    key, secret = env.get(key_var), env.get(secret_var)
     if key and secret:
-        return Credentials(key, secret, source="env")
+        return Credentials(key, secret, source="env", auth=auth)
     if key or secret:
-        missing = "NEXTCALLER_CONSUMER_SECRET" if key else "NEXTCALLER_CONSUMER_KEY"
+        missing = secret_var if key else key_var
         raise CredentialsError(
-            f"{missing} is not set (its partner is)", hint="set both variables, or unset both to use the keyring"
+            f"{missing} is not set (its partner is)",
+            hint="set both variables, or unset both to use the keyring",
+            action=action,
         )
-    key = get_secret(profile, "consumer_key")
-    secret = get_secret(profile, "consumer_secret") if key else None
+    key = get_secret(profile, key_name)
+    secret = get_secret(profile, secret_name) if key else None
     if not key or not secret:
-        raise CredentialsError(f"no consumer key and secret stored for profile {profile!r}")
-    return Credentials(key, secret, source="keyring")
+        raise CredentialsError(f"no {words} stored for profile {profile!r}", action=action)
+    return Credentials(key, secret, source="keyring", auth=auth)
 
 
-def store_credentials(profile: str, consumer_key: str, consumer_secret: str) -> None:
+def store_credentials(profile: str, consumer_key: str, consumer_secret: str, auth: str = "oauth1") -> None:
+    """Keep the pair in the keyring under ``profile`` (for Basic: the API username and password)."""
+    if auth not in CREDENTIAL_NAMES:
+        raise CredentialsError(f"unknown auth kind {auth!r}", hint="use oauth1 or basic")
+    _, _, key_name, secret_name, words = CREDENTIAL_NAMES[auth]
     if not consumer_key or not consumer_secret:
         raise CredentialsError(
-            "both a consumer key and a consumer secret are needed", hint="run `nextcaller-ops login` and enter both"
+            f"both parts of the {words} are needed",
+            hint="run `nextcaller-ops login` and enter both",
+            action=_login_action(auth),
         )
-    set_secret(profile, "consumer_key", consumer_key)
-    set_secret(profile, "consumer_secret", consumer_secret)
+    set_secret(profile, key_name, consumer_key)
+    set_secret(profile, secret_name, consumer_secret)
 
 
 def delete_credentials(profile: str) -> bool:
-    removed = [delete_secret(profile, n) for n in ("consumer_key", "consumer_secret")]
+    """Remove every kind of API credentials ``profile`` has in the keyring."""
+    names = [n for kind in CREDENTIAL_NAMES.values() for n in kind[2:4]]
+    removed = [delete_secret(profile, n) for n in names]
     return any(removed)
 
 

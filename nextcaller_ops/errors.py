@@ -34,10 +34,13 @@ __all__ = [
     "MissingConsumerKeyError",
     "ExpiredConsumerKeyError",
     "InvalidSignatureError",
+    "InvalidCredentialsError",
+    "NeedsNewerAPIError",
     "BillingError",
     "ExpiredTrialError",
     "InvalidPhoneNumberAPIError",
     "InvalidProfileIdError",
+    "InvalidEmailAPIError",
     "NotFoundError",
     "RateLimitError",
     "ValidationError",
@@ -57,6 +60,8 @@ class Action(StrEnum):
     NONE = "none"  # nothing to do (e.g. the API has no record)
     FIX_INPUT = "fix_input"  # the input was wrong: the hint says how
     LOGIN = "login"  # the consumer key or secret is missing or wrong: log in again
+    LOGIN_BASIC = "login_basic"  # the API username or password (Basic auth, v2.1) is missing or wrong
+    USE_V21 = "use_v21"  # asked for something only API v2.1 offers, on a v2 profile
     NEW_KEY = "new_key"  # the key has expired: log in with a new one
     DASHBOARD = "dashboard"  # the account needs attention in the Next Caller dashboard
     KEYRING = "keyring"  # no usable OS keyring: env variables or a backend
@@ -117,6 +122,19 @@ class InvalidPhoneError(UsageError, ValueError):
 
 class CredentialsError(NextCallerError):
     action = Action.LOGIN
+
+
+class NeedsNewerAPIError(UsageError):
+    """Asked for something only API v2.1 offers (email, name and address, fraud level, a profile by id) on v2."""
+
+    action = Action.USE_V21
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"{what} needs API v2.1; this profile speaks v2",
+            hint="API v2.1 (HTTP Basic auth) offers lookups by email, by name and address, fraud levels and profiles by id",
+        )
+        self.what = what
 
 
 class KeyringUnavailableError(CredentialsError):
@@ -180,6 +198,13 @@ class InvalidSignatureError(AuthError):
     )
 
 
+class InvalidCredentialsError(AuthError):
+    """HTTP Basic auth (v2.1) refused: there is no signature or consumer key, only a username and password."""
+
+    action = Action.LOGIN_BASIC
+    hint = "the API refused the API username or password"
+
+
 class BillingError(APIError):
     code = 8643
     action = Action.DASHBOARD
@@ -202,6 +227,12 @@ class InvalidProfileIdError(APIError):
     code = 405
     action = Action.FIX_INPUT
     hint = "no profile has that id — ids come from a lookup's `id` field (30 hex characters)"
+
+
+class InvalidEmailAPIError(APIError):
+    code = 560
+    action = Action.FIX_INPUT
+    hint = "the API could not read that email address"
 
 
 class NotFoundError(APIError):
@@ -272,10 +303,13 @@ _BY_CODE: dict[int | None, type[APIError]] = {
         ExpiredTrialError,
         InvalidPhoneNumberAPIError,
         InvalidProfileIdError,
+        InvalidEmailAPIError,
         RateLimitError,
         ValidationError,
     )
 }
+# v2.1 answers a query that fails validation (a name-and-address lookup) with 422 and field messages.
+_VALIDATION_CODES = frozenset({422})
 
 _MAX_MESSAGE = 300
 
@@ -285,7 +319,9 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
 
     ``body`` is the decoded ``{"error": {...}}`` document (or ``None`` when the
     body was not the API's).  The class follows the API's code first, then the
-    HTTP status.
+    HTTP status.  v2 writes the code as a number (``555``), v2.1 as a string
+    (``"555"``); v2.1 names the fields at fault in ``description`` (field ->
+    list of messages), which become the error's ``details``.
     """
     err = body.get("error") if isinstance(body, dict) else None
     code: int | None = None
@@ -298,14 +334,17 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
         except (TypeError, ValueError):
             code = None
         message = str(err.get("message") or "")[:_MAX_MESSAGE]
-        raw_details = err.get("details") or err.get("fields")
+        raw_details = err.get("details") or err.get("fields") or err.get("description")
         if isinstance(raw_details, dict):
             details = {
-                str(k): (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in raw_details.items()
+                str(k)[:80]: (", ".join(map(str, v)) if isinstance(v, list) else str(v))[:_MAX_MESSAGE]
+                for k, v in list(raw_details.items())[:20]
             }
     cls: type[APIError]
     if code in _BY_CODE:
         cls = _BY_CODE[code]
+    elif code in _VALIDATION_CODES or status == 422:
+        cls = ValidationError
     elif status == 401:
         cls = InvalidSignatureError if "signature" in message.lower() or code is None else AuthError
     elif status == 429:
@@ -323,6 +362,8 @@ def error_from_response(status: int, body: Any, *, retry_after: float | None = N
     kwargs: dict[str, Any] = {"status": status, "details": details}
     if code is not None and code not in _BY_CODE:
         kwargs["code"] = code
+    if cls is ValidationError and code != ValidationError.code:
+        kwargs["hint"] = "the API refused the fields named — fix them and ask again"
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)

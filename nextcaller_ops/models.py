@@ -1,9 +1,11 @@
-"""Profiles as the API documents them, parsed from JSON or XML.
+"""Profiles as the API documents them, parsed from JSON or XML (:mod:`.xmldoc`).
 
 The API sends booleans as the strings ``"true"``/``"false"``; here they are
-``bool``.  Fields this version does not know (later API versions add age,
-social links, line type...) are kept in ``Profile.extra`` and survive a round
-trip through :meth:`Profile.to_api`.
+``bool``.  Both record shapes are read: v2's, and v2.1's, whose phone entries
+carry ``carrier`` and ``line_type`` and whose record adds ``spoof``,
+``social_links``, an ``age`` range and other demographics — optional attributes
+here, empty on v2.  Fields neither version documents are kept in
+``Profile.extra`` and survive a round trip through :meth:`Profile.to_api`.
 """
 
 from __future__ import annotations
@@ -11,17 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from defusedxml import ElementTree as SafeET
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadResponseError, UsageError
+from .record_parts import Address, PhoneNumber, SocialLink
+from .record_parts import as_text as _text
+from .xmldoc import parse_xml_document
+
+if TYPE_CHECKING:
+    from .fraud import FraudLevel
 
 __all__ = [
     "Address",
     "PhoneNumber",
+    "SocialLink",
     "Profile",
     "LookupResult",
+    "V21_FLAT_COLUMNS",
     "parse_records_json",
     "parse_xml_document",
     "PROFILE_ID_RE",
@@ -42,7 +50,22 @@ def check_profile_id(profile_id: str) -> str:
 
 
 _BOOL_FIELDS = ("member", "billing_info_on_file")
-_LIST_FIELDS = ("phone", "address")
+_LIST_FIELDS = ("phone", "address", "social_links")
+# v2.1's scalar additions, as the API writes them (text: "45-54", "Rent", "true"...).
+_V21_SCALARS = (
+    "spoof",
+    "age",
+    "gender",
+    "household_income",
+    "marital_status",
+    "presence_of_children",
+    "home_owner_status",
+    "market_value",
+    "length_of_residence",
+    "high_net_worth",
+    "occupation",
+    "education",
+)
 
 
 def _as_bool(value: Any) -> bool | None:
@@ -58,57 +81,6 @@ def _as_bool(value: Any) -> bool | None:
 
 def _bool_text(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class PhoneNumber:
-    number: str
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_api(cls, data: Any) -> PhoneNumber:
-        if not isinstance(data, Mapping):
-            return cls(number=_text(data))
-        rest = {k: v for k, v in data.items() if k != "number"}
-        return cls(number=_text(data.get("number")), extra=rest)
-
-    def to_api(self) -> dict[str, Any]:
-        return {"number": self.number, **self.extra}
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    state: str = ""
-    zip_code: str = ""
-    extended_zip: str = ""
-    country: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _NAMES = ("line1", "line2", "city", "state", "zip_code", "extended_zip", "country")
-
-    @classmethod
-    def from_api(cls, data: Any) -> Address:
-        if not isinstance(data, Mapping):
-            return cls(line1=_text(data))
-        known = {k: _text(data.get(k)) for k in cls._NAMES}
-        rest = {k: v for k, v in data.items() if k not in cls._NAMES}
-        return cls(**known, extra=rest)
-
-    def to_api(self) -> dict[str, Any]:
-        return {**{k: getattr(self, k) for k in self._NAMES}, **self.extra}
-
-    @property
-    def one_line(self) -> str:
-        zip_text = self.zip_code + (f"-{self.extended_zip}" if self.extended_zip else "")
-        city = ", ".join(p for p in (self.city, " ".join(p for p in (self.state, zip_text) if p)) if p)
-        return ", ".join(p for p in (self.line1, self.line2, city) if p)
 
 
 @dataclass(frozen=True)
@@ -128,6 +100,21 @@ class Profile:
     department: str = ""
     phones: tuple[PhoneNumber, ...] = ()
     addresses: tuple[Address, ...] = ()
+    # v2.1 (empty on v2): the line type of the first phone (or the record's), spoofing, social links...
+    line_type: str = ""
+    spoof: str = ""  # "true" / "false" / "unknown", as the API writes it
+    social_links: tuple[SocialLink, ...] = ()
+    age: str = ""  # a range, e.g. "45-54"
+    gender: str = ""
+    household_income: str = ""
+    marital_status: str = ""
+    presence_of_children: str = ""
+    home_owner_status: str = ""
+    market_value: str = ""
+    length_of_residence: str = ""
+    high_net_worth: str = ""
+    occupation: str = ""
+    education: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     # The record exactly as the API sent it (key order, empty fields, string booleans).
     source: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -141,9 +128,16 @@ class Profile:
         kwargs: dict[str, Any] = {k: _text(data.get(k)) for k in cls._SCALARS}
         for k in _BOOL_FIELDS:
             kwargs[k] = _as_bool(data.get(k))
-        kwargs["phones"] = tuple(PhoneNumber.from_api(p) for p in _as_list(data.get("phone")))
+        kwargs["phones"] = phones = tuple(PhoneNumber.from_api(p) for p in _as_list(data.get("phone")))
         kwargs["addresses"] = tuple(Address.from_api(a) for a in _as_list(data.get("address")))
-        known = set(cls._SCALARS) | set(_BOOL_FIELDS) | set(_LIST_FIELDS)
+        for k in _V21_SCALARS:
+            kwargs[k] = _text(data.get(k))
+        kwargs["social_links"] = tuple(SocialLink.from_api(x) for x in _as_list(data.get("social_links")))
+        # v2.1 moves carrier and line type into each phone entry (some answers keep them on the record too).
+        first = phones[0] if phones else PhoneNumber("")
+        kwargs["carrier"] = kwargs["carrier"] or first.carrier
+        kwargs["line_type"] = _text(data.get("line_type")) or first.line_type
+        known = set(cls._SCALARS) | set(_BOOL_FIELDS) | set(_LIST_FIELDS) | set(_V21_SCALARS) | {"line_type"}
         kwargs["extra"] = {k: v for k, v in data.items() if k not in known}
         kwargs["source"] = dict(data)
         return cls(**kwargs)
@@ -158,6 +152,11 @@ class Profile:
                 out[k] = _bool_text(getattr(self, k))
         out["phone"] = [p.to_api() for p in self.phones]
         out["address"] = [a.to_api() for a in self.addresses]
+        for k in ("line_type", *_V21_SCALARS):
+            if getattr(self, k):
+                out[k] = getattr(self, k)
+        if self.social_links:
+            out["social_links"] = [link.to_api() for link in self.social_links]
         out.update(self.extra)
         return out
 
@@ -194,8 +193,18 @@ class Profile:
         }
         return row
 
+    def flat_v21(self) -> dict[str, Any]:
+        """v2.1's columns for a table (empty strings on v2): line type, spoof, age range, social links."""
+        return {
+            "line_type": self.line_type,
+            "spoof": self.spoof,
+            "age": self.age,
+            "social_links": " ".join(link.url for link in self.social_links if link.url),
+        }
+
 
 FLAT_COLUMNS = tuple(Profile().flat().keys())
+V21_FLAT_COLUMNS = tuple(Profile().flat_v21().keys())
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -210,10 +219,12 @@ def _as_list(value: Any) -> list[Any]:
 class LookupResult:
     """What one lookup found: zero or more profiles for one number."""
 
-    phone: str
+    phone: str  # the number asked for ("" for a lookup by email or by name and address)
     profiles: tuple[Profile, ...]
     extension: str | None = None
     cached: bool = False
+    query: str = ""  # v2.1: what was asked when it was not a number, in words ("demo@nextcaller.com")
+    fraud: FraudLevel | None = None  # v2.1: the number's fraud level, when it was asked for too
 
     @property
     def found(self) -> bool:
@@ -235,41 +246,3 @@ def parse_records_json(doc: Any) -> list[Profile]:
     if not isinstance(records, list):
         raise BadResponseError("`records` in the answer is not a list")
     return [Profile.from_api(r) for r in records]
-
-
-def _element_to_value(elem: Any) -> Any:
-    children = list(elem)
-    if not children:
-        if elem.tag in _LIST_FIELDS or elem.tag == "records":
-            return []
-        return (elem.text or "").strip()
-    if all(c.tag == "object" for c in children):
-        return [_element_to_value(c) for c in children]
-    out: dict[str, Any] = {}
-    for child in children:
-        out[child.tag] = _element_to_value(child)
-    return out
-
-
-def parse_xml_document(text: str | bytes) -> dict[str, Any]:
-    """``<response>...</response>`` -> the same dict shape as the JSON answer.
-
-    Parsed with defusedxml: entity expansion, external entities and DTDs are
-    refused, so a hostile or broken proxy cannot blow up memory.
-    """
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import DefusedXmlException
-
-    try:
-        root = SafeET.fromstring(text)
-    except DefusedXmlException as exc:
-        raise BadResponseError(f"the XML answer was refused as unsafe ({type(exc).__name__})") from None
-    except ParseError as exc:
-        raise BadResponseError(f"the XML answer is not well-formed ({exc})") from None
-    if root.tag != "response":
-        raise BadResponseError(f"the XML answer's root is <{root.tag}>, not <response>")
-    value = _element_to_value(root)
-    if not isinstance(value, dict):
-        raise BadResponseError("the XML answer is empty")
-    return value

@@ -10,13 +10,17 @@
   ``X-Rate-Limit-Reset`` honoured, capped), 5xx and connection failures,
   with back-off and jitter.
 * The authentication is an object handed in (``requests.auth.AuthBase``) and
-  applied by requests on every attempt: OAuth 1.0a signs each one anew (the
-  API refuses a replayed nonce).
+  applied by requests on every attempt: OAuth 1.0a (v2) signs each one anew (the
+  API refuses a replayed nonce); HTTP Basic (v2.1) sends the same header every
+  time, so a retry needs no re-signing.  :func:`auth_for` picks one.
+* ``Nc-Account-Id`` names a platform account's end customer on every call when
+  the profile has an ``account_id``.
 * A :class:`Pacer` is asked before every attempt and told of every answer.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import random
@@ -35,12 +39,13 @@ from .config import Settings
 from .credentials import Credentials
 from .models import parse_xml_document
 
-__all__ = ["Transport", "Pacer", "NO_PACING", "oauth1_auth", "USER_AGENT"]
+__all__ = ["Transport", "Pacer", "NO_PACING", "oauth1_auth", "basic_auth", "auth_for", "USER_AGENT", "ACCOUNT_HEADER"]
 
 log = logging.getLogger("nextcaller_ops.transport")
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "nextcaller-ops/0.1 (+python-requests)"
+ACCOUNT_HEADER = "Nc-Account-Id"  # Next Caller's platform accounts: the end customer a call is for
 
 
 def oauth1_auth(credentials: Credentials) -> AuthBase:
@@ -55,6 +60,39 @@ def oauth1_auth(credentials: Credentials) -> AuthBase:
         signature_method="HMAC-SHA1",
         signature_type="AUTH_HEADER",
     )
+
+
+class BasicAuth(AuthBase):
+    """HTTP Basic with the API username and password: API v2.1's scheme.
+
+    The header is built once; the encoded value (which decodes to the
+    password) is registered as a secret, so no log record can show it.
+    """
+
+    def __init__(self, username: str, password: str):
+        from .redact import register_secret
+
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        register_secret(token)
+        register_secret(password)
+        self._header = f"Basic {token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return "BasicAuth(<hidden>)"
+
+
+def basic_auth(credentials: Credentials) -> AuthBase:
+    """HTTP Basic with ``credentials.username`` / ``credentials.password`` (v2.1)."""
+    return BasicAuth(credentials.username, credentials.password)
+
+
+def auth_for(credentials: Credentials) -> AuthBase:
+    """The scheme the credentials are for: Basic for an API username, OAuth 1.0a for a consumer key."""
+    return basic_auth(credentials) if credentials.auth == "basic" else oauth1_auth(credentials)
 
 
 class Pacer(Protocol):
@@ -96,6 +134,8 @@ class Transport:
         self._sleep = sleep
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
+        if settings.account_id:
+            self._session.headers[ACCOUNT_HEADER] = settings.account_id
         self._pool_size = 0
         self._pool_lock = threading.Lock()
         self.ensure_pool(settings.concurrency)
@@ -217,6 +257,13 @@ class Transport:
             )
         retry_after = _retry_after(resp) if resp.status_code == 429 else None
         error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
+        if (
+            isinstance(self.auth, BasicAuth)
+            and isinstance(error, errors.AuthError)
+            and error.action == errors.Action.LOGIN
+        ):
+            # Basic auth has no consumer key or signature to blame: a refusal means the username or password.
+            error = errors.InvalidCredentialsError(error.message, status=error.status, code=error.code)
         # A 404 is "no record" only when the API says so: an HTML 404 means a wrong base URL,
         # and must not turn every lookup into a silent miss.
         if doc is None and not isinstance(error, (errors.ServerError, errors.RateLimitError, errors.AuthError)):

@@ -1,4 +1,4 @@
-"""The sandbox's request handler: routing, authentication, knobs, and the v2 endpoints."""
+"""The sandbox's request handler: routing, authentication, knobs, and the v2 endpoints (v2.1's: :mod:`.v21`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..models import PROFILE_ID_RE
 from ..text import first_problem
+from . import v21
 from .auth import CONSUMER_KEY_RE
 from .documents import HTTP_FOR_CODE, MESSAGES, STATUS_CODES, to_xml, validate_post
 from .framing import FramingMixin, Refused
@@ -32,6 +33,7 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
     # delayed ACKs add ~40 ms to every keep-alive request.
     disable_nagle_algorithm = True
     server_version = "NextCallerSandbox/2"
+    api_version = "v2"  # of the request being answered: "v2" or "v2.1" (v2.1 writes its errors its own way)
 
     # -- plumbing -------------------------------------------------------------
     def _send(self, status: int, body: str, content_type: str, extra: dict[str, str] | None = None) -> None:
@@ -63,6 +65,9 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         details: dict[str, Any] | None = None,
         extra: dict[str, str] | None = None,
     ) -> None:
+        if self.api_version == "v2.1":
+            v21.send_error(self, code, fmt, message=message, http=http, details=details, extra=extra)
+            return
         default_message, kind = MESSAGES.get(code, ("Error.", "Request"))
         err: dict[str, Any] = {"message": message or default_message, "type": kind, "code": code}
         if details:
@@ -70,6 +75,9 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         self._send_doc(http or HTTP_FOR_CODE.get(code, 400), {"error": err}, fmt, extra)
 
     def _plain_error(self, http: int, message: str, fmt: str, kind: str = "Request") -> None:
+        if self.api_version == "v2.1":
+            v21.send_error(self, http, fmt, message=message, http=http)
+            return
         self._send_doc(http, {"error": {"message": message, "type": kind, "code": http}}, fmt)
 
     # -- dispatch -------------------------------------------------------------
@@ -102,16 +110,24 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         fmt = (query.get("format") or ["json"])[0].lower()
         path = parts.path
+        # Set first: every answer to this request, errors included, is written the way its version writes them.
+        self.api_version = "v2.1" if path.startswith("/v2.1/") else "v2"
         try:
             body = self.read_body()
         except Refused as refused:
             self.refuse(refused.http, refused.message, fmt if fmt in ("json", "xml") else "json")
             return
         if path == "/openapi.json" and method == "GET":
-            self._send(200, json.dumps(openapi_document(self._base_url())), "application/json")
+            self._send(
+                200, json.dumps(openapi_document(self._base_url(), self.server.api_versions)), "application/json"
+            )
             return
-        if not path.startswith("/v2/"):
-            self._plain_error(404, "Not found: the API lives under /v2/.", "json")
+        version = self.api_version if path.startswith(("/v2/", "/v2.1/")) else None
+        served = self.server.api_versions
+        if version is None or version not in served:
+            self._plain_error(
+                404, "Not found: the API lives under " + " and ".join(f"/{v}/" for v in served) + ".", "json"
+            )
             return
         if fmt not in ("json", "xml"):
             self._plain_error(400, "Unknown format: use format=json or format=xml.", "json")
@@ -119,7 +135,10 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         self.server.note_received(method)
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000.0)
-        consumer = self._authenticate(method, body, fmt)
+        if version == "v2.1":
+            consumer = v21.authenticate(self, method, fmt)  # HTTP Basic
+        else:
+            consumer = self._authenticate(method, body, fmt)  # OAuth 1.0a
         if consumer is None:
             return
         injected = self.server.take_injected()
@@ -137,6 +156,9 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
             self._plain_error(503, "Service temporarily unavailable.", fmt, "Server")
             return
         segments = [s for s in path.split("/") if s]
+        if version == "v2.1":
+            v21.route(self, method, segments[1:], query, body, fmt)
+            return
         if segments == ["v2", "records"] and method in ("GET", "HEAD"):
             self._get_records(query, fmt)
         elif len(segments) == 3 and segments[:2] == ["v2", "users"] and method == "POST":
@@ -194,6 +216,8 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
             self._send(spec["status"], spec["body"], spec["content_type"], extra)
         elif spec.get("code"):
             self._error(spec["code"], fmt, http=spec["status"], extra=extra)
+        elif self.api_version == "v2.1":
+            v21.send_error(self, spec["status"], fmt, http=spec["status"], extra=extra)
         else:
             self._send_doc(
                 spec["status"],

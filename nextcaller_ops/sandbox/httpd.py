@@ -40,10 +40,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         rate_limit: float = 0.0,
         seed: int | None = None,
         request_timeout: float = 60.0,
+        api_versions: tuple[str, ...] = ("v2", "v2.1"),
     ):
         self.store = store
         # Seconds a connection may stay silent (mid-body or idle between keep-alive requests).
         self.request_timeout = request_timeout
+        self.api_versions = api_versions  # "v2" (OAuth 1.0a) and/or "v2.1" (HTTP Basic)
         self.validator = Validator(store)
         self.endpoint = Endpoint(self.validator)
         self.latency_ms = latency_ms
@@ -57,7 +59,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._window_lock = threading.Lock()
         self.request_count = 0
         self.received: dict[str, int] = {}
-        self.signed_requests: list[dict[str, Any]] = []  # (method, path, nonce) of accepted requests
+        # method, path, query and nonce of accepted requests (v2.1: auth "basic", the Nc-Account-Id sent)
+        self.signed_requests: list[dict[str, Any]] = []
         self._count_lock = threading.Lock()
         super().__init__(address, handler_class)
 
@@ -122,9 +125,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._count_lock:
             self.received[method] = self.received.get(method, 0) + 1
 
-    def record(self, method: str, path: str, query: str, nonce: str) -> None:
+    def record(self, method: str, path: str, query: str, nonce: str | None, **extra: Any) -> None:
         with self._count_lock:
             self.request_count += 1
-            self.signed_requests.append({"method": method, "path": path, "query": parse_qs(query), "nonce": nonce})
+            self.signed_requests.append(
+                {"method": method, "path": path, "query": parse_qs(query), "nonce": nonce, **extra}
+            )
             if len(self.signed_requests) > 100_000:
                 del self.signed_requests[:50_000]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .openapi_v21 import V21_SCHEMAS, V21_SECURITY, v21_paths
+
 _ADDRESS = {
     "type": "object",
     "properties": {
@@ -85,7 +87,21 @@ def _format_param() -> dict[str, Any]:
     return {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "xml"]}}
 
 
-def openapi_document(server_url: str) -> dict[str, Any]:
+def openapi_document(server_url: str, versions: tuple[str, ...] = ("v2", "v2.1")) -> dict[str, Any]:
+    """What the sandbox serves: v2's paths (OAuth 1.0a) and/or v2.1's (HTTP Basic)."""
+    doc = _v2_document(server_url)
+    if "v2" not in versions:
+        doc["paths"] = {}
+    if "v2.1" in versions:
+        doc["info"]["title"] = "Next Caller API v2 and v2.1 (nextcaller-ops sandbox)"
+        doc["info"]["description"] += " Every /v2.1 call needs HTTP Basic auth (API username and password)."
+        doc["components"]["securitySchemes"].update(V21_SECURITY)
+        doc["components"]["schemas"].update(V21_SCHEMAS)
+        doc["paths"].update(v21_paths())
+    return doc
+
+
+def _v2_document(server_url: str) -> dict[str, Any]:
     uid = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{30}$"}}
     return {
         "openapi": "3.0.3",

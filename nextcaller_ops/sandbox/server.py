@@ -1,14 +1,20 @@
-"""A local server that speaks the Next Caller v2 API as its document describes it.
+"""A local server that speaks the Next Caller API: v2 as its document describes it, and v2.1.
 
 * ``GET /v2/records/?phone=XXXXXXXXXX&format=json|xml`` — the caller's records
 * ``POST /v2/users/<id>/?format=json`` — a correction; only the fields sent change (v2 has no GET here:
   like any route the document does not offer, it is answered 405)
+* ``/v2.1/...`` — the same data as Next Caller's v2.1 clients expect it: records by
+  phone, email, or name and address; users by id (GET, and a correction answering 204);
+  fraud levels (:mod:`.v21`)
 * ``GET /openapi.json`` — what is implemented here (unsigned)
 
 Every ``/v2`` request must carry OAuth 1.0a HMAC-SHA1 (header auth), verified
 with oauthlib's ``SignatureOnlyEndpoint``: unknown key 1046, no key 1048, bad
 signature, replayed nonce and a timestamp more than 5 minutes off are refused.
-Errors use the documented body ``{"error": {"message", "type", "code"}}``.
+Every ``/v2.1`` request must carry HTTP Basic auth: the same key as the API
+username, the same secret as its password.  Errors use the documented body
+``{"error": {"message", "type", "code"}}`` (v2.1: the code as a string).
+``api_version`` chooses what is served: ``"v2"``, ``"v2.1"`` or ``"both"``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from .httpd import SandboxHTTPServer
 from .seed import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET
 from .store import Store
 
-__all__ = ["Sandbox", "SandboxHTTPServer"]  # the server class is re-exported for tests
+__all__ = ["Sandbox", "SandboxHTTPServer", "API_VERSION_CHOICES"]  # the server class is re-exported for tests
+
+API_VERSION_CHOICES = {"v2": ("v2",), "v2.1": ("v2.1",), "both": ("v2", "v2.1")}
 
 
 class Sandbox:
@@ -42,7 +50,11 @@ class Sandbox:
         fail_rate: float = 0.0,
         rate_limit: float = 0.0,
         seed: int | None = None,
+        api_version: str = "both",
     ):
+        if api_version not in API_VERSION_CHOICES:
+            raise ValueError(f"api_version must be one of {', '.join(API_VERSION_CHOICES)}, not {api_version!r}")
+        self.api_versions = API_VERSION_CHOICES[api_version]
         self._tmpdir: tempfile.TemporaryDirectory | None = None
         if db is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="nextcaller-sandbox-")
@@ -61,8 +73,18 @@ class Sandbox:
             fail_rate=fail_rate,
             rate_limit=rate_limit,
             seed=seed,
+            api_versions=self.api_versions,
         )
         self._thread: threading.Thread | None = None
+
+    @property
+    def api_username(self) -> str:
+        """v2.1's HTTP Basic username: the same account as the consumer key."""
+        return self.consumer_key
+
+    @property
+    def api_password(self) -> str:
+        return self.consumer_secret
 
     @property
     def url(self) -> str:

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS phones (phone TEXT NOT NULL, id TEXT NOT NULL, PRIMAR
 CREATE TABLE IF NOT EXISTS corrections (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
     body TEXT NOT NULL, received REAL NOT NULL, idempotency_key TEXT UNIQUE);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- v2.1 looks people up by email and by name: expression indexes serve databases made before it too.
+CREATE INDEX IF NOT EXISTS records_email ON records (lower(json_extract(doc, '$.email')));
+CREATE INDEX IF NOT EXISTS records_last_name ON records (lower(json_extract(doc, '$.last_name')));
 """
 
 
@@ -104,6 +107,29 @@ class Store:
             self._conn()
             .execute(
                 "SELECT r.doc FROM phones p JOIN records r ON r.id = p.id WHERE p.phone=? ORDER BY r.rowid", (phone,)
+            )
+            .fetchall()
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def find_by_email(self, email: str) -> list[dict[str, Any]]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT doc FROM records WHERE lower(json_extract(doc, '$.email')) = ? ORDER BY rowid",
+                (email.strip().lower(),),
+            )
+            .fetchall()
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def find_by_name(self, last_name: str) -> list[dict[str, Any]]:
+        """Records with this last name (any case); the caller narrows by first name and address."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT doc FROM records WHERE lower(json_extract(doc, '$.last_name')) = ? ORDER BY rowid",
+                (last_name.strip().lower(),),
             )
             .fetchall()
         )

@@ -38,6 +38,7 @@ DOC = {
             "email": "demo@nextcaller.com",
             "age": "45-54",
             "social_links": [{"type": "twitter", "url": "https://twitter.com/x"}],
+            "relatives": [{"id": "30400c6a0567b3a5168c9812ed617c", "name": "Morty Seinfeld"}],
         }
     ]
 }
@@ -60,9 +61,11 @@ def test_json_profile_booleans_and_unknown_fields():
     assert p.member is False and p.billing_info_on_file is True
     assert p.phone_numbers == ["2125558383"]
     assert p.addresses[0].one_line == "129 West 81st Street, Apt 5a, New York, NY 10024"
-    assert p.extra["age"] == "45-54" and p.extra["social_links"][0]["type"] == "twitter"
+    # v2.1's fields are attributes; a field neither version documents stays in `extra`
+    assert p.age == "45-54" and p.social_links[0].type == "twitter"
+    assert p.extra == {"relatives": DOC["records"][0]["relatives"]}
     assert p.to_api()["member"] == "false"
-    assert p.to_api()["age"] == "45-54"
+    assert p.to_api()["age"] == "45-54" and p.to_api()["relatives"][0]["name"] == "Morty Seinfeld"
 
 
 def test_xml_gives_the_same_profile_as_json():
@@ -72,7 +75,7 @@ def test_xml_gives_the_same_profile_as_json():
         assert getattr(px, field) == getattr(pj, field)
     assert px.member is True
     assert px.addresses[0].zip_code == "10024" and px.addresses[0].extended_zip == ""
-    assert px.extra["line_type"] == "mobile"
+    assert px.line_type == "mobile"
 
 
 def test_xml_empty_records_is_an_empty_list():
