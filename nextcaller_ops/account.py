@@ -60,7 +60,7 @@ class Status:
 
     settings: Settings
     keyring_backend: str
-    key: str | None  # masked, never the key itself
+    key: str | None  # masked, never the key itself (the API username on Basic auth)
     key_source: str | None  # "env", "keyring" or "explicit"
     credentials_error: errors.CredentialsError | None
     check: ApiCheck | None  # None when not checked (offline, or no credentials)
@@ -70,11 +70,13 @@ class Status:
 @dataclass(frozen=True)
 class LoginResult:
     profile: str
-    key: str  # masked
+    key: str  # masked (the consumer key, or the API username on Basic auth)
     verified: bool
     note: str  # why it was not verified, when it was not
     settings_path: Path
     base_url: str
+    api_version: str = "v2"
+    auth: str = "oauth1"
 
 
 def check_api(client: NextCallerClient) -> ApiCheck:
@@ -132,7 +134,7 @@ def status(
         credentials, problem = client.credentials, None
     else:
         try:
-            credentials, problem = load_credentials(settings.profile), None
+            credentials, problem = load_credentials(settings.profile, auth=settings.auth), None
         except errors.CredentialsError as exc:
             credentials, problem = None, exc
     check: ApiCheck | None = None
@@ -159,39 +161,59 @@ def login(
     consumer_secret: str,
     *,
     base_url: str | None = None,
+    api_version: str | None = None,
+    auth: str | None = None,
+    account_id: str | None = None,
     verify: bool = True,
     require_verified: bool = False,
     make_default: bool = False,
 ) -> LoginResult:
-    """Check the key and secret against the API (unless told not to), then store them.
+    """Check the credentials against the API (unless told not to), then store them.
 
-    An API that refuses them raises and stores nothing.  An API that cannot be
-    reached stores them unverified, or raises when ``require_verified``.
+    ``consumer_key`` / ``consumer_secret`` are the API username and password
+    when the profile's ``auth`` is ``basic`` (API v2.1's scheme).  ``api_version``,
+    ``auth`` and ``account_id`` are saved with the profile when given.  An API
+    that refuses the credentials raises and stores nothing.  An API that cannot
+    be reached stores them unverified, or raises when ``require_verified``.
     """
     from .client import NextCallerClient
 
     key, secret = (consumer_key or "").strip(), (consumer_secret or "").strip()
+    settings = load_settings(
+        profile, env={}, base_url=base_url, api_version=api_version, auth=auth, account_id=account_id
+    )
     if not key or not secret:
-        raise errors.UsageError("both a consumer key and a secret are needed")
+        words = "an API username and a password" if settings.auth == "basic" else "a consumer key and a secret"
+        raise errors.UsageError(f"both {words} are needed")
     if not (is_unicode(key) and is_unicode(secret)):  # never echoed: it may be the secret
+        pair = "API username or password" if settings.auth == "basic" else "consumer key or secret"
         raise errors.UsageError(
-            "the consumer key or secret is not valid UTF-8 text",
+            f"the {pair} is not valid UTF-8 text",
             hint="it was typed or piped in another encoding; use a UTF-8 terminal (LANG=C.UTF-8) or file",
         )
-    settings = load_settings(profile, env={}, base_url=base_url)
     verified, note = False, "not checked"
     if verify:
         try:
-            with NextCallerClient(Credentials(key, secret, source="explicit"), settings) as client:
+            credentials = Credentials(key, secret, source="explicit", auth=settings.auth)
+            with NextCallerClient(credentials, settings) as client:
                 client.check()
             verified, note = True, ""
         except errors.TransportError as exc:
             if require_verified:
                 raise
             note = f"not verified: {exc.message}"
-    store_credentials(profile, key, secret)
-    path = save_profile_settings(profile, make_default=make_default, base_url=settings.base_url)
-    return LoginResult(profile, mask_secret(key), verified, note, path, settings.base_url)
+    store_credentials(profile, key, secret, auth=settings.auth)
+    path = save_profile_settings(
+        profile,
+        make_default=make_default,
+        base_url=settings.base_url,
+        api_version=settings.api_version,
+        auth=settings.auth,
+        account_id=account_id,
+    )
+    return LoginResult(
+        profile, mask_secret(key), verified, note, path, settings.base_url, settings.api_version, settings.auth
+    )
 
 
 def logout(profile: str) -> bool:

@@ -89,6 +89,29 @@ def _ipython_step() -> int:
     return proc.returncode
 
 
+def _v21_step(cli: CLI, username: str, password: str) -> int:
+    """The same sandbox, spoken to as API v2.1: the email step 4 corrected, and the household's fraud level."""
+    v21 = {
+        "NEXTCALLER_API_VERSION": "v2.1",
+        "NEXTCALLER_AUTH": "basic",
+        "NEXTCALLER_API_USERNAME": username,
+        "NEXTCALLER_API_PASSWORD": password,
+    }
+    saved = {k: os.environ.get(k) for k in v21}
+    os.environ.update(v21)
+    try:
+        print("$ export NEXTCALLER_API_VERSION=v2.1 NEXTCALLER_API_USERNAME=… NEXTCALLER_API_PASSWORD=…", flush=True)
+        failures = int(_show(cli, ["lookup", "--email", "jerry@example.com"]) != 0)
+        failures += _show(cli, ["fraud", "(312) 555-0142"]) != 0
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return failures
+
+
 def run_demo(cli: CLI) -> int:
     from .sandbox import Sandbox
 
@@ -136,6 +159,9 @@ def run_demo(cli: CLI) -> int:
         from bot.demo_socket import run_socket_demo
 
         failures += run_socket_demo() != 0
+
+        _step("8. API v2.1 with HTTP Basic auth: look up by email, and a fraud check")
+        failures += _v21_step(cli, sandbox.api_username, sandbox.api_password) != 0
 
     print()
     if failures:

@@ -10,7 +10,7 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from .models import FLAT_COLUMNS, Profile
+from .models import FLAT_COLUMNS, V21_FLAT_COLUMNS, Profile
 from .text import printable
 
 __all__ = [
@@ -22,11 +22,16 @@ __all__ = [
     "THREAT_TEXT_COLOURS",
     "BATCH_COLUMNS",
     "RECORD_COLUMNS",
+    "V21_BATCH_COLUMNS",
+    "FRAUD_COLUMNS",
+    "batch_columns",
     "batch_row",
     "record_rows",
     "max_threat",
     "contrast_ratio",
+    "spoof_label",
     "threat_label",
+    "risk_label",
     "text_cards",
     "no_record_text",
     "format_number",
@@ -42,10 +47,27 @@ _THREAT_MARKS = {"low": "🟢", "medium": "🟡", "high": "🔴"}
 
 
 def threat_label(profile: Profile) -> str:
-    level = (profile.fraud_threat or "").lower()
+    return risk_label(profile.fraud_threat)
+
+
+def risk_label(level: str) -> str:
+    """``"high"`` -> ``"🔴 high"``: a record's fraud threat, or v2.1's fraud risk for a number."""
+    level = (level or "").lower()
     if not level:
         return "unknown"
     return f"{_THREAT_MARKS.get(level, '⚪')} {level}"
+
+
+_SPOOF_WORDS = {"true": "⚠️ yes — the caller ID may be spoofed", "false": "no", "unknown": "unknown"}
+
+
+def spoof_label(spoof: str) -> str:
+    """v2.1's ``spoof`` / ``spoofed`` (``"true"``, ``"false"``, ``"unknown"``) for people."""
+    return _SPOOF_WORDS.get((spoof or "").lower(), spoof)
+
+
+def _social(profile: Profile) -> str:
+    return ", ".join(f"{link.type}: {link.url}" if link.type else link.url for link in profile.social_links if link.url)
 
 
 def _yes_no(value: bool | None) -> str:
@@ -68,14 +90,19 @@ def card_fields(profile: Profile, *, redact: bool = False) -> list[tuple[str, st
         address = "; ".join(a.one_line for a in addresses if a.one_line)
         email = profile.email
     routing = "priority (member)" if profile.member else ("standard" if profile.member is False else "")
+    # v2.1's line type, spoofing, age range and social links show when the record has them (never on v2).
     pairs = [
         ("Phones", phones),
         ("Carrier", profile.carrier),
+        ("Line type", profile.line_type),
         ("Address", address),
         ("Email", email),
+        ("Social", "" if redact else _social(profile)),
         ("Language", profile.language),
+        ("Age", profile.age),
         ("Routing", routing),
         ("Fraud threat", threat_label(profile) if profile.fraud_threat else ""),
+        ("Spoofed", spoof_label(profile.spoof) if profile.spoof else ""),
         ("Department", profile.department),
         ("Billing on file", _yes_no(profile.billing_info_on_file) if profile.billing_info_on_file is not None else ""),
     ]
@@ -163,6 +190,18 @@ RECORD_COLUMNS = (
     *FLAT_COLUMNS,
     "error",
 )
+# On API v2.1 a batch also has the record's line type, spoof, age range and social links.
+V21_BATCH_COLUMNS = (*BATCH_COLUMNS[:-1], *V21_FLAT_COLUMNS, "error")
+# With a fraud check (v2.1): the number's fraud level.
+FRAUD_COLUMNS = ("spoofed", "fraud_risk")
+
+
+def batch_columns(api_version: str = "v2", *, fraud: bool = False, per_record: bool = False) -> tuple[str, ...]:
+    """The columns of a batch's rows: v2's (unchanged), or v2.1's, with the fraud level's when asked for."""
+    columns = RECORD_COLUMNS if per_record else BATCH_COLUMNS
+    if api_version == "v2.1":
+        columns = (*columns[:-1], *V21_FLAT_COLUMNS, "error")
+    return (*columns[:-1], *FRAUD_COLUMNS, "error") if fraud else columns
 
 
 def max_threat(profiles: Iterable[Profile]) -> str:
@@ -172,8 +211,8 @@ def max_threat(profiles: Iterable[Profile]) -> str:
     return max(rated, key=_THREAT_ORDER.__getitem__) if rated else ""
 
 
-def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
-    """One output row for a :class:`~nextcaller_ops.batch.BatchItem` (the first profile shown).
+def batch_row(item: Any, profile: Profile | None = None, columns: tuple[str, ...] = BATCH_COLUMNS) -> dict[str, Any]:
+    """One output row for a :class:`~nextcaller_ops.batch.BatchItem` (the first profile shown), with ``columns``.
 
     ``max_fraud_threat`` is over all the line's records, so a household whose
     second person is rated high is not hidden behind the first.  Blank fields
@@ -191,18 +230,22 @@ def batch_row(item: Any, profile: Profile | None = None) -> dict[str, Any]:
     }
     flat = shown.flat() if shown is not None else dict.fromkeys(FLAT_COLUMNS, "")
     row.update(flat)
+    row.update(shown.flat_v21() if shown is not None else dict.fromkeys(V21_FLAT_COLUMNS, ""))
+    fraud = item.result.fraud if item.result is not None else None
+    row["spoofed"] = fraud.spoofed if fraud is not None else ""
+    row["fraud_risk"] = fraud.fraud_risk if fraud is not None else ""
     row["error"] = str(item.error) if item.error else ""
-    return row
+    return {k: row[k] for k in columns}
 
 
-def record_rows(item: Any) -> list[dict[str, Any]]:
+def record_rows(item: Any, columns: tuple[str, ...] = RECORD_COLUMNS) -> list[dict[str, Any]]:
     """One row per record of the line (``RECORD_COLUMNS``); a line with none still gets one row."""
     profiles = item.profiles or (None,)
     rows = []
     for number, profile in enumerate(profiles, 1):
-        row = batch_row(item, profile)
+        row = batch_row(item, profile, tuple(c for c in columns if c != "record"))
         row["record"] = number if profile is not None else None
-        rows.append({k: row[k] for k in RECORD_COLUMNS})
+        rows.append({k: row[k] for k in columns})
     return rows
 
 

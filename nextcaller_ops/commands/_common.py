@@ -18,6 +18,13 @@ EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ADVICE: dict[Action, str] = {
     Action.LOGIN: "run `nextcaller-ops login`, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET",
     Action.NEW_KEY: "run `nextcaller-ops login` with a new key",
+    Action.LOGIN_BASIC: (
+        "run `nextcaller-ops login --auth basic`, or set NEXTCALLER_API_USERNAME and NEXTCALLER_API_PASSWORD"
+    ),
+    Action.USE_V21: (
+        "log in with `nextcaller-ops login --api-version v2.1` (HTTP Basic credentials), "
+        "or set NEXTCALLER_API_VERSION=v2.1"
+    ),
     Action.WAIT: "wait a moment, or lower --concurrency",
     Action.CHECK_URL: "check NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it) and try again",
     Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it)",

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from ..config import API_VERSIONS, AUTH_KINDS
 from ..errors import UsageError
 from . import _common as c
 
@@ -14,13 +15,24 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    text = "store a consumer key and secret in the OS keyring"
+    text = "store a consumer key and secret (or, for API v2.1, an API username and password) in the OS keyring"
     p = sub.add_parser("login", help=text, description=text)
     p.set_defaults(run=run_login)
     p.add_argument("--profile", help="profile name (default: default)")
     p.add_argument("--base-url", help="API root for this profile (default https://api.nextcaller.com)")
+    p.add_argument("--api-version", choices=API_VERSIONS, help="the API this profile speaks (default v2)")
+    p.add_argument(
+        "--auth",
+        choices=AUTH_KINDS,
+        help="oauth1 (consumer key and secret) or basic (API username and password); "
+        "default: the API version's own (v2: oauth1, v2.1: basic)",
+    )
+    p.add_argument("--account-id", help="platform accounts: the end customer, sent as Nc-Account-Id on every call")
     p.add_argument("--consumer-key", help="the consumer key (asked for when missing)")
-    p.add_argument("--secret-stdin", action="store_true", help="read the secret from stdin instead of prompting")
+    p.add_argument("--username", help="with --auth basic: the API username (asked for when missing)")
+    p.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret (or password) from stdin instead of prompting"
+    )
     p.add_argument("--no-verify", action="store_true", help="store without a live check")
     p.add_argument("--make-default", action="store_true", help="make this the default profile")
 
@@ -51,24 +63,48 @@ def run_login(args: argparse.Namespace) -> int:
     from .. import account
 
     profile = c.profile_name(args)
-    key = args.consumer_key
+    # A new API version without --auth takes that version's own scheme, whatever the profile had.
+    auth_override = args.auth or ("" if args.api_version else None)
+    settings = c.settings(args, api_version=args.api_version, auth=auth_override, account_id=args.account_id)
+    basic = settings.auth == "basic"
+    key_words, secret_words = ("API username", "API password") if basic else ("Consumer key", "Consumer secret")
+    flag = "--username USER" if basic else "--consumer-key KEY"
+    key = args.username or args.consumer_key
     if not key:
         if not sys.stdin.isatty():
-            raise UsageError("no consumer key given", hint="pass --consumer-key KEY (and --secret-stdin)")
-        key = input("Consumer key: ").strip()
+            raise UsageError(f"no {key_words.lower()} given", hint=f"pass {flag} (and --secret-stdin)")
+        key = input(f"{key_words}: ").strip()
     if args.secret_stdin or not sys.stdin.isatty():  # piped in: read it, never echo it
         secret = sys.stdin.readline().strip()
     else:
-        secret = getpass.getpass("Consumer secret (not shown): ").strip()
+        secret = getpass.getpass(f"{secret_words} (not shown): ").strip()
     if not key or not secret:
-        raise UsageError("both a consumer key and a secret are needed", hint="run `nextcaller-ops login` again")
+        raise UsageError(
+            f"both a {key_words.lower()} and a {secret_words.split()[-1]} are needed",
+            hint="run `nextcaller-ops login` again",
+        )
     result = account.login(
-        profile, key, secret, base_url=args.base_url, verify=not args.no_verify, make_default=args.make_default
+        profile,
+        key,
+        secret,
+        base_url=args.base_url,
+        api_version=settings.api_version,
+        auth=settings.auth,
+        account_id=args.account_id,
+        verify=not args.no_verify,
+        make_default=args.make_default,
     )
     verified = "verified with the API" if result.verified else result.note
-    c.out(f"Stored consumer key {result.key} for profile {profile!r} in the keyring ({verified}).")
+    what = "API username" if basic else "consumer key"
+    c.out(
+        f"Stored {what} {result.key} for profile {profile!r} in the keyring "
+        f"(API {result.api_version}, {_AUTH_WORDS[result.auth]}; {verified})."
+    )
     c.out(f"Settings: {result.settings_path}")
     return c.EXIT_OK
+
+
+_AUTH_WORDS = {"oauth1": "OAuth 1.0a", "basic": "HTTP Basic auth"}
 
 
 def run_logout(args: argparse.Namespace) -> int:
@@ -88,16 +124,19 @@ def run_status(args: argparse.Namespace) -> int:
     report = account.status(settings=c.settings(args), live=not args.offline)
     settings = report.settings
     c.out(f"profile:   {settings.profile}")
-    c.out(f"base URL:  {settings.base_url} (API {settings.api_version})")
+    c.out(f"base URL:  {settings.base_url} (API {settings.api_version}, {_AUTH_WORDS[settings.auth]})")
+    if settings.account_id:
+        c.out(f"account:   {settings.account_id} (sent as Nc-Account-Id)")
     c.out(f"keyring:   {report.keyring_backend}")
     for backend in report.backends:
         c.out(f"{backend.role + ':':<10} {backend_line(backend)}")
     backends_ok = all(b.ok for b in report.backends)
+    label = "username:" if settings.auth == "basic" else "key:     "
     if report.credentials_error is not None:
-        c.out(f"key:       none ({report.credentials_error.message})")
+        c.out(f"{label}  none ({report.credentials_error.message})")
         c.err(f"hint: {c.what_to_do(report.credentials_error)}")
         return c.EXIT_USAGE
-    c.out(f"key:       {report.key} (from {report.key_source})")
+    c.out(f"{label}  {report.key} (from {report.key_source})")
     check = report.check
     if check is None:
         return c.EXIT_OK if backends_ok else c.EXIT_API

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..errors import FATAL_FOR_BATCH, APIError, BadResponseError, NextCallerError, UsageError
 from . import _common as c
+from . import _lookup_by
 from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
 
 if TYPE_CHECKING:
@@ -28,10 +29,11 @@ exit codes (numbers on the line and --file alike):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    text = "look up phone numbers (on API v2.1 also an email address, or a name and an address)"
     p = sub.add_parser(
         "lookup",
-        help="look up phone numbers",
-        description="look up phone numbers",
+        help=text,
+        description=text,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -61,11 +63,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refresh", action="store_true", help="bypass the cache")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--profile", help="credentials profile")
+    _lookup_by.add_arguments(p)  # --email, --name ... (API v2.1)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..phone import parse
 
+    if _lookup_by.wanted(args):
+        return _lookup_by.run(args)
     if args.file:
         if args.phones:
             raise UsageError("give numbers or --file, not both")
@@ -142,14 +147,15 @@ def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
 
 
 def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
-    from ..render import BATCH_COLUMNS, batch_row
+    from ..render import batch_columns, batch_row
 
     status = c.EXIT_OK
     with c.client(args) as client:
-        writer = csv.DictWriter(sys.stdout, fieldnames=BATCH_COLUMNS, extrasaction="ignore")
+        columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for item in client.iter_lookup_many(numbers, concurrency=args.concurrency, refresh=args.refresh):
-            writer.writerow(batch_row(item))
+            writer.writerow(batch_row(item, columns=columns))
             if item.status != "found":
                 status = c.EXIT_API
                 if item.error:
@@ -158,7 +164,7 @@ def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
 
 
 def _lookup_file(args: argparse.Namespace) -> int:
-    from ..render import BATCH_COLUMNS, batch_row
+    from ..render import batch_columns, batch_row
 
     fmt = args.format or "csv"
     if fmt == "xml":
@@ -173,7 +179,8 @@ def _lookup_file(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         progress = tqdm(total=total, unit="num", file=sys.stderr, desc="lookup", leave=False)
-    writer = csv.DictWriter(out, fieldnames=BATCH_COLUMNS, extrasaction="ignore") if fmt == "csv" else None
+    columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore") if fmt == "csv" else None
     if writer:
         writer.writeheader()
     counts: dict[str, int] = {}
@@ -182,7 +189,7 @@ def _lookup_file(args: argparse.Namespace) -> int:
         with client:
             for item in client.iter_lookup_many(inputs, concurrency=args.concurrency, refresh=args.refresh):
                 counts[item.status] = counts.get(item.status, 0) + 1
-                row = batch_row(item)
+                row = batch_row(item, columns=columns)
                 if writer:
                     writer.writerow(row)
                 elif fmt == "json":

@@ -1,4 +1,4 @@
-"""``nextcaller-ops sandbox``: the local Next Caller v2-compatible server."""
+"""``nextcaller-ops sandbox``: the local Next Caller server (API v2 with OAuth 1.0a, v2.1 with HTTP Basic)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    text = "run the local Next Caller v2-compatible sandbox"
+    text = "run the local Next Caller sandbox (API v2 with OAuth 1.0a and/or v2.1 with HTTP Basic)"
     p = sub.add_parser("sandbox", help=text, description=text)
     p.set_defaults(run=run)
     p.add_argument("--host", default="127.0.0.1")
@@ -21,6 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-ms", type=float, default=0, help="added to every API answer")
     p.add_argument("--fail-rate", type=float, default=0.0, help="answer 503 at this rate (0-1)")
     p.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per key before 429 (0 = off)")
+    p.add_argument(
+        "--api-version",
+        choices=("v2", "v2.1", "both"),
+        default="both",
+        help="serve /v2/ (OAuth 1.0a), /v2.1/ (HTTP Basic: the key as username, the secret as password), or both",
+    )
     p.add_argument(
         "--list-numbers",
         type=int,
@@ -60,11 +66,18 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
         rate_limit=args.rate_limit,
+        api_version=args.api_version,
     )
-    c.out(f"Next Caller sandbox listening on {sandbox.url}")
+    c.out(f"Next Caller sandbox listening on {sandbox.url} (API {' and '.join(sandbox.api_versions)})")
     c.out(f"  export NEXTCALLER_BASE_URL={sandbox.url}")
-    c.out(f"  export NEXTCALLER_CONSUMER_KEY={sandbox.consumer_key}")
-    c.out(f"  export NEXTCALLER_CONSUMER_SECRET={sandbox.consumer_secret}")
+    if "v2" in sandbox.api_versions:
+        c.out(f"  export NEXTCALLER_CONSUMER_KEY={sandbox.consumer_key}")
+        c.out(f"  export NEXTCALLER_CONSUMER_SECRET={sandbox.consumer_secret}")
+    if "v2.1" in sandbox.api_versions:
+        c.out("  # API v2.1 (HTTP Basic): the same account as username and password")
+        c.out("  export NEXTCALLER_API_VERSION=v2.1")
+        c.out(f"  export NEXTCALLER_API_USERNAME={sandbox.api_username}")
+        c.out(f"  export NEXTCALLER_API_PASSWORD={sandbox.api_password}")
     c.out(f"  database {sandbox.db} ({sandbox.store.count()} records); OpenAPI at {sandbox.url}/openapi.json")
     c.out("Ctrl-C stops it.")
     try:

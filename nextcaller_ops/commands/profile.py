@@ -1,0 +1,34 @@
+"""``nextcaller-ops profile ID``: one profile by its id (API v2.1's ``GET users/ID/``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import NeedsNewerAPIError
+from . import _common as c
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    text = "show one profile by its id, from a lookup's `Record` line (API v2.1)"
+    p = sub.add_parser("profile", help=text, description=text)
+    p.set_defaults(run=run)
+    p.add_argument("profile_id", metavar="ID", help="30 hex characters")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--profile", help="credentials profile")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..models import check_profile_id
+    from ..render import text_card
+
+    pid = check_profile_id(args.profile_id)  # a malformed id: exit 2, nothing sent
+    with c.client(args) as client:
+        if not client.can_read_profile:
+            raise NeedsNewerAPIError("reading a profile by id")
+        profile = client.get_profile(pid)
+    if args.format == "json":
+        c.out(json.dumps(profile.to_api(), indent=2, ensure_ascii=False))
+    else:
+        c.out(text_card(profile))
+    return c.EXIT_OK
