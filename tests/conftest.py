@@ -100,6 +100,23 @@ def api_env(sandbox, monkeypatch):
 
 
 @pytest.fixture
+def api_env_v21(sandbox, monkeypatch):
+    """Environment pointing the core at the sandbox's API v2.1 with HTTP Basic (the demo account)."""
+    monkeypatch.setenv("NEXTCALLER_BASE_URL", sandbox.url)
+    monkeypatch.setenv("NEXTCALLER_API_VERSION", "v2.1")
+    monkeypatch.setenv("NEXTCALLER_API_USERNAME", sandbox.api_username)
+    monkeypatch.setenv("NEXTCALLER_API_PASSWORD", sandbox.api_password)
+    return sandbox
+
+
+@pytest.fixture(params=["v2", "v2.1"])
+def api_version(request):
+    """Runs the test twice: the core pointed at the sandbox as API v2 (OAuth 1.0a), then as v2.1 (HTTP Basic)."""
+    request.getfixturevalue("api_env_v21" if request.param == "v2.1" else "api_env")
+    return request.param
+
+
+@pytest.fixture
 def client(api_env):
     from nextcaller_ops.client import NextCallerClient
 

@@ -16,6 +16,7 @@ Errors are ``{"error": {"message", "code", "type"}}`` with the code as a string
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from http import HTTPStatus
@@ -119,7 +120,11 @@ def authenticate(handler: SandboxHandler, method: str, fmt: str) -> str | None:
         return None
     parts = urlsplit(handler.path)
     account = (handler.headers.get(ACCOUNT_HEADER) or "").strip()[:100] or None
-    handler.server.record(method, parts.path, parts.query, None, auth="basic", account_id=account)
+    # A fingerprint, never the header: tests can tell a retry sent the same credentials without holding them.
+    fingerprint = hashlib.sha256((handler.headers.get("Authorization") or "").encode()).hexdigest()[:16]
+    handler.server.record(
+        method, parts.path, parts.query, None, auth="basic", account_id=account, credential=fingerprint
+    )
     return outcome.username
 
 

@@ -21,6 +21,7 @@ SLACK_USER_TOKEN = "xoxp-333333333333-444444444444-user-token"
 SLACK_APP_LEVEL_TOKEN = "xapp-1-A0APP00001-5555555555-app-level-token"
 WRONG_APP_TOKEN = "xapp-1-A0APP00001-6666666666-not-this-apps-token"
 SLACK_REFRESH_TOKEN = "xoxe-1-My0xTk3nR3fr3sh-ab12"
+V21_API_PASSWORD = "v21-basic-password-3b9f0c77"
 
 
 def all_secrets() -> set[str]:
