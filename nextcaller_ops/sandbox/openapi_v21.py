@@ -139,7 +139,7 @@ def v21_paths() -> dict[str, Any]:
                 "parameters": [uid, fmt, account],
                 "responses": {
                     "200": {"description": "The profile", "content": _json({"$ref": "#/components/schemas/RecordV21"})},
-                    **_errors(401, 402, 403, 404, 429, 503),
+                    **_errors(400, 401, 402, 403, 404, 429, 503),
                 },
             },
             "post": {
