@@ -12,7 +12,7 @@
 * The authentication is an object handed in (``requests.auth.AuthBase``) and
   applied by requests on every attempt: OAuth 1.0a (v2) signs each one anew (the
   API refuses a replayed nonce); HTTP Basic (v2.1) sends the same header every
-  time, so a retry needs no re-signing.  :func:`auth_for` picks one.
+  time, so a retry needs no re-signing.  :func:`~nextcaller_ops.auth.auth_for` picks one.
 * ``Nc-Account-Id`` names a platform account's end customer on every call when
   the profile has an ``account_id``.
 * A :class:`Pacer` is asked before every attempt and told of every answer.
@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import logging
 import random
@@ -32,11 +31,10 @@ from typing import Any, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
-from requests_oauthlib import OAuth1
 
 from . import errors
+from .auth import BasicAuth, auth_for, basic_auth, oauth1_auth  # the schemes; re-exported (callers found them here)
 from .config import Settings
-from .credentials import Credentials
 from .models import parse_xml_document
 
 __all__ = ["Transport", "Pacer", "NO_PACING", "oauth1_auth", "basic_auth", "auth_for", "USER_AGENT", "ACCOUNT_HEADER"]
@@ -46,53 +44,6 @@ log = logging.getLogger("nextcaller_ops.transport")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "nextcaller-ops/0.1 (+python-requests)"
 ACCOUNT_HEADER = "Nc-Account-Id"  # Next Caller's platform accounts: the end customer a call is for
-
-
-def oauth1_auth(credentials: Credentials) -> AuthBase:
-    """OAuth 1.0a, HMAC-SHA1 in the ``Authorization`` header: API v2's scheme.
-
-    requests applies it inside every ``Session.request``, so each attempt gets
-    a new nonce and timestamp.
-    """
-    return OAuth1(
-        credentials.consumer_key,
-        credentials.consumer_secret,
-        signature_method="HMAC-SHA1",
-        signature_type="AUTH_HEADER",
-    )
-
-
-class BasicAuth(AuthBase):
-    """HTTP Basic with the API username and password: API v2.1's scheme.
-
-    The header is built once; the encoded value (which decodes to the
-    password) is registered as a secret, so no log record can show it.
-    """
-
-    def __init__(self, username: str, password: str):
-        from .redact import register_secret
-
-        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-        register_secret(token)
-        register_secret(password)
-        self._header = f"Basic {token}"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return "BasicAuth(<hidden>)"
-
-
-def basic_auth(credentials: Credentials) -> AuthBase:
-    """HTTP Basic with ``credentials.username`` / ``credentials.password`` (v2.1)."""
-    return BasicAuth(credentials.username, credentials.password)
-
-
-def auth_for(credentials: Credentials) -> AuthBase:
-    """The scheme the credentials are for: Basic for an API username, OAuth 1.0a for a consumer key."""
-    return basic_auth(credentials) if credentials.auth == "basic" else oauth1_auth(credentials)
 
 
 class Pacer(Protocol):
