@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -284,3 +287,29 @@ def test_openapi_describes_both_versions_and_their_auth(sandbox):
     }
     assert doc["paths"]["/v2.1/fraud/"]["get"]["security"] == [{"basic": []}]
     assert "204" in doc["paths"]["/v2.1/users/{id}/"]["post"]["responses"]
+
+
+def test_cli_sandbox_v21_only_prints_the_basic_variables_and_answers_them():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nextcaller_ops", "sandbox", "--port", "0", "--records", "5", "--api-version", "v2.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+) \(API v2\.1\)", first)
+        assert match, first
+        lines = "".join(proc.stdout.readline() for _ in range(5))
+        assert "NEXTCALLER_API_VERSION=v2.1" in lines and "NEXTCALLER_API_USERNAME=EG2D22B98D2232253SE3" in lines
+        assert "NEXTCALLER_CONSUMER_KEY" not in lines
+        resp = requests.get(
+            match.group(1) + "/v2.1/fraud/",
+            params={"phone": HOUSEHOLD_PHONE},
+            auth=("EG2D22B98D2232253SE3", "sandbox-demo-secret-not-for-production"),
+            timeout=10,
+        )
+        assert resp.json() == {"spoofed": "true", "fraud_risk": "high"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
