@@ -75,6 +75,10 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "nextcaller-ops"  # several deployments on one Redis keep apart
 
+    def __post_init__(self) -> None:
+        if not self.auth:  # the version's own scheme; load_settings checks both
+            object.__setattr__(self, "auth", _DEFAULT_AUTH.get(_version_name(self.api_version), "oauth1"))
+
     @property
     def api_root(self) -> str:
         return f"{self.base_url.rstrip('/')}/{self.api_version.strip('/')}"
@@ -189,11 +193,14 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     return replace(settings, base_url=base)
 
 
+def _version_name(text: str) -> str:
+    version = text.strip().strip("/").lower()
+    return version if version.startswith("v") else "v" + version  # "2.1" is how Next Caller's clients write it
+
+
 def _checked_api(settings: Settings) -> Settings:
     """The API version, the auth kind (the version's own when unset) and the account id, checked."""
-    version = settings.api_version.strip().strip("/").lower()
-    if not version.startswith("v"):
-        version = "v" + version  # "2.1" is how Next Caller's own clients write it
+    version = _version_name(settings.api_version)
     if version not in API_VERSIONS:
         raise UsageError(
             f"API version {settings.api_version!r} is not one this tool speaks",
