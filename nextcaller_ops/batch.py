@@ -6,7 +6,8 @@
 ``lookup(parsed_phone, refresh) -> LookupResult`` is any function that raises
 :class:`~nextcaller_ops.errors.NextCallerError` on failure; the client hands in
 its own cached, single-flight :meth:`~nextcaller_ops.client.NextCallerClient.lookup`.
-Nothing here speaks HTTP.
+The inputs are phone numbers unless ``parse_input`` and ``key`` say otherwise
+(v2.1's batches of email addresses).  Nothing here speaks HTTP.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from .phone import PhoneInput, parse
 
 __all__ = ["BatchItem", "Lookup", "iter_lookup_many"]
 
-Lookup = Callable[[PhoneInput, bool], LookupResult]
+Lookup = Callable[[Any, bool], LookupResult]
+
+
+def _number(parsed: Any) -> str:
+    return parsed.number
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class BatchItem:
 
     index: int
     input: str
-    phone: str | None  # normalised, None when refused
+    phone: str | None  # normalised, None when refused (and for inputs that are not numbers)
     status: str  # "found" | "not_found" | "invalid" | "error"
     result: LookupResult | None = None
     error: errors.NextCallerError | None = None
@@ -51,6 +56,8 @@ def iter_lookup_many(
     window: int | None = None,
     memo_size: int,
     refresh: bool,
+    parse_input: Callable[[str], Any] = parse,
+    key: Callable[[Any], str] = _number,
 ) -> Iterator[BatchItem]:
     """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
 
@@ -62,6 +69,11 @@ def iter_lookup_many(
     phone number becomes an ``invalid`` row without a call; a lookup's
     :class:`~nextcaller_ops.errors.NextCallerError` becomes an ``error`` row.
     Closing the generator early cancels the lookups not yet started.
+
+    ``parse_input(raw)`` turns a line into what ``lookup`` takes (a
+    :class:`~nextcaller_ops.errors.UsageError` makes the line ``invalid``), and
+    ``key(parsed)`` says which lines ask the same thing; by default both are
+    about phone numbers.
     """
     workers = max(1, int(concurrency))
     limit = max(workers, int(window or workers * 4))
@@ -73,17 +85,18 @@ def iter_lookup_many(
         for index, raw in enumerate(phones):
             raw = "" if raw is None else str(raw)
             try:
-                parsed = parse(raw)
-            except errors.InvalidPhoneError as exc:
+                parsed = parse_input(raw)
+            except errors.UsageError as exc:  # InvalidPhoneError is one
                 pending.append(BatchItem(index, raw, None, "invalid", error=exc))
             else:
-                earlier = first.get(parsed.number)
+                same = key(parsed)
+                earlier = first.get(same)
                 if earlier is not None:
-                    first.move_to_end(parsed.number)
+                    first.move_to_end(same)
                     pending.append(_Repeat(earlier, index, raw))
                 else:
                     future = pool.submit(_one, lookup, index, raw, parsed, refresh)
-                    first[parsed.number] = future
+                    first[same] = future
                     if len(first) > memo_size:
                         first.popitem(last=False)
                     pending.append(future)
@@ -98,12 +111,13 @@ def iter_lookup_many(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _one(lookup: Lookup, index: int, raw: str, parsed: PhoneInput, refresh: bool) -> BatchItem:
+def _one(lookup: Lookup, index: int, raw: str, parsed: Any, refresh: bool) -> BatchItem:
+    number = parsed.number if isinstance(parsed, PhoneInput) else None
     try:
         result = lookup(parsed, refresh)
     except errors.NextCallerError as exc:
-        return BatchItem(index, raw, parsed.number, "error", error=exc)
-    return BatchItem(index, raw, parsed.number, "found" if result.found else "not_found", result=result)
+        return BatchItem(index, raw, number, "error", error=exc)
+    return BatchItem(index, raw, number, "found" if result.found else "not_found", result=result)
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,13 @@ class NextCallerClient(V21Lookups):
 
     # -- batches ------------------------------------------------------------------
     def iter_lookup_many(
-        self, phones: Iterable[str], *, concurrency: int | None = None, refresh: bool = False, window: int | None = None
+        self,
+        phones: Iterable[str],
+        *,
+        concurrency: int | None = None,
+        refresh: bool = False,
+        window: int | None = None,
+        fraud: bool = False,
     ) -> Iterator[BatchItem]:
         """Yield one :class:`~nextcaller_ops.batch.BatchItem` per input, in input order, as soon as it is ready.
 
@@ -270,12 +276,15 @@ class NextCallerClient(V21Lookups):
         again in the batch is not fetched again: it shares the first
         occurrence's answer (the last ``cache_max_entries`` distinct numbers are
         remembered even with the cache off; beyond that the cache serves).
-        ``refresh`` bypasses the cache once per distinct number.
+        ``refresh`` bypasses the cache once per distinct number.  ``fraud``
+        (v2.1) attaches each number's fraud level (``item.result.fraud``).
         """
+        if fraud:
+            self._require_v21("a fraud check")
         workers = max(1, int(concurrency or self.settings.concurrency))
         self.transport.ensure_pool(workers)
         return batch.iter_lookup_many(
-            self._lookup_for_batch,
+            self._lookup_and_fraud_for_batch if fraud else self._lookup_for_batch,
             phones,
             concurrency=workers,
             window=window,
@@ -290,6 +299,9 @@ class NextCallerClient(V21Lookups):
 
     def _lookup_for_batch(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
         return self.lookup(parsed, refresh=refresh)
+
+    def _lookup_and_fraud_for_batch(self, parsed: PhoneInput, refresh: bool) -> LookupResult:
+        return self.lookup_with_fraud(parsed, refresh=refresh)
 
 
 def _outcome(records: int) -> str:

@@ -17,10 +17,11 @@ that breaks the clients' rules is refused before any request too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from . import batch, errors
 from .fraud import FraudLevel
 from .models import LookupResult, Profile, check_profile_id, parse_records_json
 from .phone import PhoneInput, parse
@@ -28,6 +29,7 @@ from .queries import NameAddressQuery, check_email, mask_email, name_address_que
 from .redact import mask_phone
 
 if TYPE_CHECKING:
+    from .batch import BatchItem
     from .cache import LookupCache
     from .config import Settings
     from .transport import Transport
@@ -45,6 +47,7 @@ class V21Lookups:
     cache: LookupCache
     _audit: Callable[..., None]
     _cached: Callable[..., tuple[tuple[Profile, ...], bool]]
+    lookup: Callable[..., LookupResult]
 
     @property
     def api_version(self) -> str:
@@ -129,6 +132,37 @@ class V21Lookups:
         log.info("fraud level %s: %s, spoofed %s", mask_phone(parsed.number), level.fraud_risk, level.spoofed)
         self._audit("fraud", parsed.number, f"risk {level.fraud_risk or 'unknown'}", "cached" if cached else "")
         return FraudLevel(parsed.number, level.spoofed, level.fraud_risk, cached=cached, source=level.source)
+
+    def lookup_with_fraud(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult:
+        """A phone lookup with the number's fraud level attached (``result.fraud``; v2.1): two requests, both cached."""
+        self._require_v21("a fraud check")
+        parsed = phone if isinstance(phone, PhoneInput) else parse(phone)
+        result = self.lookup(parsed, refresh=refresh)
+        return replace(result, fraud=self.fraud_level(parsed, refresh=refresh))
+
+    # -- batches of v2.1 questions ----------------------------------------------------------
+    def iter_lookup_emails(
+        self, emails: Iterable[str], *, concurrency: int | None = None, refresh: bool = False, window: int | None = None
+    ) -> Iterator[BatchItem]:
+        """One :class:`~nextcaller_ops.batch.BatchItem` per line, in order: a batch of email addresses (v2.1).
+
+        As :meth:`iter_lookup_many` for numbers: concurrent, an address asked
+        twice (in any case) fetched once, a line that is not an address
+        ``invalid`` without a request.
+        """
+        self._require_v21("a lookup by email")
+        workers = max(1, int(concurrency or self.settings.concurrency))
+        self.transport.ensure_pool(workers)
+        return batch.iter_lookup_many(
+            lambda address, again: self.lookup_email(address, refresh=again),
+            emails,
+            concurrency=workers,
+            window=window,
+            memo_size=self.settings.cache_max_entries,
+            refresh=refresh,
+            parse_input=check_email,
+            key=str.casefold,
+        )
 
     # -- a profile by id ----------------------------------------------------------------
     def get_profile(self, profile_id: str) -> Profile:

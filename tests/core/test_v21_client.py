@@ -239,3 +239,41 @@ def test_the_account_id_goes_with_every_call(sandbox, api_env_v21, monkeypatch):
 
 def test_check_works_on_v21(nc):
     assert nc.check()["ok"] is True
+
+
+def test_a_batch_with_fraud_levels_in_order_each_number_asked_once(nc, sandbox):
+    lines = ["2125558383", "(312) 555-0142", "not a number", "212-555-8383", "2025550999"]
+    items = list(nc.iter_lookup_many(lines, concurrency=4, fraud=True))
+    assert [i.status for i in items] == ["found", "found", "invalid", "found", "not_found"]
+    assert [(i.result.fraud.spoofed, i.result.fraud.fraud_risk) for i in items[:2]] == [
+        ("false", "low"),
+        ("true", "high"),
+    ]
+    assert items[3].duplicate and items[4].result.fraud.spoofed == "unknown"  # no record, still a fraud level
+    paths = [r["path"] for r in sandbox.httpd.signed_requests]
+    assert paths.count("/v2.1/fraud/") == 3 and paths.count("/v2.1/records/") == 3
+
+
+def test_a_batch_of_email_addresses(nc, sandbox):
+    lines = ["demo@nextcaller.com", "nobody@example.org", "not an address", "DEMO@nextcaller.com"]
+    items = list(nc.iter_lookup_emails(lines, concurrency=2))
+    assert [(i.status, i.duplicate) for i in items] == [
+        ("found", False),
+        ("not_found", False),
+        ("invalid", False),
+        ("found", True),
+    ]
+    assert items[0].phone is None and items[0].profiles[0].id == SEINFELD_ID
+    assert "not an email address" in str(items[2].error)
+    assert sandbox.httpd.request_count == 2
+
+
+def test_on_v2_batches_of_v21_questions_refuse_before_any_request(api_env):
+    with NextCallerClient() as nc:
+        for start in (
+            lambda: nc.iter_lookup_many(["2125558383"], fraud=True),
+            lambda: nc.iter_lookup_emails(["demo@nextcaller.com"]),
+        ):
+            with pytest.raises(errors.NeedsNewerAPIError):
+                start()
+    assert api_env.httpd.request_count == 0
