@@ -166,7 +166,8 @@ class V21Lookups:
 
     # -- a profile by id ----------------------------------------------------------------
     def get_profile(self, profile_id: str) -> Profile:
-        """One profile by its id (``GET users/ID/``; v2.1)."""
+        """One profile by its id (``GET users/ID/``; v2.1 — the v2 document has only the POST)."""
+        self._require_v21("reading a profile by id")
         pid = check_profile_id(profile_id)
         try:
             resp = self.transport.request("GET", f"users/{pid}/", params={"format": "json"})

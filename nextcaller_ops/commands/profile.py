@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..errors import NeedsNewerAPIError
 from . import _common as c
 
 
@@ -24,9 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     pid = check_profile_id(args.profile_id)  # a malformed id: exit 2, nothing sent
     with c.client(args) as client:
-        if not client.can_read_profile:
-            raise NeedsNewerAPIError("reading a profile by id")
-        profile = client.get_profile(pid)
+        profile = client.get_profile(pid)  # on v2: one line saying v2.1 is needed, exit 2
     if args.format == "json":
         c.out(json.dumps(profile.to_api(), indent=2, ensure_ascii=False))
     else:

@@ -78,10 +78,14 @@ def test_unknown_profile_id_is_405(client):
     assert info.value.code == 405
 
 
-def test_v2_cannot_read_a_profile_by_id(client):
+def test_v2_cannot_read_a_profile_by_id(client, sandbox):
     assert client.can_read_profile is False  # the v2 document has only the POST; v2.1 adds the GET
-    with pytest.raises(errors.APIError) as info:
-        client.get_profile(SEINFELD_ID)
+    with pytest.raises(errors.NeedsNewerAPIError, match=r"needs API v2\.1"):
+        client.get_profile(SEINFELD_ID)  # refused before any request
+    assert sandbox.httpd.request_count == 0
+    resp = client.transport.request("GET", f"users/{SEINFELD_ID}/", params={"format": "json"})
+    with pytest.raises(errors.APIError) as info:  # and the v2 sandbox has no such route
+        client.transport.decode(resp)
     assert info.value.status == 405 and not isinstance(info.value, errors.InvalidProfileIdError)
     assert client.check()["ok"]  # the live check still counts any answer past authentication
 

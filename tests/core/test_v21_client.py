@@ -113,8 +113,9 @@ def test_a_malformed_email_is_refused_before_any_request(nc, sandbox, bad):
         lambda nc: nc.lookup_email("demo@nextcaller.com"),
         lambda nc: nc.lookup_name_address(JERRY),
         lambda nc: nc.fraud_level("2125558383"),
+        lambda nc: nc.get_profile(SEINFELD_ID),
     ],
-    ids=["email", "name-address", "fraud"],
+    ids=["email", "name-address", "fraud", "profile"],
 )
 def test_on_v2_the_v21_questions_are_one_clear_refusal(api_env, ask):
     with NextCallerClient() as nc:
