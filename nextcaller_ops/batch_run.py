@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import batch
 from .batch import BatchItem
@@ -127,12 +127,20 @@ def run_batch(
     refresh: bool = False,
     progress: Progress | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
+    ask: Callable[..., LookupResult] | None = None,
+    parse_input: Callable[[str], Any] | None = None,
+    key: Callable[[Any], str] | None = None,
 ) -> tuple[list[BatchItem], BatchSummary]:
     """Look ``inputs`` up; the items done (in input order) and the summary.
 
     Stops at the first ``FATAL_FOR_BATCH`` error (that line's item is the last
     one returned) and at ``KeyboardInterrupt`` (the items done so far).
+    ``ask(parsed, refresh=...)`` is what each line asks (default: a phone
+    lookup); ``parse_input`` and ``key`` are for lines that are not numbers
+    (API v2.1's email addresses; see :func:`nextcaller_ops.batch.iter_lookup_many`).
     """
+    ask = ask or client.lookup
+    kinds: dict[str, Any] = {k: v for k, v in (("parse_input", parse_input), ("key", key)) if v is not None}
     progress = progress or NoProgress()
     summary = BatchSummary(lines=len(inputs))
     fatal: list[NextCallerError] = []
@@ -142,7 +150,7 @@ def run_batch(
         if fatal:  # a request that would fail the same way is not sent
             raise fatal[0]
         try:
-            return client.lookup(parsed, refresh=refresh)
+            return ask(parsed, refresh=refresh)
         except FATAL_FOR_BATCH as exc:
             with fatal_lock:
                 if not fatal:
@@ -161,6 +169,7 @@ def run_batch(
         concurrency=workers,
         memo_size=client.settings.cache_max_entries,
         refresh=refresh,
+        **kinds,
     )
     try:
         for item in lines:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .batch import BatchItem
 from .errors import UsageError
-from .render import BATCH_COLUMNS, RECORD_COLUMNS, batch_row, record_rows
+from .render import BATCH_COLUMNS, RECORD_COLUMNS, batch_columns, batch_row, record_rows
 
 __all__ = ["ROW_MODES", "rows_for", "columns_for", "to_frame", "typed_columns", "check_export_path", "export"]
 
@@ -26,15 +26,21 @@ INT_COLUMNS = frozenset({"records", "record"})
 EXPORT_SUFFIXES = (".csv", ".parquet")
 
 
-def rows_for(items: Iterable[BatchItem], rows: str = "line") -> list[dict[str, Any]]:
-    """One dict per line (``rows="line"``) or per record (``rows="record"``)."""
+def rows_for(
+    items: Iterable[BatchItem], rows: str = "line", columns: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """One dict per line (``rows="line"``) or per record (``rows="record"``), with ``columns`` (default: v2's)."""
+    columns = columns or columns_for(rows)
     if rows == "record":
-        return [row for item in items for row in record_rows(item)]
-    return [batch_row(item) for item in items]
+        return [row for item in items for row in record_rows(item, columns)]
+    return [batch_row(item, columns=columns) for item in items]
 
 
-def columns_for(rows: str = "line") -> tuple[str, ...]:
-    return RECORD_COLUMNS if rows == "record" else BATCH_COLUMNS
+def columns_for(rows: str = "line", api_version: str = "v2", *, fraud: bool = False) -> tuple[str, ...]:
+    """The table's columns: v2's, or v2.1's (line type, spoof, age, social links), with the fraud level's."""
+    if api_version == "v2" and not fraud:
+        return RECORD_COLUMNS if rows == "record" else BATCH_COLUMNS
+    return batch_columns(api_version, fraud=fraud, per_record=rows == "record")
 
 
 def typed_columns(frame: Any, columns: Iterable[str]) -> Any:

@@ -115,6 +115,19 @@ LOOKUP = _with(
     _CONCURRENCY,
     _REFRESH,
     _PROFILE,
+    argument(
+        "--email",
+        nargs="?",
+        const=True,
+        metavar="ADDRESS",
+        help="API v2.1: %nextcaller --email ADDRESS looks up by email; %%nextcaller --email: the cell holds addresses",
+    ),
+    argument(
+        "--fraud",
+        action="store_true",
+        help="API v2.1: %nextcaller --fraud NUMBER shows its fraud level; %%nextcaller --fraud adds spoofed and "
+        "fraud_risk columns",
+    ),
     _HELP,
 )
 

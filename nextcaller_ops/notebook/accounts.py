@@ -21,16 +21,19 @@ __all__ = ["login", "logout", "status"]
 
 def login(magics: Magics, args: argparse.Namespace) -> None:
     profile = magics._profile_name(args.profile)
+    # A v2.1 profile (HTTP Basic) is asked for its API username and password.
+    basic = load_settings(profile).auth == "basic"
+    key_words, secret_words = ("API username", "API password") if basic else ("Consumer key", "Consumer secret")
     try:
-        key = args.consumer_key or input("Consumer key: ").strip()
-        secret = getpass.getpass("Consumer secret: ").strip()
+        key = args.consumer_key or input(f"{key_words}: ").strip()
+        secret = getpass.getpass(f"{secret_words}: ").strip()
     except Exception as exc:  # e.g. a kernel that does not allow stdin
         raise UsageError(
             f"cannot ask for the secret here ({type(exc).__name__}); run `nextcaller-ops login` in a terminal instead"
         ) from None
     result = account.login(profile, key, secret, base_url=args.base_url, require_verified=True)
     magics._forget_clients()
-    print(f"Stored consumer key {result.key} for profile {profile!r} (verified with {result.base_url}).")
+    print(f"Stored {key_words.lower()} {result.key} for profile {profile!r} (verified with {result.base_url}).")
 
 
 def logout(magics: Magics, args: argparse.Namespace) -> None:

@@ -261,7 +261,7 @@ def _add_family_usage() -> None:
     others = "\n".join(_args.usage_line(getattr(NextCaller, name)) for name in MAGIC_NAMES[1:])
     lookup.__doc__ = (lookup.__doc__ or "") + (
         "\nThe family (each takes --help; %%nextcaller takes the options above):\n"
-        "  %%nextcaller [-o VAR] [--display] [--rows {line,record}] [--to FILE] [--concurrency N]\n"
+        "  %%nextcaller [-o VAR] [--display] [--rows {line,record}] [--to FILE] [--concurrency N] [--email | --fraud]\n"
         f"{others}\n"
     )
 

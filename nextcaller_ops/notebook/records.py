@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from IPython.core.error import UsageError
 
@@ -10,6 +11,7 @@ from .. import corrections
 from ..correction_fields import parse_assignments
 from ..models import parse_records_json, parse_xml_document
 from ..phone import parse
+from . import v21
 from ._args import CELL_ONLY
 from ._context import Magics
 from .results import CallerResult, CorrectionResult
@@ -19,11 +21,13 @@ __all__ = ["lookup_line", "update"]
 _DEFAULTS = {"display": False, "rows": "line", "to": None, "concurrency": None}
 
 
-def lookup_line(magics: Magics, args: argparse.Namespace) -> CallerResult:
+def lookup_line(magics: Magics, args: argparse.Namespace) -> Any:
     cell_only = [name for name in CELL_ONLY if getattr(args, name) != _DEFAULTS[name]]
     if cell_only:
         flag = "--" + cell_only[0]
         raise UsageError(f"%nextcaller: {flag} is for a cell of numbers (%%nextcaller {flag} …), not for one number")
+    if v21.asks_v21(args):  # --email ADDRESS, --fraud NUMBER (API v2.1)
+        return v21.line(magics, args)
     if not args.phone:
         raise UsageError("%nextcaller: give a number, e.g. %nextcaller 212-555-8383 (%nextcaller --help shows more)")
     phone = parse(" ".join(args.phone))

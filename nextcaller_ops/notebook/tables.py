@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from ..batch_run import run_batch
 from ..enrichment import check_frame, enrich_frame
 from ..frames import check_export_path, columns_for, export, rows_for, to_frame
+from . import v21
 from ._context import Magics
 from .progress import make_progress
 
@@ -40,21 +41,24 @@ def _pandas() -> Any:
 def lookup_cell(magics: Magics, args: argparse.Namespace, cell: str) -> Any:
     numbers = cell_numbers(cell)
     if not numbers:
-        raise UsageError("%%nextcaller: the cell has no numbers (one per line; # starts a comment)")
+        what = "addresses" if args.email else "numbers"
+        raise UsageError(f"%%nextcaller: the cell has no {what} (one per line; # starts a comment)")
     if args.to:
         if _pandas() is None:
             raise UsageError(f"--to {args.to}: writing a file needs pandas (pip install 'nextcaller-ops[notebook]')")
         check_export_path(args.to)
     client = magics._client(args.profile)
+    asks = v21.batch_options(client, args)  # --email, --fraud (API v2.1): refused on v2 before any request
     items, _ = run_batch(
         client,
         numbers,
         concurrency=args.concurrency or magics.concurrency,
         refresh=args.refresh,
         progress=make_progress(magics.shell, magics.progress),
+        **asks,
     )
-    rows = rows_for(items, args.rows)
-    columns = columns_for(args.rows)
+    columns = columns_for(args.rows, client.api_version, fraud=bool(args.fraud))
+    rows = rows_for(items, args.rows, columns)
     table = _table(magics, rows, columns)
     if args.to:
         written = export(table if not isinstance(table, list) else to_frame(rows, columns), args.to)

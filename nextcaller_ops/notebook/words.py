@@ -11,6 +11,10 @@ ADVICE: dict[Action, str] = {
     Action.LOGIN: "run %nextcaller_login, or set NEXTCALLER_CONSUMER_KEY and NEXTCALLER_CONSUMER_SECRET "
     "in the kernel's environment",
     Action.NEW_KEY: "run %nextcaller_login with a new key",
+    Action.LOGIN_BASIC: "run %nextcaller_login, or set NEXTCALLER_API_USERNAME and NEXTCALLER_API_PASSWORD "
+    "in the kernel's environment",
+    Action.USE_V21: "set NEXTCALLER_API_VERSION=v2.1 for the kernel, or use a profile with api_version = "
+    '"v2.1" (%config NextCaller.profile)',
     Action.WAIT: "wait a moment, or lower --concurrency (%config NextCaller.concurrency)",
     Action.CHECK_URL: "check NEXTCALLER_BASE_URL (%nextcaller_status shows it) and try again",
     Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (%nextcaller_status shows it)",
