@@ -17,9 +17,10 @@ from nextcaller_ops.phone import PhoneInput
 from nextcaller_ops.redact import mask_phone
 
 from . import blocks, messages
+from .messages import esc
 from .services import Services
 
-__all__ = ["Answer", "say_text", "error_answer", "lookup_answer"]
+__all__ = ["Answer", "say_text", "error_answer", "lookup_answer", "email_answer", "fraud_answer"]
 
 log = logging.getLogger("bot")
 
@@ -77,6 +78,63 @@ def lookup_answer(
         )
     return Answer(
         text=blocks.card_text(result.profiles, phone.number),
-        blocks=blocks.profile_cards(result.profiles, phone.number),
+        blocks=blocks.profile_cards(result.profiles, phone.number, fraud_check=_v21(services)),
         result=result,
     )
+
+
+def _v21(services: Services) -> bool:
+    return getattr(services.client, "api_version", "v2") == "v2.1"
+
+
+def email_answer(services: Services, email: str, *, user_id: str | None, channel_id: str | None) -> Answer:
+    """``/caller jerry@example.com`` (API v2.1): the address's records as cards; every outcome is audited.
+
+    The cards' buttons act on the first record's number (Refresh looks that number up).
+    """
+    try:
+        result = services.client.lookup_email(email)
+    except errors.NextCallerError as exc:
+        services.audit.record(
+            user_id=user_id,
+            channel_id=channel_id,
+            action="lookup_email",
+            phone=None,
+            outcome="error",
+            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
+        )
+        return error_answer(exc, "lookup by email")
+    outcome = f"found {len(result.profiles)}" if result.found else "no record"
+    services.audit.record(
+        user_id=user_id, channel_id=channel_id, action="lookup_email", phone=None, outcome=outcome, detail=email
+    )
+    log.info("lookup by email by %s in %s: %s", user_id, channel_id, outcome)
+    if not result.found:
+        return say_text(messages.no_record(email))
+    phones = [n for p in result.profiles for n in p.phone_numbers]
+    phone = phones[0] if phones else ""
+    return Answer(
+        text=esc(f"Caller {email}: " + ", ".join(p.display_name for p in result.profiles)),
+        blocks=blocks.profile_cards(result.profiles, phone, fraud_check=bool(phone)),
+        result=result,
+    )
+
+
+def fraud_answer(services: Services, phone: PhoneInput, *, user_id: str | None, channel_id: str | None) -> Answer:
+    """The Fraud check button (API v2.1): the number's fraud level, audited."""
+    try:
+        level = services.client.fraud_level(phone)
+    except errors.NextCallerError as exc:
+        services.audit.record(
+            user_id=user_id,
+            channel_id=channel_id,
+            action="fraud",
+            phone=phone.number,
+            outcome="error",
+            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
+        )
+        return error_answer(exc, f"fraud check {mask_phone(phone.number)}")
+    services.audit.record(
+        user_id=user_id, channel_id=channel_id, action="fraud", phone=phone.number, outcome=f"risk {level.fraud_risk}"
+    )
+    return say_text(messages.fraud_level(phone.display, level.fraud_risk, level.spoofed))

@@ -34,6 +34,7 @@ __all__ = [
     "ACTION_SUGGEST",
     "ACTION_SHARE",
     "ACTION_REFRESH",
+    "ACTION_FRAUD",
     "CORRECTION_CALLBACK",
     "SHORTCUT_CALLBACK",
 ]
@@ -41,11 +42,13 @@ __all__ = [
 ACTION_SUGGEST = "nc_suggest_correction"
 ACTION_SHARE = "nc_share"
 ACTION_REFRESH = "nc_refresh"
+ACTION_FRAUD = "nc_fraud_check"  # API v2.1 only: the number's fraud level
 CORRECTION_CALLBACK = "nc_correction"
 SHORTCUT_CALLBACK = "nc_lookup_message"
 
 MAX_BLOCKS = 50  # Slack's limit for a message
-_BLOCKS_PER_CARD = 5  # header, fields, context, actions, divider
+MAX_FIELDS = 10  # Slack's limit for a section's fields; a v2.1 record has more, in a second section
+_BLOCKS_PER_CARD = 5  # header, fields, context, actions, divider (one more per further section of fields)
 
 
 def _plain(text: str, limit: int = 150) -> dict[str, Any]:
@@ -60,18 +63,31 @@ def usage_blocks() -> list[dict[str, Any]]:
     return text_blocks(USAGE)
 
 
-def _card(
-    profile: Profile, phone: str, index: int, *, redact: bool, buttons: bool, shared_by: str | None
-) -> list[dict[str, Any]]:
-    fields = [
+def _fields(profile: Profile, redact: bool) -> list[dict[str, Any]]:
+    return [
         {"type": "mrkdwn", "text": f"*{esc(label)}*\n{esc(value)}"[:2000]}
         for label, value in card_fields(profile, redact=redact)
-    ][:10]
+    ]
+
+
+def _card(
+    profile: Profile,
+    phone: str,
+    index: int,
+    *,
+    redact: bool,
+    buttons: bool,
+    shared_by: str | None,
+    fraud_check: bool = False,
+) -> list[dict[str, Any]]:
+    fields = _fields(profile, redact)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "block_id": f"nc_head_{index}", "text": _plain(profile.display_name)}
     ]
-    if fields:
-        blocks.append({"type": "section", "block_id": f"nc_fields_{index}", "fields": fields})
+    # Sections of at most 10 fields: v2.1's line type, spoof, age and social links must not push any out.
+    for part, start in enumerate(range(0, len(fields), MAX_FIELDS)):
+        block_id = f"nc_fields_{index}" + (f"_{part + 1}" if part else "")
+        blocks.append({"type": "section", "block_id": block_id, "fields": fields[start : start + MAX_FIELDS]})
     context = [
         f"Record `{esc(profile.id)}`" if profile.id else "No record id",
         f"number {mask_phone(phone)}" if redact else f"number {phone}",
@@ -102,6 +118,11 @@ def _card(
                     },
                     {"type": "button", "action_id": ACTION_SHARE, "text": _plain("Share in channel"), "value": value},
                     {"type": "button", "action_id": ACTION_REFRESH, "text": _plain("Refresh"), "value": value},
+                    *(
+                        [{"type": "button", "action_id": ACTION_FRAUD, "text": _plain("Fraud check"), "value": value}]
+                        if fraud_check
+                        else []
+                    ),
                 ],
             }
         )
@@ -109,19 +130,31 @@ def _card(
 
 
 def profile_cards(
-    profiles: Iterable[Profile], phone: str, *, redact: bool = False, buttons: bool = True, shared_by: str | None = None
+    profiles: Iterable[Profile],
+    phone: str,
+    *,
+    redact: bool = False,
+    buttons: bool = True,
+    shared_by: str | None = None,
+    fraud_check: bool = False,
 ) -> list[dict[str, Any]]:
-    """One card per profile, within Slack's 50-block limit (a note says how many were left out)."""
+    """One card per profile, within Slack's 50-block limit (a note says how many were left out).
+
+    ``fraud_check`` (API v2.1) adds a *Fraud check* button to each card.
+    """
     profiles = list(profiles)
     if not profiles:
         return text_blocks(messages.no_record(mask_phone(phone) if redact else phone))
-    room = (MAX_BLOCKS - 1) // _BLOCKS_PER_CARD
+    sections = max(-(-len(_fields(p, redact)) // MAX_FIELDS) for p in profiles)
+    room = (MAX_BLOCKS - 1) // (_BLOCKS_PER_CARD + max(0, sections - 1))
     shown = profiles if len(profiles) <= room else profiles[:room]
     blocks: list[dict[str, Any]] = []
     for i, profile in enumerate(shown):
         if i:
             blocks.append({"type": "divider", "block_id": f"nc_div_{i}"})
-        blocks.extend(_card(profile, phone, i, redact=redact, buttons=buttons, shared_by=shared_by))
+        blocks.extend(
+            _card(profile, phone, i, redact=redact, buttons=buttons, shared_by=shared_by, fraud_check=fraud_check)
+        )
     if len(shown) < len(profiles):
         blocks.append(
             {

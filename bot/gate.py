@@ -44,6 +44,7 @@ _ACTION_NAMES = {
     blocks.ACTION_SHARE: "share",
     blocks.ACTION_SUGGEST: "suggest",
     blocks.ACTION_REFRESH: "refresh",
+    blocks.ACTION_FRAUD: "fraud",
     cards.ACTION_FULL_CARD: "triage_card",
     cards.ACTION_CLAIM: "claim",
     cards.ACTION_RELEASE: "release",

@@ -15,7 +15,7 @@ import time
 
 from nextcaller_ops.errors import Action, NextCallerError
 from nextcaller_ops.redact import mask_phone
-from nextcaller_ops.render import no_record_text
+from nextcaller_ops.render import no_record_text, risk_label, spoof_label
 
 from .policy import Refusal
 
@@ -25,7 +25,8 @@ USAGE = (
     "The card is visible only to you; *Share in channel* shows it to the channel "
     "(email and street hidden unless the channel is cleared for them).\n"
     "In a watched triage channel: `/caller triage` lists its open items; "
-    "admins turn watching on or off with `/caller watch on|off`."
+    "admins turn watching on or off with `/caller watch on|off`.\n"
+    "With the newer API (v2.1): `/caller jerry@example.com` looks up by email, and each card has *Fraud check*."
 )
 
 
@@ -87,6 +88,7 @@ _NOT_ANSWERING = "The lookup service isn't answering right now. Please try again
 # admin's business (the code is in the bot's log); an input problem is told as it is.
 _ERROR_WORDS: dict[Action, str] = {
     Action.LOGIN: _NOT_CONFIGURED,
+    Action.LOGIN_BASIC: _NOT_CONFIGURED,
     Action.NEW_KEY: _NOT_CONFIGURED,
     Action.DASHBOARD: _NOT_CONFIGURED,
     Action.KEYRING: _NOT_CONFIGURED,
@@ -101,6 +103,24 @@ _ERROR_WORDS: dict[Action, str] = {
 def error_text(exc: NextCallerError) -> str:
     """A short sentence for the agent about ``exc`` (no code, no hint meant for an admin)."""
     return _ERROR_WORDS.get(exc.action) or f"That lookup didn't work: {esc(exc.message)}"
+
+
+def needs_v21(what: str) -> str:
+    """A v2.1 question asked of a bot set up for API v2: what to ask the admin for."""
+    return (
+        f"{esc(what[:1].upper() + what[1:])} needs the newer Next Caller API (v2.1), and this bot speaks v2. "
+        "An admin can switch it (NEXTCALLER_API_VERSION=v2.1 with an API username and password)."
+    )
+
+
+def bad_email(exc: NextCallerError) -> str:
+    """An address refused before any request (masked as the core masks it)."""
+    return esc(f"{exc.message[:1].upper()}{exc.message[1:]}. Give a whole address, e.g. `/caller jerry@example.com`.")
+
+
+def fraud_level(shown_number: str, risk: str, spoofed: str) -> str:
+    """``🛡️ Fraud check for (312) 555-0142: risk 🔴 high · caller ID spoofed: ⚠️ yes …``."""
+    return esc(f"🛡️ Fraud check for {shown_number}: risk {risk_label(risk)} · caller ID spoofed: {spoof_label(spoofed)}")
 
 
 def no_record(shown_number: str) -> str:

@@ -35,11 +35,12 @@ def bot_settings(data_dir, slack_api_url: str | None = None, **overrides: Any) -
     return replace(base, **overrides)
 
 
-def sandbox_client(sandbox) -> NextCallerClient:
-    """A core client for the sandbox: one retry, no sleeping between retries."""
+def sandbox_client(sandbox, api_version: str = "v2") -> NextCallerClient:
+    """A core client for the sandbox: one retry, no sleeping between retries (v2.1: HTTP Basic)."""
+    settings = load_settings(base_url=sandbox.url, max_retries=1, timeout=5, api_version=api_version)
     return NextCallerClient(
-        Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit"),
-        load_settings(base_url=sandbox.url, max_retries=1, timeout=5),
+        Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit", auth=settings.auth),
+        settings,
         sleep=lambda s: None,
     )
 

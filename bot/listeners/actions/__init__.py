@@ -1,4 +1,4 @@
-"""The buttons: a private card's (Refresh, Share in channel, Suggest correction) and a triage reply's."""
+"""The buttons: a private card's (Refresh, Share in channel, Suggest correction, v2.1's Fraud check) and a triage reply's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from ... import blocks
 from ...triage import cards
+from .fraud import check_fraud
 from .refresh import refresh_card
 from .share import share_card
 from .suggest import open_correction_modal
@@ -16,6 +17,7 @@ def register(app: App) -> None:
     app.action(blocks.ACTION_REFRESH)(refresh_card)
     app.action(blocks.ACTION_SHARE)(share_card)
     app.action(blocks.ACTION_SUGGEST)(open_correction_modal)
+    app.action(blocks.ACTION_FRAUD)(check_fraud)
     app.action(cards.ACTION_FULL_CARD)(show_full_card)
     for action_id in (cards.ACTION_CLAIM, cards.ACTION_RELEASE, cards.ACTION_RESOLVE, cards.ACTION_FLAG):
         app.action(action_id)(change_item)

@@ -1,5 +1,7 @@
 """``/caller PHONE``: usage and refusals in the ack itself; otherwise ack at once, then the private card.
 
+``/caller jerry@example.com`` looks up by email when the bot speaks API v2.1.
+
 ``/caller watch [on|off]`` and ``/caller triage`` are a triage channel's words
 (:mod:`.triage`).  Whoever the policy refuses never gets here (:mod:`bot.gate`).
 """
@@ -10,13 +12,14 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from nextcaller_ops.errors import InvalidPhoneError
+from nextcaller_ops.errors import InvalidPhoneError, UsageError
 from nextcaller_ops.phone import parse
+from nextcaller_ops.queries import check_email
 
 from ... import blocks, messages
-from ...answers import lookup_answer
+from ...answers import email_answer, lookup_answer
 from ...gate import rate_refusal
-from ...services import services_from
+from ...services import Services, services_from
 from .triage import triage_list, watch
 
 HELP_WORDS = ("help", "-h", "--help", "?")
@@ -37,6 +40,9 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
         answer = triage_list(services, user_id, channel_id)
         ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
         return
+    if "@" in text and " " not in text:  # an email address: API v2.1
+        _by_email(ack, respond, services, text, user_id, channel_id)
+        return
     try:
         phone = parse(text)
     except InvalidPhoneError as exc:  # the 10-digit rule, and no API call
@@ -48,4 +54,25 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
         return
     ack()  # within Slack's 3 s whatever the API does; the card follows via response_url
     answer = lookup_answer(services, phone, user_id=user_id, channel_id=channel_id)
+    respond(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
+
+
+def _by_email(
+    ack: Ack, respond: Respond, services: Services, text: str, user_id: str | None, channel_id: str | None
+) -> None:
+    """``/caller jerry@example.com``: on API v2.1 the address's cards; on v2 one sentence, and no API call."""
+    if getattr(services.client, "api_version", "v2") != "v2.1":
+        ack(response_type="ephemeral", text=messages.needs_v21("a lookup by email"))
+        return
+    try:
+        email = check_email(text)
+    except UsageError as exc:
+        ack(response_type="ephemeral", text=messages.bad_email(exc))
+        return
+    refusal = rate_refusal(services, user_id, channel_id, "lookup_email")
+    if refusal:
+        ack(response_type="ephemeral", text=refusal)
+        return
+    ack()  # the cards follow via response_url
+    answer = email_answer(services, email, user_id=user_id, channel_id=channel_id)
     respond(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
