@@ -278,3 +278,34 @@ def test_on_v2_batches_of_v21_questions_refuse_before_any_request(api_env):
             with pytest.raises(errors.NeedsNewerAPIError):
                 start()
     assert api_env.httpd.request_count == 0
+
+
+# -- the same endpoints and refusals, in both versions ------------------------------------------
+
+
+def test_both_versions_no_record_bad_number_correction_and_retries(sandbox, api_version):
+    with NextCallerClient(sleep=lambda s: None) as nc:
+        assert not nc.lookup("2025550999").found  # 404 "no record": an empty result, not an error
+        resp = nc.transport.request("GET", "records/", params={"phone": "123", "format": "json"})
+        with pytest.raises(errors.InvalidPhoneNumberAPIError) as bad:
+            nc.transport.decode(resp)
+        assert bad.value.code == 555 and bad.value.status == 400  # "555" on v2.1, 555 on v2
+        # a correction: {"success": true} on v2, 204 and no body on v2.1 — both are success
+        assert nc.update_profile(SEINFELD_ID, {"first_name": "Jerome"}) == {"first_name": "Jerome"}
+        assert sandbox.store.get(SEINFELD_ID)["first_name"] == "Jerome"
+        with pytest.raises(errors.InvalidProfileIdError):
+            nc.update_profile("f" * 30, {"email": "a@b.co"})
+        with pytest.raises(errors.ValidationError) as refused:
+            nc.transport.decode(
+                nc.transport.request("POST", f"users/{SEINFELD_ID}/", params={"format": "json"}, body={"phone1": "12"})
+            )
+        assert "phone1" in refused.value.details
+        sandbox.inject(503, count=1)
+        sandbox.inject(429, code=1061, retry_after="0", count=1)
+        assert nc.lookup("3125550142").found
+    attempts = [r for r in sandbox.httpd.signed_requests if r["query"].get("phone") == ["3125550142"]]
+    assert len(attempts) == 3  # 503, 429, then the answer
+    if api_version == "v2":
+        assert len({a["nonce"] for a in attempts}) == 3  # v2 signs every attempt anew
+    else:
+        assert len({a["credential"] for a in attempts}) == 1  # v2.1 sends the same Basic header
