@@ -94,9 +94,21 @@ class Outbox:
         channel_id: str | None = None,
         dedupe_key: str | None = None,
     ) -> tuple[Correction, bool]:
-        """Store the correction durably; returns (row, created). A repeated dedupe_key is not stored twice."""
+        """Store the correction durably; returns (row, created). A repeated dedupe_key is not stored twice.
+
+        The row is not due for the background workers (of any process) until the
+        first back-off has passed: the submitter's own attempt (``attempt(row.id)``)
+        comes first, so it can tell the agent "sent" rather than "queued".
+        """
+        now = self._clock()
         return self.store.submit(
-            profile_id, body, now=self._clock(), user_id=user_id, channel_id=channel_id, dedupe_key=dedupe_key
+            profile_id,
+            body,
+            now=now,
+            user_id=user_id,
+            channel_id=channel_id,
+            dedupe_key=dedupe_key,
+            due=now + self.retry_seconds,
         )
 
     def _finish(self, row: Correction, status: str, error: str = "") -> None:

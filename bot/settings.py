@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nextcaller_ops.config import env_number
 from nextcaller_ops.credentials import SLACK_PROFILE, SLACK_SECRET_NAMES
-from nextcaller_ops.errors import CredentialsError
+from nextcaller_ops.errors import Action, CredentialsError
 
 __all__ = ["BotSettings"]
 
@@ -97,4 +97,5 @@ class BotSettings:
             raise CredentialsError(
                 f"missing Slack secret(s): {', '.join(missing)}",
                 hint="set them in the environment or run `nextcaller-ops slack-login`",
+                action=Action.NONE,  # the hint says it all: not the Next Caller login advice
             )

@@ -116,8 +116,13 @@ class OutboxStore(Protocol):
         user_id: str | None = None,
         channel_id: str | None = None,
         dedupe_key: str | None = None,
+        due: float | None = None,
     ) -> tuple[Correction, bool]:
-        """Store a correction, due at once; (row, created).  A repeated ``dedupe_key`` is the same row."""
+        """Store a correction, due at ``due`` (default: at once); (row, created).
+
+        A repeated ``dedupe_key`` is the same row.  A row claimed by id (``claim(row_id)``)
+        is taken whatever its due time: the submitter's own first attempt.
+        """
         ...
 
     def claim(self, row_id: int | None, *, now: float, lease_seconds: float) -> Correction | None:

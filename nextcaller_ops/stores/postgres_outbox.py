@@ -62,6 +62,7 @@ class PostgresOutboxStore:
         user_id: str | None = None,
         channel_id: str | None = None,
         dedupe_key: str | None = None,
+        due: float | None = None,
     ) -> tuple[Correction, bool]:
         from psycopg.types.json import Jsonb
 
@@ -71,7 +72,17 @@ class PostgresOutboxStore:
                     "INSERT INTO nextcaller_outbox (key, dedupe_key, profile_id, body, user_id, channel_id, status,"
                     " next_attempt, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     f" ON CONFLICT (dedupe_key) DO NOTHING RETURNING {_COLUMNS}",
-                    (uuid.uuid4().hex, dedupe_key, profile_id, Jsonb(body), user_id, channel_id, PENDING, now, now),
+                    (
+                        uuid.uuid4().hex,
+                        dedupe_key,
+                        profile_id,
+                        Jsonb(body),
+                        user_id,
+                        channel_id,
+                        PENDING,
+                        now if due is None else due,
+                        now,
+                    ),
                 ).fetchone()
             )
             if created is not None:

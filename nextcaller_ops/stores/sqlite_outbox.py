@@ -61,12 +61,23 @@ class SqliteOutboxStore:
         user_id: str | None = None,
         channel_id: str | None = None,
         dedupe_key: str | None = None,
+        due: float | None = None,
     ) -> tuple[Correction, bool]:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO outbox (key, dedupe_key, profile_id, body, user_id, channel_id, status,"
                 " next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uuid.uuid4().hex, dedupe_key, profile_id, json.dumps(body), user_id, channel_id, PENDING, now, now),
+                (
+                    uuid.uuid4().hex,
+                    dedupe_key,
+                    profile_id,
+                    json.dumps(body),
+                    user_id,
+                    channel_id,
+                    PENDING,
+                    now if due is None else due,
+                    now,
+                ),
             )
             created = cur.rowcount == 1
         row = self._row("id=?", (cur.lastrowid,)) if created else self._row("dedupe_key=?", (dedupe_key,))
@@ -131,7 +142,7 @@ class SqliteOutboxStore:
         # Whoever held those leases is gone, however long they had left.
         with self._lock:
             return self._db.execute(
-                "UPDATE outbox SET status=?, lease_until=0 WHERE status=?", (PENDING, DELIVERING)
+                "UPDATE outbox SET status=?, lease_until=0, next_attempt=0 WHERE status=?", (PENDING, DELIVERING)
             ).rowcount
 
     def close(self) -> None:

@@ -214,3 +214,20 @@ def test_a_closed_outbox_attempts_nothing(store, clock):
     outbox.close()
     assert outbox.attempt(row.id) is None and deliver.rows == []
     assert store.get(row.id).status == PENDING  # still there for the next start
+
+
+def test_the_submitters_own_attempt_comes_before_any_background_worker(store, clock):
+    # The agent's submission is attempted at once by the listener; a worker thread (of
+    # this or another process) polling at that moment must not take the row first,
+    # or the agent is told "queued" about a correction that is being delivered.
+    deliver = Deliveries()
+    outbox = make_outbox(store, deliver, clock)
+    row, _ = outbox.submit(PROFILE, {"first_name": "Jerome"})
+    assert outbox.attempt() is None and not deliver.rows  # the worker's poll finds nothing due
+    final, outcome = outbox.attempt(row.id)
+    assert outcome == DELIVERED and final.attempts == 1
+    # Had the listener died before its attempt, a worker picks the row up after the first back-off.
+    orphan, _ = outbox.submit(PROFILE, {"first_name": "Jerry"})
+    clock.now += 5.0
+    picked, outcome = outbox.attempt()
+    assert picked.id == orphan.id and outcome == DELIVERED

@@ -49,3 +49,11 @@ def test_cli_lookups_and_corrections_are_audited(api_env, isolated_env, capsys):
     assert {e["user_id"] for e in entries} == {f"os:{getpass.getuser()}"}
     assert {e["channel_id"] for e in entries} == {"cli"}
     assert entries[2]["detail"] == f"{SEINFELD_ID}: first_name"
+
+
+def test_missing_slack_secrets_name_slack_login_not_the_api_login(isolated_env):
+    proc = run_cli("bot", "--http", "--port", "0")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "slack-login" in lines[0]
+    assert "NEXTCALLER_CONSUMER_KEY" not in lines[0]
