@@ -1,4 +1,4 @@
-"""Block Kit builders: profile cards, the correction modal, usage, App Home.
+"""Block Kit builders: profile cards, usage, App Home (the correction modal is :mod:`bot.modal`).
 
 Pure functions from core objects to Slack JSON; no Slack calls here.  Text
 from the API is untrusted and escaped for mrkdwn.  Sentences come from
@@ -7,13 +7,11 @@ from the API is untrusted and escaped for mrkdwn.  Sentences come from
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nextcaller_ops.correction_fields import correction_view
 from nextcaller_ops.models import Profile
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.render import card_fields
@@ -23,19 +21,14 @@ from .messages import USAGE, esc
 
 __all__ = [
     "profile_cards",
-    "correction_modal",
-    "changed_values",
     "refused_home_view",
     "usage_blocks",
     "home_view",
     "text_blocks",
-    "MODAL_FIELDS",
-    "field_block_id",
     "ACTION_SUGGEST",
     "ACTION_SHARE",
     "ACTION_REFRESH",
     "ACTION_FRAUD",
-    "CORRECTION_CALLBACK",
     "SHORTCUT_CALLBACK",
 ]
 
@@ -43,7 +36,6 @@ ACTION_SUGGEST = "nc_suggest_correction"
 ACTION_SHARE = "nc_share"
 ACTION_REFRESH = "nc_refresh"
 ACTION_FRAUD = "nc_fraud_check"  # API v2.1 only: the number's fraud level
-CORRECTION_CALLBACK = "nc_correction"
 SHORTCUT_CALLBACK = "nc_lookup_message"
 
 MAX_BLOCKS = 50  # Slack's limit for a message
@@ -51,7 +43,7 @@ MAX_FIELDS = 10  # Slack's limit for a section's fields; a v2.1 record has more,
 _BLOCKS_PER_CARD = 5  # header, fields, context, actions, divider (one more per further section of fields)
 
 
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
+def plain(text: str, limit: int = 150) -> dict[str, Any]:
     return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": True}
 
 
@@ -82,7 +74,7 @@ def _card(
 ) -> list[dict[str, Any]]:
     fields = _fields(profile, redact)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "block_id": f"nc_head_{index}", "text": _plain(profile.display_name)}
+        {"type": "header", "block_id": f"nc_head_{index}", "text": plain(profile.display_name)}
     ]
     # Sections of at most 10 fields: v2.1's line type, spoof, age and social links must not push any out.
     for part, start in enumerate(range(0, len(fields), MAX_FIELDS)):
@@ -113,13 +105,13 @@ def _card(
                     {
                         "type": "button",
                         "action_id": ACTION_SUGGEST,
-                        "text": _plain("Suggest correction"),
+                        "text": plain("Suggest correction"),
                         "value": value,
                     },
-                    {"type": "button", "action_id": ACTION_SHARE, "text": _plain("Share in channel"), "value": value},
-                    {"type": "button", "action_id": ACTION_REFRESH, "text": _plain("Refresh"), "value": value},
+                    {"type": "button", "action_id": ACTION_SHARE, "text": plain("Share in channel"), "value": value},
+                    {"type": "button", "action_id": ACTION_REFRESH, "text": plain("Refresh"), "value": value},
                     *(
-                        [{"type": "button", "action_id": ACTION_FRAUD, "text": _plain("Fraud check"), "value": value}]
+                        [{"type": "button", "action_id": ACTION_FRAUD, "text": plain("Fraud check"), "value": value}]
                         if fraud_check
                         else []
                     ),
@@ -177,122 +169,12 @@ def card_text(profiles: Iterable[Profile], phone: str) -> str:
     return esc(f"Caller {phone}: " + (", ".join(names) if names else "no record"))
 
 
-# -- the correction modal ---------------------------------------------------------------
-
-MODAL_FIELDS: tuple[tuple[str, str, int], ...] = (
-    ("first_name", "First name", 100),
-    ("last_name", "Last name", 100),
-    ("email", "Email", 254),
-    ("phone1", "Phone 1", 20),
-    ("phone2", "Phone 2", 20),
-    ("phone3", "Phone 3", 20),
-    ("shipping_address1.line1", "Street", 200),
-    ("shipping_address1.line2", "Apt / suite", 100),
-    ("shipping_address1.city", "City", 100),
-    ("shipping_address1.state", "State (2 letters)", 2),
-    ("shipping_address1.zip_code", "ZIP (5 digits)", 5),
-)
-
-
-def field_block_id(name: str) -> str:
-    return "f_" + name.replace(".", "__")
-
-
-def block_id_field(block_id: str) -> str:
-    return block_id[2:].replace("__", ".")
-
-
-def fingerprint(value: str) -> str:
-    """A short hash of what a field showed: enough to tell "unchanged" whatever the record's sizes."""
-    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-def shown_values(profile: Profile) -> dict[str, str]:
-    """What each input of the modal is prefilled with: the record's value cut to the input's length,
-    as it comes back stripped when the person leaves it alone."""
-    current = correction_view(profile)
-    return {name: (current.get(name) or "")[:max_len].strip() for name, _, max_len in MODAL_FIELDS}
-
-
-def correction_modal(profile: Profile, phone: str, channel_id: str | None) -> dict[str, Any]:
-    """The prefilled form; ``private_metadata`` keeps a fingerprint of every prefilled value.
-
-    Fingerprints (not the values) because a record's fields may be long: the
-    metadata always fits in Slack's 3,000 characters, and a value cut to the
-    input's ``max_length`` that comes back untouched is not a change.
-    """
-    shown = shown_values(profile)
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "context",
-            "block_id": "nc_modal_ctx",
-            "elements": [
-                {"type": "mrkdwn", "text": f"Record `{esc(profile.id)}` · only the fields you change are sent"}
-            ],
-        }
-    ]
-    for name, label, max_len in MODAL_FIELDS:
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": max_len}
-        if shown[name]:
-            element["initial_value"] = shown[name]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": field_block_id(name),
-                "optional": True,
-                "label": _plain(label),
-                "element": element,
-            }
-        )
-    metadata = json.dumps(
-        {
-            "id": profile.id,
-            "phone": phone,
-            "channel": channel_id,
-            "fp": {name: fingerprint(value) for name, value in shown.items() if value},
-        },
-        separators=(",", ":"),
-    )
-    return {
-        "type": "modal",
-        "callback_id": CORRECTION_CALLBACK,
-        "title": _plain("Suggest correction", 24),
-        "submit": _plain("Send", 24),
-        "close": _plain("Cancel", 24),
-        "private_metadata": metadata,
-        "blocks": blocks,
-    }
-
-
-def changed_values(meta: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str] | None:
-    """The fields the person changed (their new values); None when the form can't tell (damaged)."""
-    fingerprints = meta.get("fp")
-    if not isinstance(fingerprints, dict):
-        return None
-    return {
-        name: value
-        for name, value in values.items()
-        if (fingerprint(value) if value else None) != fingerprints.get(name)
-    }
-
-
-def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
-    """``{"first_name": "...", "shipping_address1.city": "..."}`` from a view_submission."""
-    values: dict[str, str] = {}
-    for block_id, actions in (view.get("state", {}).get("values", {}) or {}).items():
-        if not block_id.startswith("f_"):
-            continue
-        value = (actions.get("value") or {}).get("value")
-        values[block_id_field(block_id)] = (value or "").strip()
-    return values
-
-
 # -- App Home -------------------------------------------------------------------------
 
 
 def refused_home_view(text: str) -> dict[str, Any]:
     """App Home for someone the policy refuses: why, and nothing else."""
-    return {"type": "home", "blocks": [{"type": "header", "text": _plain("Next Caller")}, *text_blocks(text)]}
+    return {"type": "home", "blocks": [{"type": "header", "text": plain("Next Caller")}, *text_blocks(text)]}
 
 
 def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -307,11 +189,11 @@ def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) ->
         f"{status.get('outbox_delivered', 0)} delivered · {status.get('outbox_rejected', 0)} refused",
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "block_id": "home_head", "text": _plain("Next Caller")},
+        {"type": "header", "block_id": "home_head", "text": plain("Next Caller")},
         {"type": "section", "block_id": "home_status", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
         {"type": "divider", "block_id": "home_div"},
         {"type": "section", "block_id": "home_usage", "text": {"type": "mrkdwn", "text": USAGE}},
-        {"type": "header", "block_id": "home_recent_head", "text": _plain("Your recent lookups")},
+        {"type": "header", "block_id": "home_recent_head", "text": plain("Your recent lookups")},
     ]
     rows = [
         f"• {time.strftime('%Y-%m-%d %H:%M', time.gmtime(r['ts']))} UTC — "

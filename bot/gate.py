@@ -27,7 +27,7 @@ from slack_bolt.context.respond import Respond
 from nextcaller_ops import errors
 from nextcaller_ops.phone import parse
 
-from . import blocks, messages
+from . import blocks, messages, modal
 from .policy import Refusal
 from .services import Services, services_from
 from .triage import cards
@@ -156,7 +156,7 @@ def channel_refusal(services: Services, channel_id: str, action: str) -> Refusal
 
 def _first_input_block(view: dict[str, Any]) -> str:
     ids = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("block_id")]
-    return ids[0] if ids else blocks.field_block_id("first_name")
+    return ids[0] if ids else modal.field_block_id("first_name")
 
 
 def _json(body: dict[str, Any]) -> BoltResponse:

@@ -33,6 +33,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from . import errors
+from .api_errors import error_from_response
 from .auth import BasicAuth, auth_for, basic_auth, oauth1_auth  # the schemes; re-exported (callers found them here)
 from .config import Settings
 from .models import parse_xml_document
@@ -207,7 +208,7 @@ class Transport:
                 f"the API answered HTTP {resp.status_code} with {what}, not {fmt.upper()}", status=resp.status_code
             )
         retry_after = _retry_after(resp) if resp.status_code == 429 else None
-        error = errors.error_from_response(resp.status_code, doc, retry_after=retry_after)
+        error = error_from_response(resp.status_code, doc, retry_after=retry_after)
         if (
             isinstance(self.auth, BasicAuth)
             and isinstance(error, errors.AuthError)

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import blocks as bk
-from bot import messages
+from bot import messages, modal
 from nextcaller_ops.models import Address, Profile
 from nextcaller_ops.sandbox import SEINFELD
 
@@ -107,23 +107,23 @@ def test_text_blocks_cut_at_3000_characters():
 
 
 def test_the_modal_is_a_valid_view_prefilled_with_the_record(jerry):
-    view = bk.correction_modal(jerry, PHONE, "C0TRIAGE01")
+    view = modal.correction_modal(jerry, PHONE, "C0TRIAGE01")
     View(**view).validate_json()
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert list(inputs) == [bk.field_block_id(name) for name, _, _ in bk.MODAL_FIELDS]
-    assert inputs[bk.field_block_id("first_name")]["initial_value"] == "Jerry"
-    assert inputs[bk.field_block_id("shipping_address1.zip_code")]["initial_value"] == "10024"
-    assert "initial_value" not in inputs[bk.field_block_id("phone3")]  # empty fields stay empty
+    assert list(inputs) == [modal.field_block_id(name) for name, _, _ in modal.MODAL_FIELDS]
+    assert inputs[modal.field_block_id("first_name")]["initial_value"] == "Jerry"
+    assert inputs[modal.field_block_id("shipping_address1.zip_code")]["initial_value"] == "10024"
+    assert "initial_value" not in inputs[modal.field_block_id("phone3")]  # empty fields stay empty
     meta = json.loads(view["private_metadata"])
     assert (meta["id"], meta["phone"], meta["channel"]) == (jerry.id, PHONE, "C0TRIAGE01")
-    assert meta["fp"]["email"] == bk.fingerprint("demo@nextcaller.com")
+    assert meta["fp"]["email"] == modal.fingerprint("demo@nextcaller.com")
     assert "phone3" not in meta["fp"]  # empty before: only a value typed there is a change
 
 
 def test_prefilled_values_fit_the_inputs_and_big_records_keep_a_fingerprint_of_every_field(jerry):
     street = Address(line1="S" * 2000, city="New York", state="NY", zip_code="10024")
     big = replace(jerry, addresses=(street,), email="e" * 1000 + "@example.com")
-    view = bk.correction_modal(big, PHONE, None)
+    view = modal.correction_modal(big, PHONE, None)
     View(**view).validate_json()
     for block in view["blocks"]:
         if block["type"] == "input" and "initial_value" in block["element"]:
@@ -131,46 +131,46 @@ def test_prefilled_values_fit_the_inputs_and_big_records_keep_a_fingerprint_of_e
     assert len(view["private_metadata"]) <= 3000
     meta = json.loads(view["private_metadata"])
     assert (meta["id"], meta["phone"], meta["channel"]) == (jerry.id, PHONE, None)
-    assert meta["fp"]["shipping_address1.line1"] == bk.fingerprint("S" * 200)  # what the input showed
-    assert meta["fp"]["email"] == bk.fingerprint("e" * 254)
+    assert meta["fp"]["shipping_address1.line1"] == modal.fingerprint("S" * 200)  # what the input showed
+    assert meta["fp"]["email"] == modal.fingerprint("e" * 254)
 
 
 def test_only_what_the_person_changed_counts_whatever_the_sizes(jerry):
     street = Address(line1="S" * 400, city="New York", state="NY", zip_code="10024")
     big = replace(jerry, addresses=(street,), first_name="  Jerry  ")
-    view = bk.correction_modal(big, PHONE, None)
+    view = modal.correction_modal(big, PHONE, None)
     meta = json.loads(view["private_metadata"])
     untouched = {
         name: b["element"].get("initial_value") or ""
         for b in view["blocks"]
         if b["type"] == "input"
-        for name in [bk.block_id_field(b["block_id"])]
+        for name in [modal.block_id_field(b["block_id"])]
     }
-    assert bk.changed_values(meta, untouched) == {}
-    assert bk.changed_values(meta, {**untouched, "email": "jerry@example.com"}) == {"email": "jerry@example.com"}
-    assert bk.changed_values(meta, {**untouched, "phone3": "3125550142", "last_name": ""}) == {
+    assert modal.changed_values(meta, untouched) == {}
+    assert modal.changed_values(meta, {**untouched, "email": "jerry@example.com"}) == {"email": "jerry@example.com"}
+    assert modal.changed_values(meta, {**untouched, "phone3": "3125550142", "last_name": ""}) == {
         "phone3": "3125550142",
         "last_name": "",  # cleared on purpose
     }
-    assert bk.changed_values({"id": jerry.id}, untouched) is None  # no fingerprints: the form can't tell
+    assert modal.changed_values({"id": jerry.id}, untouched) is None  # no fingerprints: the form can't tell
 
 
 def test_block_ids_and_field_names_round_trip():
-    for name, _, _ in bk.MODAL_FIELDS:
-        assert bk.block_id_field(bk.field_block_id(name)) == name
+    for name, _, _ in modal.MODAL_FIELDS:
+        assert modal.block_id_field(modal.field_block_id(name)) == name
 
 
 def test_submitted_values_by_field_name_stripped():
     view = {
         "state": {
             "values": {
-                bk.field_block_id("first_name"): {"value": {"value": "  Jerome "}},
-                bk.field_block_id("shipping_address1.city"): {"value": {"value": None}},
+                modal.field_block_id("first_name"): {"value": {"value": "  Jerome "}},
+                modal.field_block_id("shipping_address1.city"): {"value": {"value": None}},
                 "nc_modal_ctx": {"value": {"value": "not a field"}},
             }
         }
     }
-    assert bk.submitted_values(view) == {"first_name": "Jerome", "shipping_address1.city": ""}
+    assert modal.submitted_values(view) == {"first_name": "Jerome", "shipping_address1.city": ""}
 
 
 # -- App Home ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import blocks as bk
+from bot import modal
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 from tests.support.botkit import AGENT, BOT_TOKEN, SIGNING_SECRET, TRIAGE
 from tests.support.common import ROOT, SEINFELD_ID, SHARED
@@ -185,19 +186,19 @@ def test_suggest_correction_opens_a_prefilled_valid_modal(bot, slack):
     view = open_modal(bot, slack)
     View(**view).validate_json()
     initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
-    assert initial[bk.field_block_id("first_name")] == "Jerry"
-    assert initial[bk.field_block_id("email")] == "demo@nextcaller.com"
-    assert initial[bk.field_block_id("phone1")] == "2125558383"
-    assert initial[bk.field_block_id("shipping_address1.zip_code")] == "10024"
+    assert initial[modal.field_block_id("first_name")] == "Jerry"
+    assert initial[modal.field_block_id("email")] == "demo@nextcaller.com"
+    assert initial[modal.field_block_id("phone1")] == "2125558383"
+    assert initial[modal.field_block_id("shipping_address1.zip_code")] == "10024"
 
 
 def test_modal_field_errors_on_the_right_blocks(bot, slack, sandbox):
     view = open_modal(bot, slack)
     bad = {
-        bk.field_block_id("email"): "not-an-email",
-        bk.field_block_id("shipping_address1.state"): "N1",
-        bk.field_block_id("shipping_address1.zip_code"): "1002",
-        bk.field_block_id("phone2"): "12345",
+        modal.field_block_id("email"): "not-an-email",
+        modal.field_block_id("shipping_address1.state"): "N1",
+        modal.field_block_id("shipping_address1.zip_code"): "1002",
+        modal.field_block_id("phone2"): "12345",
     }
     resp = bot.submit(view, bad)
     body = resp.json()
@@ -209,7 +210,8 @@ def test_modal_field_errors_on_the_right_blocks(bot, slack, sandbox):
 def test_modal_round_trip_posts_only_changed_fields(bot, slack, sandbox):
     view = open_modal(bot, slack)
     resp = bot.submit(
-        view, {bk.field_block_id("email"): "jerry@example.com", bk.field_block_id("shipping_address1.line2"): "Apt 5B"}
+        view,
+        {modal.field_block_id("email"): "jerry@example.com", modal.field_block_id("shipping_address1.line2"): "Apt 5B"},
     )
     assert resp.status_code == 200 and resp.text == ""
     calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))  # after delivery
@@ -224,7 +226,7 @@ def test_modal_round_trip_posts_only_changed_fields(bot, slack, sandbox):
 
 def test_duplicate_submission_posts_once(bot, slack, sandbox):
     view = open_modal(bot, slack)
-    change = {bk.field_block_id("first_name"): "Jerome"}
+    change = {modal.field_block_id("first_name"): "Jerome"}
     bot.submit(view, change)
     bot.submit(view, change, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     bot.drain()  # both submissions' listeners have finished
@@ -234,7 +236,7 @@ def test_duplicate_submission_posts_once(bot, slack, sandbox):
 def test_outbox_keeps_the_correction_while_the_api_is_down_and_delivers_later(bot, slack, sandbox):
     view = open_modal(bot, slack)
     sandbox.fail_rate = 1.0
-    bot.submit(view, {bk.field_block_id("last_name"): "Seinfield"})
+    bot.submit(view, {modal.field_block_id("last_name"): "Seinfield"})
     calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
     told = [c for c in calls if c["name"] == "chat.postEphemeral"][-1]["args"]["text"]
     assert "saved and will be delivered automatically" in told
@@ -255,7 +257,7 @@ def test_outbox_survives_a_restart_of_the_bot(make_bot, slack, sandbox, tmp_path
     first = make_bot(data_dir=tmp_path / "shared-data")
     view = open_modal(first, slack)
     sandbox.fail_rate = 1.0
-    first.submit(view, {bk.field_block_id("first_name"): "Jerome"})
+    first.submit(view, {modal.field_block_id("first_name"): "Jerome"})
     slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
     assert first.services.outbox.counts()["pending"] == 1
     first.close()

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from bot import blocks as bk
+from bot import modal
 from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
@@ -69,7 +70,7 @@ def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path)
                     if b["type"] == "input"
                 }
             }
-            state["values"][bk.field_block_id("first_name")]["value"]["value"] = "Jerome"
+            state["values"][modal.field_block_id("first_name")]["value"]["value"] = "Jerome"
             submission = {
                 "type": "view_submission",
                 "team": {"id": "T0000000001"},

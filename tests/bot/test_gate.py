@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bot import blocks as bk
-from bot import messages
+from bot import messages, modal
 from bot.policy import Policy, Refusal
 from nextcaller_ops.models import Profile
 from tests.support.botkit import AGENT
@@ -80,9 +80,9 @@ def open_modal(bot, slack) -> dict:
 def test_a_submission_from_someone_removed_while_the_form_was_open_is_refused_on_the_form(bot, slack, sandbox):
     view = open_modal(bot, slack)
     bot.services.policy = Policy(allowed_users=frozenset({"U0SOMEONE9"}))  # the admin took the agent off the list
-    resp = bot.submit(view, {bk.field_block_id("email"): "jerry@example.com"})
+    resp = bot.submit(view, {modal.field_block_id("email"): "jerry@example.com"})
     body = resp.json()
-    assert body == {"response_action": "errors", "errors": {bk.field_block_id("first_name"): REFUSED_USER}}
+    assert body == {"response_action": "errors", "errors": {modal.field_block_id("first_name"): REFUSED_USER}}
     bot.drain()
     assert not sandbox.store.corrections() and bot.services.outbox.counts()["pending"] == 0
     assert refusals(bot) == [(AGENT, "correction", "refused: policy")]

@@ -13,8 +13,7 @@ from unittest.mock import Mock, call
 import pytest
 from slack_sdk import WebClient
 
-from bot import blocks as bk
-from bot import messages
+from bot import messages, modal
 from bot.listeners.actions.refresh import refresh_card
 from bot.listeners.actions.share import share_card
 from bot.listeners.actions.suggest import open_correction_modal
@@ -228,7 +227,7 @@ def test_suggest_opens_the_prefilled_modal(services, slack):
     )
     assert names(slack) == ["ack", "client.views_open"] and slack.requests_at_ack == [0]
     (opened,) = kwargs_of(slack, "client.views_open")
-    assert opened["trigger_id"] == "trig.1" and opened["view"]["callback_id"] == bk.CORRECTION_CALLBACK
+    assert opened["trigger_id"] == "trig.1" and opened["view"]["callback_id"] == modal.CORRECTION_CALLBACK
     assert json.loads(opened["view"]["private_metadata"])["channel"] == TRIAGE
 
 
@@ -246,8 +245,8 @@ def test_suggest_for_a_record_that_is_gone_says_to_refresh(services, slack):
 
 def modal_view(services, view_id: str = "V0MODAL0001", **changes: str) -> dict[str, Any]:
     result = services.client.lookup(parse("2125558383"))
-    view = bk.correction_modal(result.profiles[0], "2125558383", TRIAGE)
-    values = {bk.field_block_id(name.replace("__", ".")): value for name, value in changes.items()}
+    view = modal.correction_modal(result.profiles[0], "2125558383", TRIAGE)
+    values = {modal.field_block_id(name.replace("__", ".")): value for name, value in changes.items()}
     return {**view, "id": view_id, "state": submission_state(view, values)}
 
 
@@ -279,7 +278,7 @@ def test_field_problems_go_back_in_the_ack_and_nothing_is_stored(services, slack
     assert names(slack) == ["ack"]
     ack = slack.ack.call_args.kwargs
     assert ack["response_action"] == "errors"
-    assert set(ack["errors"]) == {bk.field_block_id("email"), bk.field_block_id("shipping_address1.zip_code")}
+    assert set(ack["errors"]) == {modal.field_block_id("email"), modal.field_block_id("shipping_address1.zip_code")}
     assert all(text[0].isupper() for text in ack["errors"].values())
     assert services.outbox.counts()["pending"] == 0 and not sandbox.store.corrections()
 
@@ -295,7 +294,7 @@ def test_a_damaged_form_says_so_on_a_field(services, slack):
     view = {**modal_view(services, first_name="Jerome"), "private_metadata": "{not json"}
     submit(services, slack, view)
     assert names(slack) == ["ack"]
-    assert slack.ack.call_args.kwargs["errors"] == {bk.field_block_id("first_name"): messages.FORM_DAMAGED}
+    assert slack.ack.call_args.kwargs["errors"] == {modal.field_block_id("first_name"): messages.FORM_DAMAGED}
 
 
 def test_the_same_submission_twice_is_handled_once(services, slack, sandbox):
@@ -325,9 +324,9 @@ def test_a_big_record_sends_only_the_field_that_was_changed(services, slack, san
     jerry = services.client.lookup(parse("2125558383")).profiles[0]
     street = Address(line1="Broadway " * 45, city="New York", state="NY", zip_code="10024")
     big = replace(jerry, addresses=(street,), email="e" * 240 + "@example.com", first_name="F" * 150)
-    view = bk.correction_modal(big, "2125558383", TRIAGE)
+    view = modal.correction_modal(big, "2125558383", TRIAGE)
     assert len(view["private_metadata"]) <= 3000
-    state = submission_state(view, {bk.field_block_id("email"): "jerry@example.com"})
+    state = submission_state(view, {modal.field_block_id("email"): "jerry@example.com"})
     submit(services, slack, {**view, "id": "V0BIGRECORD", "state": state})
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"email": "jerry@example.com"}
 
@@ -336,8 +335,8 @@ def test_text_that_is_not_valid_unicode_is_refused_on_its_field(services, slack,
     submit(services, slack, modal_view(services, first_name="Jos\udce9", last_name="Seinfeld"))
     ack = slack.ack.call_args.kwargs
     assert ack["response_action"] == "errors"
-    assert list(ack["errors"]) == [bk.field_block_id("first_name")]
-    assert ack["errors"][bk.field_block_id("first_name")].startswith("Is not valid Unicode text")
+    assert list(ack["errors"]) == [modal.field_block_id("first_name")]
+    assert ack["errors"][modal.field_block_id("first_name")].startswith("Is not valid Unicode text")
     assert services.outbox.counts()["pending"] == 0 and not sandbox.store.corrections()
 
 

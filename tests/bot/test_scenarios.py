@@ -17,7 +17,7 @@ from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot import blocks as bk
-from bot import messages
+from bot import messages, modal
 from bot.app import build_app
 from bot.fakeslack import FakeSlack, command_body, interaction_body
 from bot.services import build_services
@@ -175,7 +175,7 @@ def test_suggest_then_submit_delivers_the_correction(scene, sandbox):
     response, _ = scene.click(bk.ACTION_SUGGEST, SEINFELD_BUTTON)
     assert response.status == 200
     (opened,) = scene.api_calls("views.open")
-    submitted = scene.submit(opened["view"], {bk.field_block_id("first_name"): "Jerome"})
+    submitted = scene.submit(opened["view"], {modal.field_block_id("first_name"): "Jerome"})
     assert (submitted.status, submitted.body) == (200, "")
     (note,) = scene.api_calls("chat.postEphemeral")  # sent after the ack, once the correction was delivered
     assert note["text"] == messages.correction_sent(SEINFELD_ID, {"first_name": "Jerome"})
@@ -186,9 +186,9 @@ def test_a_bad_field_comes_back_in_the_submissions_response(scene, sandbox):
     scene.command("2125558383")
     scene.click(bk.ACTION_SUGGEST, SEINFELD_BUTTON)
     (opened,) = scene.api_calls("views.open")
-    submitted = scene.submit(opened["view"], {bk.field_block_id("email"): "not-an-email"})
+    submitted = scene.submit(opened["view"], {modal.field_block_id("email"): "not-an-email"})
     body = json.loads(submitted.body)
-    assert body == {"response_action": "errors", "errors": {bk.field_block_id("email"): "Not an email address"}}
+    assert body == {"response_action": "errors", "errors": {modal.field_block_id("email"): "Not an email address"}}
     assert not sandbox.store.corrections()
 
 
@@ -196,10 +196,10 @@ def test_a_retried_submission_is_one_correction(scene, sandbox):
     scene.command("2125558383")
     scene.click(bk.ACTION_SUGGEST, SEINFELD_BUTTON)
     (opened,) = scene.api_calls("views.open")
-    first = scene.submit(opened["view"], {bk.field_block_id("first_name"): "Jerome"})
+    first = scene.submit(opened["view"], {modal.field_block_id("first_name"): "Jerome"})
     again = scene.submit(
         opened["view"],
-        {bk.field_block_id("first_name"): "Jerome"},
+        {modal.field_block_id("first_name"): "Jerome"},
         x_slack_retry_num="1",
         x_slack_retry_reason="http_timeout",
     )

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bot import blocks as bk
+from bot import modal
 from bot.fakeslack import FakeSlack, message_event
 from bot.fakesocket import Envelope, FakeSocketMode
 from nextcaller_ops.sandbox import Sandbox
@@ -94,7 +95,7 @@ def test_button_and_modal_through_interactive_envelopes(world):
     bad = world.sm.interactive(view_submission(view, {"email": "not-an-email"}, view_id="V0SOCKET001"))
     ack = world.sm.wait_ack(bad)
     assert ack.payload is not None and ack.payload["response_action"] == "errors"
-    assert bk.field_block_id("email") in ack.payload["errors"]
+    assert modal.field_block_id("email") in ack.payload["errors"]
     assert not any("email" in c["body"] for c in world.sandbox.store.corrections(SEINFELD_ID))
 
     good = world.sm.interactive(view_submission(view, {"first_name": "Jerome"}, view_id="V0SOCKET002"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from nextcaller_ops import errors as e
+from nextcaller_ops.api_errors import error_from_response
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,7 @@ from nextcaller_ops import errors as e
     ],
 )
 def test_each_documented_code_has_its_class_and_hint(code, cls):
-    err = e.error_from_response(400, {"error": {"message": "m", "type": "t", "code": code}})
+    err = error_from_response(400, {"error": {"message": "m", "type": "t", "code": code}})
     assert type(err) is cls
     assert err.code == code
     assert err.hint and f"[{code}]" in str(err) and err.hint in str(err)
@@ -39,11 +40,11 @@ def test_each_documented_code_has_its_class_and_hint(code, cls):
     ],
 )
 def test_status_fallbacks(status, body, cls):
-    assert type(e.error_from_response(status, body)) is cls
+    assert type(error_from_response(status, body)) is cls
 
 
 def test_expired_key_carries_what_to_do_and_each_surface_words_it():
-    err = e.error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
+    err = error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
     assert err.action is e.Action.NEW_KEY
     assert "nextcaller-ops" not in str(err)  # the core writes no surface's words
     from nextcaller_ops.commands._common import error_line
@@ -64,14 +65,14 @@ def test_no_core_error_speaks_a_surfaces_words():
 
 
 def test_validation_details_are_listed():
-    err = e.error_from_response(
+    err = error_from_response(
         400, {"error": {"message": "Validation error.", "code": 1054, "details": {"email": "not an email address"}}}
     )
     assert "email: not an email address" in str(err)
 
 
 def test_huge_messages_are_cut():
-    err = e.error_from_response(500, {"error": {"message": "x" * 10_000, "code": 500}})
+    err = error_from_response(500, {"error": {"message": "x" * 10_000, "code": 500}})
     assert len(str(err)) < 500
 
 

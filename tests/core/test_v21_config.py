@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from nextcaller_ops import errors
+from nextcaller_ops.api_errors import error_from_response
 from nextcaller_ops.config import load_settings, save_profile_settings
 from nextcaller_ops.credentials import Credentials, delete_credentials, load_credentials, store_credentials
-from nextcaller_ops.errors import error_from_response
 from nextcaller_ops.fraud import FraudLevel
 from nextcaller_ops.models import parse_records_json, parse_xml_document
 from nextcaller_ops.queries import name_address_query, split_name

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from bot import blocks as bk
+from bot import modal
 from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
 
 from .secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
@@ -104,7 +105,7 @@ class Slack:
             if b["type"] == "input"
         }
         for field, value in changes.items():
-            values[bk.field_block_id(field)]["value"]["value"] = value
+            values[modal.field_block_id(field)]["value"]["value"] = value
         payload = {
             "type": "view_submission",
             "team": {"id": "T0000000001"},

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import blocks as bk
+from bot import modal
 from bot.fakeslack import FakeSlack
 from bot.fakesocket import FakeSocketMode, Link
 
@@ -116,7 +116,7 @@ def view_submission(
     view: dict[str, Any], changes: dict[str, str], *, view_id: str, user: str = AGENT
 ) -> dict[str, Any]:
     """The ``view_submission`` payload for ``view`` with each input as shown, ``changes`` (field -> value) typed in."""
-    typed = {bk.field_block_id(name): value for name, value in changes.items()}
+    typed = {modal.field_block_id(name): value for name, value in changes.items()}
     state = {
         "values": {
             b["block_id"]: {

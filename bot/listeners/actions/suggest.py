@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackClientError
 from nextcaller_ops import errors
 from nextcaller_ops.phone import parse
 
-from ... import blocks, messages
+from ... import messages, modal
 from ...answers import error_answer
 from ...services import services_from
 from ._button import button_value, pressed_by
@@ -38,7 +38,7 @@ def open_correction_modal(
         return
     try:
         client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.correction_modal(profile, value["phone"], channel_id)
+            trigger_id=body["trigger_id"], view=modal.correction_modal(profile, value["phone"], channel_id)
         )
     except SlackClientError:  # e.g. the trigger expired (3 s): the agent can simply press again
         respond(response_type="ephemeral", replace_original=False, text=messages.FORM_NOT_OPENED)

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from nextcaller_ops.correction_fields import validate_correction_value
 
-from ... import blocks, messages
+from ... import messages, modal
 from ...outbox import DELIVERED, PENDING
 from ...services import services_from
 
@@ -47,15 +47,15 @@ def correction_submitted(
         meta = json.loads(view.get("private_metadata") or "{}")
         profile_id = meta["id"]
     except (ValueError, KeyError, TypeError):
-        ack(response_action="errors", errors={blocks.field_block_id("first_name"): messages.FORM_DAMAGED})
+        ack(response_action="errors", errors={modal.field_block_id("first_name"): messages.FORM_DAMAGED})
         return
-    values = blocks.submitted_values(view)
-    changed = blocks.changed_values(meta, values)
+    values = modal.submitted_values(view)
+    changed = modal.changed_values(meta, values)
     if changed is None:  # without the fingerprints every field would look changed: send nothing
-        ack(response_action="errors", errors={blocks.field_block_id("first_name"): messages.FORM_DAMAGED})
+        ack(response_action="errors", errors={modal.field_block_id("first_name"): messages.FORM_DAMAGED})
         return
     problems = {
-        blocks.field_block_id(name): problem for name, value in changed.items() if (problem := _problem(name, value))
+        modal.field_block_id(name): problem for name, value in changed.items() if (problem := _problem(name, value))
     }
     if problems:  # the errors must travel in the ack: Slack shows them on the fields
         ack(response_action="errors", errors=problems)
