@@ -37,10 +37,11 @@ from .config import Settings, load_settings
 from .correction_fields import build_correction
 from .credentials import Credentials, load_credentials
 from .models import LookupResult, Profile, check_profile_id, parse_records_json
+from .pacing import pacer_for
 from .phone import PhoneInput, parse
 from .redact import mask_phone
 from .redis_cache import shared_lookups
-from .transport import Transport, auth_for
+from .transport import Pacer, Transport, auth_for
 
 __all__ = ["NextCallerClient", "BatchItem"]
 
@@ -66,6 +67,7 @@ class NextCallerClient(V21Lookups):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         audit: Callable[..., None] | None = None,
+        pacer: Pacer | None = None,
     ):
         self.settings = settings or load_settings()
         self.credentials = credentials or load_credentials(self.settings.profile, auth=self.settings.auth)
@@ -83,8 +85,12 @@ class NextCallerClient(V21Lookups):
                 max_entries=self.settings.cache_max_entries,
             )
         )
-        # OAuth 1.0a (v2's scheme) or HTTP Basic (v2.1's), as the credentials are.
-        self.transport = Transport(self.settings, auth_for(self.credentials), session=session, sleep=sleep)
+        # OAuth 1.0a (v2's scheme) or HTTP Basic (v2.1's), as the credentials are; one request budget per
+        # key and API in this process (and across processes with Redis): pacing.py.
+        self.pacer = pacer or pacer_for(self.settings, self.credentials)  # .state(): for status and progress
+        self.transport = Transport(
+            self.settings, auth_for(self.credentials), session=session, sleep=sleep, pacer=self.pacer
+        )
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         # audit(action, phone, outcome, detail="") after every lookup and correction

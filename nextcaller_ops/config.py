@@ -74,6 +74,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "nextcaller-ops"  # several deployments on one Redis keep apart
+    max_rps: float | None = None  # requests/s to the API at most (pacing.py); None: the API's own limit
 
     def __post_init__(self) -> None:
         if not self.auth:  # the version's own scheme; load_settings checks both
@@ -95,6 +96,7 @@ _ENV = {
     "NEXTCALLER_OPS_DATABASE_URL": "database_url",
     "NEXTCALLER_OPS_REDIS_URL": "redis_url",
     "NEXTCALLER_OPS_REDIS_PREFIX": "redis_prefix",
+    "NEXTCALLER_OPS_MAX_RPS": "max_rps",
 }
 
 
@@ -156,9 +158,17 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         if kind == "int":
             return int(value)
+        if kind == "float | None" and value not in (None, ""):
+            number = float(value)
+            if not 0 < number < float("inf"):
+                raise ValueError(value)
+            return number
     except (TypeError, ValueError):
+        var = next((v for v, k in _ENV.items() if k == name), None)
         raise UsageError(
-            f"setting {name!r} must be a number, not {value!r}", hint=f"fix it in {config_path()} or the environment"
+            f"setting {name!r}{f' ({var})' if var else ''} must be "
+            f"{'a number above 0' if kind == 'float | None' else 'a number'}, not {value!r}",
+            hint=f"fix it in {config_path()} or the environment",
         ) from None
     return None if value in (None, "") and kind.endswith("None") else str(value)
 

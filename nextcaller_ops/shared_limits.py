@@ -6,8 +6,9 @@
 One Lua script does the whole check-and-count atomically on the server, with the
 server's clock (processes on several machines agree on what "the last minute"
 is).  Keys are ``{prefix}:limit:{name}:{key}`` and expire with the window.
-The API pacing token bucket (issue #16) belongs beside this class, on the same
-:class:`~nextcaller_ops.shared_redis.SharedRedis` and key scheme.
+
+:class:`RedisBucket` is the API pacing's token bucket (:mod:`.pacing`) in Redis:
+``{prefix}:pace:{ns}``, a hash changed only by one script, kept an hour after its last use.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .bucket import COOLDOWN, DECREASE, HEADROOM, MIN_FACTOR, MIN_RATE, RECOVERY
 from .shared_redis import SharedRedis
 
-__all__ = ["SlidingWindow"]
+__all__ = ["SlidingWindow", "RedisBucket"]
 
 # KEYS[1] the window's sorted set; ARGV limit, window in ms, a unique member.  Returns the
 # milliseconds to wait (0: allowed and counted).  Entries at least a window old fall out,
@@ -65,3 +67,111 @@ class SlidingWindow:
 
     def __call__(self, key: str) -> float | None:
         return self.hit(key)
+
+
+# KEYS[1] the bucket's hash.  ARGV: op (take | learn | refused | state), now in seconds (0: the
+# server's clock, as in production; tests pass a fake one), the hash's TTL in ms, max_rps
+# (0: none), then the op's two numbers.  Returns {wait, rate, limit, source, factor} as strings
+# (Redis would truncate Lua numbers to integers).  pacing.LocalBucket is this script in Python.
+_TOKEN_BUCKET = f"""
+local op = ARGV[1]
+local now = tonumber(ARGV[2])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local max_rps, a, b = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local s = redis.call('HMGET', KEYS[1], 'tat', 'limit', 'source', 'factor', 'factor_at', 'cut_at')
+local tat, limit, source = tonumber(s[1]) or 0, tonumber(s[2]) or 0, s[3] or ''
+local factor, factor_at, cut_at = tonumber(s[4]) or 1, tonumber(s[5]), tonumber(s[6])
+local function recover()
+  if factor_at then factor = math.min(1, factor + {RECOVERY} * math.max(0, now - factor_at)) end
+  factor_at = now
+  if source == 'refusals' and factor >= 1 then limit, source = 0, '' end
+end
+local function rate()
+  local ceiling = 0
+  if limit > 0 then
+    ceiling = limit
+    if source == 'api' then ceiling = limit * {HEADROOM} end
+  end
+  if max_rps > 0 and (ceiling == 0 or max_rps < ceiling) then ceiling = max_rps end
+  if ceiling == 0 then return 0 end
+  return math.max({MIN_RATE}, ceiling * factor)
+end
+local wait, r = 0, 0
+recover()
+if op == 'take' then
+  if a > 0 and source ~= 'api' then limit, source = a, 'api' end
+  r = rate()
+  if r > 0 then
+    local start = math.max(tat, now)
+    tat = start + 1 / r
+    wait = start - now
+  end
+elseif op == 'learn' then
+  if a > 0 and not (a == limit and source == 'api') then
+    limit, source = a, 'api'
+    tat = math.max(tat, now + math.max(0, b) / rate())
+  end
+elseif op == 'refused' then
+  if a > 0 then
+    limit, source = a, 'api'
+  elseif limit <= 0 and max_rps <= 0 then
+    limit, source = math.max(1, b), 'refusals'
+  end
+  if not cut_at or now - cut_at >= {COOLDOWN} then
+    factor = math.max({MIN_FACTOR}, factor * {DECREASE})
+    cut_at = now
+  end
+end
+r = rate()
+local fields = {{'tat', tostring(tat), 'limit', tostring(limit), 'source', source,
+  'factor', tostring(factor), 'factor_at', tostring(factor_at)}}
+if cut_at then
+  table.insert(fields, 'cut_at')
+  table.insert(fields, tostring(cut_at))
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {{tostring(wait), tostring(r), tostring(limit), source, tostring(factor)}}
+"""
+
+BUCKET_TTL = 3600.0  # seconds a bucket (and the limit it learned) outlives its last use
+
+
+class RedisBucket:
+    """:class:`~nextcaller_ops.bucket.LocalBucket` kept in Redis: one budget for every process using the key.
+
+    Each method runs the one script (atomic on the server); each returns None
+    while Redis is down, and the pacer uses its own process's bucket meanwhile.
+    """
+
+    def __init__(self, shared: SharedRedis, ns: str, *, ttl: float = BUCKET_TTL):
+        self.shared = shared
+        self.key = shared.key("pace", ns)
+        self.ttl_ms = max(1000, int(ttl * 1000))
+        self._script: Any = None
+
+    def _run(self, op: str, now: float, max_rps: float, a: float = 0.0, b: float = 0.0) -> list[str] | None:
+        def run(r: Any) -> list[str]:
+            if self._script is None:
+                self._script = r.register_script(_TOKEN_BUCKET)  # EVALSHA, loaded on first use
+            reply = self._script(keys=[self.key], args=[op, repr(now), self.ttl_ms, repr(max_rps), repr(a), repr(b)])
+            return [v.decode() if isinstance(v, bytes) else str(v) for v in reply]
+
+        return self.shared.call(run, None)
+
+    def take(self, now: float, max_rps: float, hint: float) -> tuple[float, float] | None:
+        reply = self._run("take", now, max_rps, hint)
+        return None if reply is None else (float(reply[0]), float(reply[1]))
+
+    def learn(self, now: float, max_rps: float, limit: float, used: float) -> bool | None:
+        return None if self._run("learn", now, max_rps, limit, used) is None else True
+
+    def refused(self, now: float, max_rps: float, limit: float, estimate: float) -> bool | None:
+        return None if self._run("refused", now, max_rps, limit, estimate) is None else True
+
+    def state(self, now: float, max_rps: float) -> tuple[float, float, str, float] | None:
+        reply = self._run("state", now, max_rps)
+        return None if reply is None else (float(reply[1]), float(reply[2]), reply[3], float(reply[4]))

@@ -15,7 +15,8 @@
   time, so a retry needs no re-signing.  :func:`~nextcaller_ops.auth.auth_for` picks one.
 * ``Nc-Account-Id`` names a platform account's end customer on every call when
   the profile has an ``account_id``.
-* A :class:`Pacer` is asked before every attempt and told of every answer.
+* A :class:`Pacer` is asked before every attempt and told of every answer
+  (:mod:`.pacing`: the account's rate, learned or set).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -37,6 +38,9 @@ from .api_errors import error_from_response
 from .auth import BasicAuth, auth_for, basic_auth, oauth1_auth  # the schemes; re-exported (callers found them here)
 from .config import Settings
 from .models import parse_xml_document
+
+if TYPE_CHECKING:
+    from .pacing import PacingState
 
 __all__ = ["Transport", "Pacer", "NO_PACING", "oauth1_auth", "basic_auth", "auth_for", "USER_AGENT", "ACCOUNT_HEADER"]
 
@@ -50,19 +54,25 @@ ACCOUNT_HEADER = "Nc-Account-Id"  # Next Caller's platform accounts: the end cus
 class Pacer(Protocol):
     """Keeps the requests within the account's rate (issue #16: a token bucket, shared in Redis)."""
 
-    def wait(self) -> None:
-        """Block until one more attempt may go out."""
+    def wait(self) -> float | None:
+        """Reserve the next attempt's slot: the seconds to sleep before sending it (None or 0: at once)."""
 
     def observe(self, response: requests.Response) -> None:
         """Learn from an answer (its status, ``X-Rate-Limit-*`` headers)."""
 
+    def state(self) -> PacingState | None:
+        """The rate in force and the limit learned, for ``status`` and progress lines (None: not paced)."""
+
 
 class _NoPacing:
-    def wait(self) -> None:
-        pass
+    def wait(self) -> float | None:
+        return None
 
     def observe(self, response: requests.Response) -> None:
         pass
+
+    def state(self) -> PacingState | None:
+        return None
 
 
 NO_PACING: Pacer = _NoPacing()
@@ -142,7 +152,9 @@ class Transport:
         attempts = self.settings.max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
-            self.pacer.wait()
+            delay = self.pacer.wait()  # the transport's own sleep: tests pass a fake one
+            if delay:
+                self._sleep(delay)
             try:
                 with self._count_lock:
                     self.requests_sent += 1

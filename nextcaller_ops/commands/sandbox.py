@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from ..errors import UsageError
 from . import _common as c
@@ -79,11 +80,22 @@ def run(args: argparse.Namespace) -> int:
         c.out(f"  export NEXTCALLER_API_USERNAME={sandbox.api_username}")
         c.out(f"  export NEXTCALLER_API_PASSWORD={sandbox.api_password}")
     c.out(f"  database {sandbox.db} ({sandbox.store.count()} records); OpenAPI at {sandbox.url}/openapi.json")
+    if args.rate_limit:
+        c.out(f"  at most {args.rate_limit:g} requests/s per consumer key; more are answered 429 (code 1061)")
     c.out("Ctrl-C stops it.")
+    signal.signal(signal.SIGTERM, _interrupt)  # a stop by a supervisor also says what was refused
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         sandbox.stop()
+        if args.rate_limit:
+            counts = sandbox.httpd.rate_counts.values()
+            allowed, refused = sum(n["allowed"] for n in counts), sum(n["refused"] for n in counts)
+            c.out(f"rate limit: {allowed} requests answered, {refused} refused (429)")
     return c.EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -34,6 +34,7 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "NextCallerSandbox/2"
     api_version = "v2"  # of the request being answered: "v2" or "v2.1" (v2.1 writes its errors its own way)
+    rate_headers: dict[str, str] | None = None  # X-Rate-Limit-* of the request being answered
 
     # -- plumbing -------------------------------------------------------------
     def _send(self, status: int, body: str, content_type: str, extra: dict[str, str] | None = None) -> None:
@@ -41,7 +42,7 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        for k, v in (extra or {}).items():
+        for k, v in {**(self.rate_headers or {}), **(extra or {})}.items():
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -106,6 +107,7 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
                 pass
 
     def _handle(self, method: str) -> None:
+        self.rate_headers = None  # one handler answers every request on a keep-alive connection
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         fmt = (query.get("format") or ["json"])[0].lower()
@@ -145,13 +147,12 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
         if injected is not None:
             self._answer_injected(injected, fmt)
             return
-        wait = self.server.over_rate_limit(consumer)
-        if wait is not None:
-            retry = str(max(1, int(wait + 0.999)))
-            self._error(
-                1061, fmt, extra={"Retry-After": retry, "X-Rate-Limit-Reset": str(int(time.time()) + int(retry))}
-            )
-            return
+        limited = self.server.rate_limit_check(consumer)
+        if limited is not None:
+            allowed, self.rate_headers = limited  # on every answer to this request from here on
+            if not allowed:
+                self._error(1061, fmt)
+                return
         if self.server.should_fail():
             self._plain_error(503, "Service temporarily unavailable.", fmt, "Server")
             return

@@ -7,6 +7,7 @@ the server is given the handler class, so neither module imports the other's.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import sys
 import threading
@@ -57,6 +58,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._inject_lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
         self._window_lock = threading.Lock()
+        self.rate_counts: dict[str, dict[str, int]] = {}  # per consumer key: allowed, refused
         self.request_count = 0
         self.received: dict[str, int] = {}
         # method, path, query and nonce of accepted requests (v2.1: auth "basic", the Nc-Account-Id sent)
@@ -107,7 +109,14 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._random_lock:
             return self.random.random() < self.fail_rate
 
-    def over_rate_limit(self, key: str) -> float | None:
+    def rate_limit_check(self, key: str) -> tuple[bool, dict[str, str]] | None:
+        """With ``--rate-limit R``: whether ``key`` may have this request, and the headers to answer with.
+
+        At most R requests per consumer key in any second (a sliding window: stricter
+        than a fixed one, which lets 2R through around its edges).  Every answer carries
+        ``X-Rate-Limit-Limit`` / ``-Remaining`` / ``-Reset`` (epoch seconds when a slot
+        frees); a refusal (429, code 1061) adds ``Retry-After`` and is counted.  None: off.
+        """
         if self.rate_limit <= 0:
             return None
         now = time.monotonic()
@@ -115,10 +124,28 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             window = self._windows.setdefault(key, deque())
             while window and now - window[0] > 1.0:
                 window.popleft()
-            if len(window) >= self.rate_limit:
-                return max(0.0, 1.0 - (now - window[0]))
-            window.append(now)
-        return None
+            allowed = len(window) < self.rate_limit
+            if allowed:
+                window.append(now)
+            counts = self.rate_counts.setdefault(key, {"allowed": 0, "refused": 0})
+            counts["allowed" if allowed else "refused"] += 1
+            frees_in = max(0.0, 1.0 - (now - window[0])) if window else 0.0
+            remaining = max(0, int(self.rate_limit) - len(window))
+        limit = int(self.rate_limit) if float(self.rate_limit).is_integer() else self.rate_limit
+        headers = {
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Reset": str(math.ceil(time.time() + frees_in)),
+        }
+        if not allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(frees_in)))
+        return allowed, headers
+
+    @property
+    def refused(self) -> int:
+        """Requests answered 429 by ``--rate-limit``, every key together."""
+        with self._window_lock:
+            return sum(c["refused"] for c in self.rate_counts.values())
 
     def note_received(self, method: str) -> None:
         """Counted on arrival, before --latency-ms: tests can tell a request is in flight."""
