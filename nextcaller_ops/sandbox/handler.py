@@ -149,8 +149,8 @@ class SandboxHandler(FramingMixin, BaseHTTPRequestHandler):
             return
         limited = self.server.rate_limit_check(consumer)
         if limited is not None:
-            allowed, self.rate_headers = limited  # on every answer to this request from here on
-            if not allowed:
+            within, self.rate_headers = limited  # on every answer to this request from here on
+            if not within:
                 self._error(1061, fmt)
                 return
         if self.server.should_fail():
