@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if args.rate_limit:
             counts = sandbox.httpd.rate_counts.values()
             allowed, refused = sum(n["allowed"] for n in counts), sum(n["refused"] for n in counts)
-            c.out(f"rate limit: {allowed} requests answered, {refused} refused (429)")
+            c.out(f"rate limit: {allowed + refused} requests, {refused} refused (429, code 1061)")
     return c.EXIT_OK
 
 

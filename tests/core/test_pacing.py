@@ -1,0 +1,116 @@
+"""The pacing bucket's arithmetic with a fake clock, in this process and in the real Redis (one scenario, both).
+
+``now`` is handed in: the Redis script takes it as an argument when it is not 0
+(in production 0: the server's own clock), so nothing here waits or reads the time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nextcaller_ops.bucket import COOLDOWN, DECREASE, HEADROOM, RECOVERY, LocalBucket
+from nextcaller_ops.pacing import parse_limit
+from nextcaller_ops.shared_limits import RedisBucket
+from nextcaller_ops.shared_redis import SharedRedis
+
+T0 = 1000.0  # the fake clock's start (any number but 0, which tells the script to read the server's)
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_bucket(request):
+    """A factory of fresh buckets: in this process, or sharing one key in the test Redis."""
+    if request.param == "local":
+        yield LocalBucket
+        return
+    space = request.getfixturevalue("redis_space")
+    shared = SharedRedis(space.url, space.prefix)
+    names = iter(range(1000))
+    yield lambda: RedisBucket(shared, f"bucket{next(names)}")
+    shared.close()
+
+
+def takes(bucket, now: float, n: int, max_rps: float = 0.0, hint: float = 0.0) -> list[float]:
+    return [round(bucket.take(now, max_rps, hint)[0], 6) for _ in range(n)]
+
+
+def test_open_until_a_limit_is_known(make_bucket):
+    bucket = make_bucket()
+    assert [bucket.take(T0, 0.0, 0.0) for _ in range(3)] == [(0.0, 0.0)] * 3
+    assert bucket.state(T0, 0.0) == (0.0, 0.0, "", 1.0)
+
+
+def test_max_rps_spaces_requests_evenly_and_an_idle_bucket_keeps_no_burst(make_bucket):
+    bucket = make_bucket()
+    assert takes(bucket, T0, 4, max_rps=10) == [0.0, 0.1, 0.2, 0.3]  # each thread its own slot
+    assert takes(bucket, T0 + 0.25, 2, max_rps=10) == [0.15, 0.25]
+    # idle for a minute: one request at once, the next a tenth of a second later (burst of one)
+    assert takes(bucket, T0 + 60, 2, max_rps=10) == [0.0, 0.1]
+
+
+def test_a_learned_limit_is_paced_at_its_headroom_and_what_was_spent_is_waited_out(make_bucket):
+    bucket = make_bucket()
+    bucket.learn(T0, 0.0, 50.0, 19.0)  # the API allows 50/s; 19 already sent this second
+    rate = 50 * HEADROOM
+    wait, paced = bucket.take(T0, 0.0, 0.0)
+    assert paced == pytest.approx(rate) and wait == pytest.approx(19 / rate)
+    assert bucket.state(T0, 0.0)[1:3] == (50.0, "api")
+    # the same limit again changes nothing; a new one is taken
+    bucket.learn(T0, 0.0, 50.0, 40.0)
+    assert bucket.take(T0, 0.0, 0.0)[0] == pytest.approx(20 / rate)
+    bucket.learn(T0, 0.0, 20.0, 0.0)
+    assert bucket.take(T0, 0.0, 0.0)[1] == pytest.approx(20 * HEADROOM)
+
+
+def test_the_lower_of_max_rps_and_the_api_limit_wins(make_bucket):
+    low, high = make_bucket(), make_bucket()
+    for bucket in (low, high):
+        bucket.learn(T0, 0.0, 50.0, 0.0)
+    assert low.take(T0, 10.0, 0.0)[1] == pytest.approx(10.0)
+    assert high.take(T0, 100.0, 0.0)[1] == pytest.approx(50 * HEADROOM)
+
+
+def test_a_429_cuts_the_rate_once_per_cooldown_and_it_recovers_slowly(make_bucket):
+    bucket = make_bucket()
+    bucket.learn(T0, 0.0, 100.0, 0.0)
+    full = 100 * HEADROOM
+    bucket.refused(T0, 0.0, 100.0, 0.0)
+    bucket.refused(T0 + COOLDOWN / 2, 0.0, 100.0, 0.0)  # the same burst of refusals: one event
+    factor = bucket.state(T0 + COOLDOWN / 2, 0.0)[3]
+    assert factor == pytest.approx(DECREASE + RECOVERY * COOLDOWN / 2)
+    bucket.refused(T0 + COOLDOWN, 0.0, 100.0, 0.0)  # a second event
+    cut_twice = (DECREASE + RECOVERY * COOLDOWN) * DECREASE
+    assert bucket.state(T0 + COOLDOWN, 0.0)[3] == pytest.approx(cut_twice)
+    # recovers by RECOVERY of the ceiling per second, never above it
+    assert bucket.state(T0 + COOLDOWN + 2, 0.0)[0] == pytest.approx(full * (cut_twice + 2 * RECOVERY))
+    assert bucket.state(T0 + 3600, 0.0)[0:4:3] == (pytest.approx(full), 1.0)
+
+
+def test_a_429_with_no_limit_known_estimates_one_and_opens_again_once_recovered(make_bucket):
+    bucket = make_bucket()
+    bucket.refused(T0, 0.0, 0.0, 40.0)  # 40 requests sent in the last second, then a 429 without a limit
+    rate, limit, source, _ = bucket.state(T0, 0.0)
+    assert (limit, source) == (40.0, "refusals") and rate == pytest.approx(40 * DECREASE)
+    back = (1 - DECREASE) / RECOVERY
+    assert bucket.state(T0 + back / 2, 0.0)[0] > 40 * DECREASE
+    assert bucket.state(T0 + back + 0.1, 0.0) == (0.0, 0.0, "", 1.0)  # open again: it was only an estimate
+
+
+def test_a_429_under_max_rps_backs_off_from_it_without_inventing_a_limit(make_bucket):
+    bucket = make_bucket()
+    bucket.refused(T0, 5.0, 0.0, 40.0)
+    rate, limit, _, _ = bucket.state(T0, 5.0)
+    assert limit == 0.0 and rate == pytest.approx(5.0 * DECREASE)
+
+
+def test_a_429_that_names_the_limit_teaches_it(make_bucket):
+    bucket = make_bucket()
+    bucket.refused(T0, 0.0, 30.0, 99.0)
+    assert bucket.state(T0, 0.0)[0:3] == (pytest.approx(30 * HEADROOM * DECREASE), 30.0, "api")
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("50", 50.0), (" 12.5", 12.5), ("50, 50;w=1", 50.0), ("", None), (None, None), ("lots", None), ("-3", None)],
+)
+def test_rate_limit_headers_are_read_leniently(value, expected):
+    assert parse_limit(value) == expected
