@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .config import Settings, load_settings, save_profile_settings
 from .credentials import Credentials, delete_credentials, keyring_backend_name, load_credentials, store_credentials
+from .pacing import PacingState, pacer_for
 from .redact import mask_secret
 from .text import is_unicode
 
@@ -65,6 +66,7 @@ class Status:
     credentials_error: errors.CredentialsError | None
     check: ApiCheck | None  # None when not checked (offline, or no credentials)
     backends: tuple[BackendCheck, ...] = ()
+    pacing: PacingState | None = None  # the rate in force and the limit learned (after the check)
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,17 @@ def status(
         except errors.CredentialsError as exc:
             credentials, problem = None, exc
     check: ApiCheck | None = None
+    pacing: PacingState | None = None
     if live and credentials is not None:
         if client is not None:
             check = check_api(client)
         else:
             with NextCallerClient(credentials, settings) as own:
                 check = check_api(own)
+    if client is not None:
+        pacing = client.pacer.state()
+    elif credentials is not None:  # the check's answer taught this process's pacer; with Redis, every process's
+        pacing = pacer_for(settings, credentials).state()
     return Status(
         settings=settings,
         keyring_backend=backend,
@@ -152,6 +159,7 @@ def status(
         credentials_error=problem,
         check=check,
         backends=check_backends(settings),
+        pacing=pacing,
     )
 
 

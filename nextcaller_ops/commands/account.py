@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..config import API_VERSIONS, AUTH_KINDS
 from ..errors import UsageError
 from . import _common as c
+from ._pacing import status_line
 
 if TYPE_CHECKING:
     from ..account import BackendCheck
@@ -139,11 +140,14 @@ def run_status(args: argparse.Namespace) -> int:
     c.out(f"{label}  {report.key} (from {report.key_source})")
     check = report.check
     if check is None:
+        c.out(f"pacing:    {status_line(report.pacing)}")
         return c.EXIT_OK if backends_ok else c.EXIT_API
     if check.error is not None:
         c.out(f"API:       FAILED — {c.error_line(check.error)}")
+        c.out(f"pacing:    {status_line(report.pacing)}")
         return c.EXIT_API
     c.out(f"API:       ok ({check.latency_ms} ms)")
+    c.out(f"pacing:    {status_line(report.pacing)}")
     return c.EXIT_OK if backends_ok else c.EXIT_API
 
 

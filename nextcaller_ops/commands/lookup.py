@@ -6,12 +6,14 @@ import argparse
 import csv
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import FATAL_FOR_BATCH, APIError, BadResponseError, NextCallerError, UsageError
 from . import _common as c
 from . import _lookup_by
 from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
+from ._pacing import progress_words, summary_words
 
 if TYPE_CHECKING:
     from ..client import NextCallerClient
@@ -185,6 +187,7 @@ def _lookup_file(args: argparse.Namespace) -> int:
         writer.writeheader()
     counts: dict[str, int] = {}
     fatal: NextCallerError | None = None
+    shown_at = 0.0
     try:
         with client:
             for item in client.iter_lookup_many(inputs, concurrency=args.concurrency, refresh=args.refresh):
@@ -198,6 +201,9 @@ def _lookup_file(args: argparse.Namespace) -> int:
                     out.write(f"{row['input']}\t{row['status']}\t{row['name'] or row['error']}\n")
                 if progress is not None:
                     progress.update(1)
+                    if time.monotonic() - shown_at >= 1.0:  # the rate in force, once a second
+                        shown_at = time.monotonic()
+                        progress.set_postfix_str(progress_words(client.pacer.state()) or "", refresh=False)
                 if isinstance(item.error, FATAL_FOR_BATCH):
                     fatal = item.error
                     break
@@ -209,7 +215,8 @@ def _lookup_file(args: argparse.Namespace) -> int:
             out.close()
     summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
     if not args.quiet:
-        c.err(f"{sum(counts.values())} rows: {summary or 'no input'}")
+        paced = summary_words(client.pacer.state())
+        c.err(f"{sum(counts.values())} rows: {summary or 'no input'}" + (f" — {paced}" if paced else ""))
     if fatal is not None:
         c.err(f"error: {c.error_line(fatal)} (stopped: every further row would fail the same way)")
         return c.EXIT_API
