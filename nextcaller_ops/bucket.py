@@ -31,8 +31,13 @@ class Bucket(Protocol):
     def take(self, now: float, max_rps: float, hint: float) -> tuple[float, float] | None:
         """Reserve the next slot: (seconds to wait, rate paced at; 0 = open)."""
 
-    def learn(self, now: float, max_rps: float, limit: float, used: float) -> bool | None:
-        """The API's limit, when it is new; ``used`` of it is spent already (the first slot waits for that)."""
+    def learn(self, now: float, max_rps: float, limit: float, here: float, api: float) -> bool | None:
+        """The API's limit, as one process first read it.
+
+        ``here``: requests that process sent unpaced, which the bucket has not counted
+        (they are added: two processes may both have started open); ``api``: what the
+        API says it has counted (``limit - remaining``) — the next slot waits for both.
+        """
 
     def refused(self, now: float, max_rps: float, limit: float, estimate: float) -> bool | None:
         """A 429: back off (``limit`` 0: not sent; ``estimate``: answers in the last second)."""
@@ -82,13 +87,14 @@ class LocalBucket:
             self.tat = start + 1.0 / rate
             return start - now, rate
 
-    def learn(self, now: float, max_rps: float, limit: float, used: float) -> bool:
+    def learn(self, now: float, max_rps: float, limit: float, here: float, api: float) -> bool:
         with self._lock:
             self._recover(now)
-            if limit <= 0 or (limit == self.limit and self.source == "api"):
+            if limit <= 0:
                 return True
             self.limit, self.source = limit, "api"
-            self.tat = max(self.tat, now + max(0.0, used) / self._rate(max_rps))
+            rate = self._rate(max_rps)
+            self.tat = max(max(self.tat, now) + max(0.0, here) / rate, now + max(0.0, api) / rate)
             return True
 
     def refused(self, now: float, max_rps: float, limit: float, estimate: float) -> bool:

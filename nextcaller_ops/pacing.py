@@ -87,7 +87,7 @@ class TokenBucketPacer:
         self._clock = clock
         self._shared_clock = shared_clock or (lambda: 0.0)  # 0: the Redis server's own clock
         self._hint = 0.0  # the API's limit as this process last saw it
-        self._second = (0.0, 0)  # (start, requests sent) of the current second: for the estimates
+        self._second = (0.0, 0)  # (start, requests sent unpaced) of the current second
         self._last_second = 0
         self.last_rate = 0.0  # what the last request was paced at (0: open)
         self._redis_down = False
@@ -111,10 +111,12 @@ class TokenBucketPacer:
 
     def wait(self) -> float | None:
         """Reserve the next request's slot; the seconds until it (the caller sleeps)."""
-        self._count()
         if self.shared is None and self.max_rps == 0 and self.local.limit == 0:
+            self._count()
             return None  # open: nothing known, nothing to wait for
         delay, self.last_rate = self._ask(lambda b, now: b.take(now, self.max_rps, self._hint))
+        if self.last_rate == 0:
+            self._count()
         return delay
 
     def observe(self, response: requests.Response) -> None:
@@ -127,14 +129,16 @@ class TokenBucketPacer:
             return
         if limit > 0 and limit != self._hint:
             self._hint = limit
-            # Spent already: what the API says it counted, or what this process sent in the last second
-            # (the answer read first may be the one the API counted first, when its window was emptier).
+            # Spent already: what this process sent unpaced in the last second (not in the bucket: added to
+            # it, as another process's may be), and at least what the API says it has counted (the answer
+            # read first may be the one it counted first, when its window was emptier).
             remaining = parse_limit(headers.get("X-Rate-Limit-Remaining"))
-            used = max(float(self._sent_lately()), limit - remaining if remaining is not None else 0.0)
-            self._tell(lambda b, now: b.learn(now, self.max_rps, limit, used))
+            here = float(self._sent_lately())
+            api = limit - remaining if remaining is not None else 0.0
+            self._tell(lambda b, now: b.learn(now, self.max_rps, limit, here, api))
 
     def _count(self) -> None:
-        """One more request sent (a rough count per second, not locked: it only feeds estimates)."""
+        """One more request sent unpaced (a rough count per second, not locked: it only feeds estimates)."""
         now = self._clock()
         start, sent = self._second
         if now - start >= 1.0:
@@ -143,7 +147,7 @@ class TokenBucketPacer:
         self._second = (start, sent + 1)
 
     def _sent_lately(self) -> int:
-        """Requests sent in about the last second: the last whole second's or this one's so far."""
+        """Requests sent unpaced in about the last second: the last whole second's or this one's so far."""
         start, sent = self._second
         return max(sent, self._last_second if self._clock() - start < 1.0 else 0)
 

@@ -71,7 +71,7 @@ class SlidingWindow:
 
 # KEYS[1] the bucket's hash.  ARGV: op (take | learn | refused | state), now in seconds (0: the
 # server's clock, as in production; tests pass a fake one), the hash's TTL in ms, max_rps
-# (0: none), then the op's two numbers.  Returns {wait, rate, limit, source, factor} as strings
+# (0: none), then the op's three numbers.  Returns {wait, rate, limit, source, factor} as strings
 # (Redis would truncate Lua numbers to integers).  pacing.LocalBucket is this script in Python.
 _TOKEN_BUCKET = f"""
 local op = ARGV[1]
@@ -80,7 +80,7 @@ if now == 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
-local max_rps, a, b = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local max_rps, a, b, c = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local s = redis.call('HMGET', KEYS[1], 'tat', 'limit', 'source', 'factor', 'factor_at', 'cut_at')
 local tat, limit, source = tonumber(s[1]) or 0, tonumber(s[2]) or 0, s[3] or ''
 local factor, factor_at, cut_at = tonumber(s[4]) or 1, tonumber(s[5]), tonumber(s[6])
@@ -110,9 +110,10 @@ if op == 'take' then
     wait = start - now
   end
 elseif op == 'learn' then
-  if a > 0 and not (a == limit and source == 'api') then
+  if a > 0 then
     limit, source = a, 'api'
-    tat = math.max(tat, now + math.max(0, b) / rate())
+    local r0 = rate()
+    tat = math.max(math.max(tat, now) + math.max(0, b) / r0, now + math.max(0, c) / r0)
   end
 elseif op == 'refused' then
   if a > 0 then
@@ -153,11 +154,14 @@ class RedisBucket:
         self.ttl_ms = max(1000, int(ttl * 1000))
         self._script: Any = None
 
-    def _run(self, op: str, now: float, max_rps: float, a: float = 0.0, b: float = 0.0) -> list[str] | None:
+    def _run(self, op: str, now: float, max_rps: float, *numbers: float) -> list[str] | None:
+        a, b, c = (*numbers, 0.0, 0.0, 0.0)[:3]
+
         def run(r: Any) -> list[str]:
             if self._script is None:
                 self._script = r.register_script(_TOKEN_BUCKET)  # EVALSHA, loaded on first use
-            reply = self._script(keys=[self.key], args=[op, repr(now), self.ttl_ms, repr(max_rps), repr(a), repr(b)])
+            args = [op, repr(now), self.ttl_ms, repr(max_rps), repr(a), repr(b), repr(c)]
+            reply = self._script(keys=[self.key], args=args)
             return [v.decode() if isinstance(v, bytes) else str(v) for v in reply]
 
         return self.shared.call(run, None)
@@ -166,8 +170,8 @@ class RedisBucket:
         reply = self._run("take", now, max_rps, hint)
         return None if reply is None else (float(reply[0]), float(reply[1]))
 
-    def learn(self, now: float, max_rps: float, limit: float, used: float) -> bool | None:
-        return None if self._run("learn", now, max_rps, limit, used) is None else True
+    def learn(self, now: float, max_rps: float, limit: float, here: float, api: float) -> bool | None:
+        return None if self._run("learn", now, max_rps, limit, here, api) is None else True
 
     def refused(self, now: float, max_rps: float, limit: float, estimate: float) -> bool | None:
         return None if self._run("refused", now, max_rps, limit, estimate) is None else True

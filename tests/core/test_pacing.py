@@ -49,29 +49,31 @@ def test_max_rps_spaces_requests_evenly_and_an_idle_bucket_keeps_no_burst(make_b
 
 def test_a_learned_limit_is_paced_at_its_headroom_and_what_was_spent_is_waited_out(make_bucket):
     bucket = make_bucket()
-    bucket.learn(T0, 0.0, 50.0, 19.0)  # the API allows 50/s; 19 already sent this second
+    bucket.learn(T0, 0.0, 50.0, 19.0, 4.0)  # the API allows 50/s; 19 sent unpaced here, 4 counted there so far
     rate = 50 * HEADROOM
     wait, paced = bucket.take(T0, 0.0, 0.0)
     assert paced == pytest.approx(rate) and wait == pytest.approx(19 / rate)
     assert bucket.state(T0, 0.0)[1:3] == (50.0, "api")
-    # the same limit again changes nothing; a new one is taken
-    bucket.learn(T0, 0.0, 50.0, 40.0)
-    assert bucket.take(T0, 0.0, 0.0)[0] == pytest.approx(20 / rate)
-    bucket.learn(T0, 0.0, 20.0, 0.0)
-    assert bucket.take(T0, 0.0, 0.0)[1] == pytest.approx(20 * HEADROOM)
+    # a second process that also started open adds its own unpaced requests; what the API counted is a floor
+    bucket.learn(T0, 0.0, 50.0, 10.0, 25.0)
+    assert bucket.take(T0, 0.0, 0.0)[0] == pytest.approx(30 / rate)
+    bucket.learn(T0, 0.0, 50.0, 0.0, 45.0)
+    assert bucket.take(T0, 0.0, 0.0)[0] == pytest.approx(45 / rate)
+    bucket.learn(T0 + 60, 0.0, 20.0, 0.0, 0.0)  # a new limit is taken
+    assert bucket.take(T0 + 60, 0.0, 0.0) == (0.0, pytest.approx(20 * HEADROOM))
 
 
 def test_the_lower_of_max_rps_and_the_api_limit_wins(make_bucket):
     low, high = make_bucket(), make_bucket()
     for bucket in (low, high):
-        bucket.learn(T0, 0.0, 50.0, 0.0)
+        bucket.learn(T0, 0.0, 50.0, 0.0, 0.0)
     assert low.take(T0, 10.0, 0.0)[1] == pytest.approx(10.0)
     assert high.take(T0, 100.0, 0.0)[1] == pytest.approx(50 * HEADROOM)
 
 
 def test_a_429_cuts_the_rate_once_per_cooldown_and_it_recovers_slowly(make_bucket):
     bucket = make_bucket()
-    bucket.learn(T0, 0.0, 100.0, 0.0)
+    bucket.learn(T0, 0.0, 100.0, 0.0, 0.0)
     full = 100 * HEADROOM
     bucket.refused(T0, 0.0, 100.0, 0.0)
     bucket.refused(T0 + COOLDOWN / 2, 0.0, 100.0, 0.0)  # the same burst of refusals: one event

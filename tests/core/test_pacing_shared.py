@@ -101,3 +101,17 @@ def test_redis_down_paces_in_this_process(sandbox):
         state = client.pacer.state()
     assert slept == [pytest.approx(0.1), pytest.approx(0.2)]  # still paced, by this process's own bucket
     assert state.redis_down and not state.shared and state.rate == 10
+
+
+def test_two_processes_that_both_started_open_each_charge_what_they_sent(redis_space):
+    clock = Clock()
+    with Sandbox(records=20, rate_limit=1000) as sb:
+        one, _, _ = process_like_client(sb, redis_space.url, redis_space.prefix, clock)
+        two, two_slept, _ = process_like_client(sb, redis_space.url, redis_space.prefix, clock)
+        with one, two:
+            assert not one.pacer.wait() and not two.pacer.wait()  # both open: a request each, unpaced
+            one.lookup(synthetic_phone(0))  # one more unpaced; its answer names the limit: one charges its 2
+            two.lookup(synthetic_phone(1))  # paced now: after one's 2
+            two.lookup(synthetic_phone(2))  # two has charged its own unpaced request: after 2 + 1 + 1
+    slot = 1 / (1000 * HEADROOM)
+    assert two_slept == [pytest.approx(2 * slot), pytest.approx(4 * slot)]
