@@ -62,6 +62,16 @@ def test_without_a_limit_no_rate_headers_are_sent(sandbox):
     assert answer.status_code == 200 and not [h for h in answer.headers if h.lower().startswith("x-rate-limit")]
 
 
+def _banner(proc: subprocess.Popen) -> str:
+    """What the sandbox prints before it serves (up to "Ctrl-C stops it."; less if it died)."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C"):
+            break
+    return "".join(lines)
+
+
 def test_the_sandbox_command_says_what_it_refused_when_stopped(tmp_path):
     proc = subprocess.Popen(
         [*SANDBOX, "--db", str(tmp_path / "sb.db"), "--rate-limit", "1"],
@@ -70,9 +80,10 @@ def test_the_sandbox_command_says_what_it_refused_when_stopped(tmp_path):
         text=True,
     )
     try:
-        url = re.search(r"(http://127\.0\.0\.1:\d+)", proc.stdout.readline()).group(1)
-        key = re.search(r"NEXTCALLER_CONSUMER_KEY=(\S+)", proc.stdout.readline() + proc.stdout.readline()).group(1)
-        secret = re.search(r"NEXTCALLER_CONSUMER_SECRET=(\S+)", proc.stdout.readline()).group(1)
+        banner = _banner(proc)
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", banner).group(1)
+        key = re.search(r"NEXTCALLER_CONSUMER_KEY=(\S+)", banner).group(1)
+        secret = re.search(r"NEXTCALLER_CONSUMER_SECRET=(\S+)", banner).group(1)
         codes = [
             requests.get(url + "/v2/records/", params=PHONE, auth=OAuth1(key, secret), timeout=10).status_code
             for _ in range(3)
@@ -81,6 +92,6 @@ def test_the_sandbox_command_says_what_it_refused_when_stopped(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
     assert codes[0] == 200 and codes.count(429) >= 1
-    assert "at most 1 requests/s per consumer key" in out
+    assert "at most 1 requests/s per consumer key" in banner
     assert f"rate limit: 3 requests, {codes.count(429)} refused (429, code 1061)" in out
     assert proc.returncode == 0
