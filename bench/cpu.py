@@ -52,27 +52,33 @@ def _profile(url: str, numbers: list[str]) -> dict[str, Any]:
     root = profiler.last_session.root_frame() if profiler.last_session else None
     own: Counter[str] = Counter()
     by_package: Counter[str] = Counter()
+    ours: Counter[str] = Counter()  # this package's share, by its module (with what each calls outside the list)
 
-    def walk(frame: Any, inherited: str) -> None:
+    def walk(frame: Any, inherited: str, module: str) -> None:
         if frame.is_synthetic:  # "[self]", "[await]": counted with their parent
             return
         path = (frame.file_path or "").replace("\\", "/")
         # a built-in or the standard library's helper counts for the package that called it
         package = next((p for p in _PACKAGES if f"/{p}/" in path or path.endswith(f"/{p}.py")), inherited)
+        if "/nextcaller_ops/" in path:
+            module = path.split("/nextcaller_ops/", 1)[1]
         self_time = frame.time - sum(child.time for child in frame.children if not child.is_synthetic)
         if self_time > 0 and not any(frame.function.endswith(w) for w in _WAITING):
             own[f"{frame.function} ({path.rsplit('/', 1)[-1]}:{frame.line_no})"] += self_time
             by_package[package] += self_time
+            if package == "nextcaller_ops":
+                ours[module] += self_time
         for child in frame.children:
-            walk(child, package)
+            walk(child, package, module)
 
     if root is not None:
-        walk(root, "bench")
+        walk(root, "bench", "")
     busy = sum(own.values()) or 1.0
     return {
         "lookups_profiled": len(numbers),
         "top_own_cpu": [[name, round(100 * t / busy, 1)] for name, t in own.most_common(12)],
         "by_package_percent": {k: round(100 * v / busy, 1) for k, v in by_package.most_common()},
+        "nextcaller_ops_by_module_percent": {k: round(100 * v / busy, 1) for k, v in ours.most_common(8)},
     }
 
 
