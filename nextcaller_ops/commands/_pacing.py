@@ -40,12 +40,13 @@ def _why(state: PacingState) -> str:
     return "; ".join(parts)
 
 
-def status_line(state: PacingState | None) -> str:
-    """What ``status`` says about pacing (after its live check, which may have taught the limit)."""
+def status_line(state: PacingState | None, *, asked: bool = True) -> str:
+    """What ``status`` says about pacing (after its live check, which may have taught the limit; ``asked``)."""
     if state is None:
         return "off"
     if state.rate is None:
-        line = "none: the API has named no rate limit (NEXTCALLER_OPS_MAX_RPS sets one)"
+        said = "the API has named no rate limit" if asked else "no rate limit known (--offline: the API was not asked)"
+        line = f"none: {said} (NEXTCALLER_OPS_MAX_RPS sets one)"
     else:
         line = f"{_rate(state.rate)} requests/s ({_why(state)})"
     if state.shared:

@@ -140,7 +140,7 @@ def run_status(args: argparse.Namespace) -> int:
     c.out(f"{label}  {report.key} (from {report.key_source})")
     check = report.check
     if check is None:
-        c.out(f"pacing:    {status_line(report.pacing)}")
+        c.out(f"pacing:    {status_line(report.pacing, asked=False)}")
         return c.EXIT_OK if backends_ok else c.EXIT_API
     if check.error is not None:
         c.out(f"API:       FAILED — {c.error_line(check.error)}")

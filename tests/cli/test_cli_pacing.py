@@ -26,6 +26,11 @@ def test_status_without_a_limit_says_so_and_how_to_set_one(api_env, capsys):
     assert code == 0 and "pacing:    none: the API has named no rate limit (NEXTCALLER_OPS_MAX_RPS sets one)" in out
 
 
+def test_status_offline_says_the_api_was_not_asked(api_env, capsys):
+    code, out, _ = cli(capsys, "status", "--offline")
+    assert code == 0 and "pacing:    none: no rate limit known (--offline: the API was not asked)" in out
+
+
 def test_status_offline_shows_max_rps(api_env, capsys, monkeypatch):
     monkeypatch.setenv("NEXTCALLER_OPS_MAX_RPS", "4")
     code, out, _ = cli(capsys, "status", "--offline")
