@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -36,6 +35,7 @@ from .client_v21 import V21Lookups
 from .config import Settings, load_settings
 from .correction_fields import build_correction
 from .credentials import Credentials, load_credentials
+from .flights import SingleFlight
 from .models import LookupResult, Profile, check_profile_id, parse_records_json
 from .pacing import pacer_for
 from .phone import PhoneInput, parse
@@ -46,15 +46,6 @@ from .transport import Pacer, Transport, auth_for
 __all__ = ["NextCallerClient", "BatchItem"]
 
 log = logging.getLogger("nextcaller_ops.client")
-
-
-class _Flight:
-    """A lookup in progress that other threads asking for the same number wait on."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: LookupResult | None = None
-        self.error: BaseException | None = None
 
 
 class NextCallerClient(V21Lookups):
@@ -91,8 +82,7 @@ class NextCallerClient(V21Lookups):
         self.transport = Transport(
             self.settings, auth_for(self.credentials), session=session, sleep=sleep, pacer=self.pacer
         )
-        self._flights: dict[str, _Flight] = {}
-        self._flights_lock = threading.Lock()
+        self._flights: SingleFlight[tuple[LookupResult, bool]] = SingleFlight()
         # audit(action, phone, outcome, detail="") after every lookup and correction
         self._audit = audit or (lambda *args, **kw: None)
 
@@ -159,28 +149,9 @@ class NextCallerClient(V21Lookups):
             hit = self.cache.get(key)
             if hit is not None:
                 return hit.profiles, True
-        with self._flights_lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-        assert flight is not None
-        if not leader:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            assert flight.result is not None
-            return flight.result.profiles, True
-        try:
-            result, fetched = self._fetch_once(key, fetch, refresh)
-            flight.result = result
-        except BaseException as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self._flights_lock:
-                self._flights.pop(key, None)
-            flight.done.set()
+        (result, fetched), led = self._flights.run(key, lambda: self._fetch_once(key, fetch, refresh))
+        if not led:
+            return result.profiles, True
         return result.profiles, not fetched
 
     def _fetch_once(
