@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .fraud import FraudLevel
 
 __all__ = [
+    "DEMOGRAPHIC_FIELDS",
     "Address",
     "PhoneNumber",
     "SocialLink",
@@ -52,8 +53,8 @@ def check_profile_id(profile_id: str) -> str:
 _BOOL_FIELDS = ("member", "billing_info_on_file")
 _LIST_FIELDS = ("phone", "address", "social_links")
 # v2.1's scalar additions, as the API writes them (text: "45-54", "Rent", "true"...).
-_V21_SCALARS = (
-    "spoof",
+# What v2.1 adds about the person (optional strings; the sandbox seeds them, the tables show them).
+DEMOGRAPHIC_FIELDS = (
     "age",
     "gender",
     "household_income",
@@ -66,6 +67,7 @@ _V21_SCALARS = (
     "occupation",
     "education",
 )
+_V21_SCALARS = ("spoof", *DEMOGRAPHIC_FIELDS)
 
 
 def _as_bool(value: Any) -> bool | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models import DEMOGRAPHIC_FIELDS
+
 __all__ = ["V21_SCHEMAS", "V21_SECURITY", "v21_paths"]
 
 _TEXT = {"type": "string"}
@@ -20,19 +22,6 @@ _SOCIAL = {
     "type": "object",
     "properties": {"type": _TEXT, "url": _TEXT, "followers": {"type": "integer"}},
 }
-_DEMOGRAPHICS = (
-    "age",
-    "gender",
-    "household_income",
-    "marital_status",
-    "presence_of_children",
-    "home_owner_status",
-    "market_value",
-    "length_of_residence",
-    "high_net_worth",
-    "occupation",
-    "education",
-)
 _RECORD = {
     "type": "object",
     "required": ["id"],
@@ -45,7 +34,7 @@ _RECORD = {
         "phone": {"type": "array", "items": _PHONE},
         "address": {"type": "array", "items": _ADDRESS},
         "social_links": {"type": "array", "items": _SOCIAL},
-        **dict.fromkeys(_DEMOGRAPHICS, _TEXT),
+        **dict.fromkeys(DEMOGRAPHIC_FIELDS, _TEXT),
     },
 }
 _ERROR = {

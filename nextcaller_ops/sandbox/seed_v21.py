@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ..models import DEMOGRAPHIC_FIELDS
 from .seed import SEINFELD, record_id
 
 __all__ = ["v21_record", "fraud_level", "LINE_TYPES"]
@@ -51,19 +52,6 @@ _SEINFELD_V21: dict[str, Any] = {
     "education": "Completed College",
 }
 _SPOOFED_IDS = frozenset({record_id("household:sam")})
-_DEMOGRAPHICS = (
-    "age",
-    "gender",
-    "household_income",
-    "marital_status",
-    "presence_of_children",
-    "home_owner_status",
-    "market_value",
-    "length_of_residence",
-    "high_net_worth",
-    "occupation",
-    "education",
-)
 
 
 def _hash(seed: str) -> int:
@@ -99,7 +87,7 @@ def _extras(record: dict[str, Any]) -> dict[str, Any]:
         pick(_OCCUPATIONS, 52),
         pick(_EDUCATION, 56),
     )
-    extras.update(zip(_DEMOGRAPHICS, values, strict=True))
+    extras.update(zip(DEMOGRAPHIC_FIELDS, values, strict=True))
     return extras
 
 
@@ -124,7 +112,7 @@ def v21_record(record: dict[str, Any]) -> dict[str, Any]:
         if key == "email":
             if extras.get("social_links"):
                 out["social_links"] = [dict(link) for link in extras["social_links"]]
-            out.update({k: extras[k] for k in _DEMOGRAPHICS})
+            out.update({k: extras[k] for k in DEMOGRAPHIC_FIELDS})
     out.setdefault("spoof", extras["spoof"])
     return out
 
