@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import Action, NextCallerError, describe
@@ -11,6 +12,7 @@ from ..errors import Action, NextCallerError, describe
 if TYPE_CHECKING:
     from ..client import NextCallerClient
     from ..config import Settings
+    from ..phone import PhoneInput
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -40,6 +42,21 @@ def error_line(exc: NextCallerError) -> str:
 def what_to_do(exc: NextCallerError) -> str:
     """The hint and the advice for ``exc``, without the message."""
     return " — ".join(part for part in (exc.hint, ADVICE.get(exc.action, "")) if part)
+
+
+def parse_phones(texts: Iterable[str]) -> list[PhoneInput] | None:
+    """Every number given, normalised; or None after one error line per refused one (nothing is asked)."""
+    from ..phone import parse
+
+    parsed: list[PhoneInput] = []
+    refused = False
+    for raw in texts:
+        try:
+            parsed.append(parse(raw))
+        except NextCallerError as exc:
+            err(f"error: {error_line(exc)}")
+            refused = True
+    return None if refused else parsed
 
 
 def out(text: str = "", stream: TextIO | None = None) -> None:

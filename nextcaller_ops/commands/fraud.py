@@ -28,17 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..phone import parse
 
-    parsed, problems = [], []
-    for raw in args.phones:
-        try:
-            parsed.append(parse(raw))
-        except NextCallerError as exc:
-            problems.append(exc)
-    if problems:
-        for p in problems:
-            c.err(f"error: {c.error_line(p)}")
+    parsed = c.parse_phones(args.phones)
+    if parsed is None:
         return c.EXIT_USAGE
     if not parsed:  # pragma: no cover - argparse wants one
         raise UsageError("no phone number given")

@@ -69,7 +69,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..phone import parse
 
     if _lookup_by.wanted(args):
         return _lookup_by.run(args)
@@ -79,15 +78,8 @@ def run(args: argparse.Namespace) -> int:
         return _lookup_file(args)
     if not args.phones:
         raise UsageError("no phone number given", hint="nextcaller-ops lookup 212-555-8383 (or --file PATH)")
-    parsed, problems = [], []
-    for raw in args.phones:
-        try:
-            parsed.append(parse(raw))
-        except NextCallerError as exc:
-            problems.append(exc)
-    if problems:
-        for p in problems:
-            c.err(f"error: {c.error_line(p)}")
+    parsed = c.parse_phones(args.phones)
+    if parsed is None:
         return c.EXIT_USAGE
     fmt = args.format or "text"
     if fmt == "xml" and len(parsed) > 1:
