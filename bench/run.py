@@ -267,13 +267,39 @@ def bench_cache(quick: bool) -> dict[str, Any]:
 # -- 4. bot under a burst -----------------------------------------------------------------------
 
 
+class BotOverHTTP:
+    """The real Bolt app on a local HTTP server, its client pointing at ``url``: for the bot benchmarks."""
+
+    def __init__(self, url: str, slack_api_url: str, data_dir: Path, secret: str, **settings: Any) -> None:
+        sys.path.insert(0, str(ROOT))
+        from bot.app import build_app
+        from bot.run import serve_http
+        from bot.services import build_services
+        from bot.settings import BotSettings
+
+        bot_settings = BotSettings(
+            bot_token="bench-bot-token-for-the-local-fake-slack",
+            signing_secret=secret,
+            slack_api_url=slack_api_url,
+            data_dir=data_dir,
+            **settings,
+        )
+        self.client = _client(url)
+        self.services = build_services(bot_settings, self.client)
+        app = build_app(bot_settings, self.client, services=self.services)
+        self.server = serve_http(app, "127.0.0.1", 0)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/slack/events"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.services.close()
+        self.client.close()
+
+
 def bench_bot(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.app import build_app
     from bot.fakeslack import FakeSlack, command_body, send_signed
-    from bot.run import serve_http
-    from bot.services import build_services
-    from bot.settings import BotSettings
 
     burst, latency_ms, secret = 20, 2000, "bench-signing-secret-000"
     numbers = _numbers(burst, start=500)
@@ -282,18 +308,8 @@ def bench_bot(quick: bool) -> dict[str, Any]:
         FakeSlack() as slack,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        settings = BotSettings(
-            bot_token="bench-bot-token-for-the-local-fake-slack",
-            signing_secret=secret,
-            slack_api_url=slack.api_url,
-            data_dir=Path(tmp),
-        )
-        client = _client(url)
-        services = build_services(settings, client)
-        app = build_app(settings, client, services=services)
-        server = serve_http(app, "127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        endpoint = f"http://127.0.0.1:{server.server_port}/slack/events"
+        bot = BotOverHTTP(url, slack.api_url, Path(tmp), secret)
+        endpoint = bot.endpoint
         send_signed(endpoint, command_body("help", response_url=slack.response_url("warm")), secret)  # auth.test once
         acks: list[float] = []
         start_gate = threading.Barrier(burst + 1)
@@ -317,9 +333,7 @@ def bench_bot(quick: bool) -> dict[str, Any]:
             lambda cs: sum(c["kind"] == "response" and c["name"].startswith("b") for c in cs) >= burst, timeout=60
         )
         delivered = [c["at"] - burst_at for c in calls if c["kind"] == "response" and c["name"].startswith("b")]
-        server.shutdown()
-        services.close()
-        client.close()
+        bot.close()
     return {
         "commands": burst,
         "api_latency_s": latency_ms / 1000,

@@ -12,24 +12,19 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .run import ROOT, _client, _numbers, sandbox_process
+from .run import ROOT, BotOverHTTP, _numbers, sandbox_process
 
 CHANNEL = "C0TRIAGE01"
 
 
 def bench_triage(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.app import build_app
     from bot.fakeslack import FakeSlack, event_body, message_event, send_signed
-    from bot.run import serve_http
-    from bot.services import build_services
-    from bot.settings import BotSettings
 
     messages, distinct, latency_ms, secret = (
         (60, 6, 50, "bench-signing-secret-000") if quick else (200, 20, 50, "bench-signing-secret-000")
@@ -40,19 +35,8 @@ def bench_triage(quick: bool) -> dict[str, Any]:
         FakeSlack() as slack,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        settings = BotSettings(
-            bot_token="bench-bot-token-for-the-local-fake-slack",
-            signing_secret=secret,
-            slack_api_url=slack.api_url,
-            data_dir=Path(tmp),
-            watch_channels=frozenset({CHANNEL}),
-        )
-        client = _client(url)
-        services = build_services(settings, client)
-        app = build_app(settings, client, services=services)
-        server = serve_http(app, "127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        endpoint = f"http://127.0.0.1:{server.server_port}/slack/events"
+        bot = BotOverHTTP(url, slack.api_url, Path(tmp), secret, watch_channels=frozenset({CHANNEL}))
+        client, endpoint = bot.client, bot.endpoint
         sent: dict[str, float] = {}
 
         def deliver(i: int) -> None:
@@ -71,9 +55,7 @@ def bench_triage(quick: bool) -> dict[str, Any]:
         replies = {c["args"]["thread_ts"]: c["at"] for c in calls if c["name"] == "chat.postMessage"}
         delays = [replies[ts] - at for ts, at in sent.items()]
         lookups = client.requests_sent
-        server.shutdown()
-        services.close()
-        client.close()
+        bot.close()
     return {
         "messages": messages,
         "distinct_numbers": distinct,
