@@ -31,8 +31,8 @@ from typing import Any
 
 from .run import KEY, ROOT, SECRET, _numbers, sandbox_process
 
-APP_TOKEN = "xapp-1-A0APP00001-0000000000-bench-app-token"
-BOT_TOKEN = "xoxb-000000000000-bench-bot-token"
+APP_TOKEN = "xapp-bench-for-the-local-stand-in"
+BOT_TOKEN = "bench-bot-token-for-the-local-fake-slack"
 
 
 def _spread(values: list[float]) -> dict[str, float]:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-APP_TOKEN = "xapp-1-A0APP00001-0000000000-demo-app-level-token"
-BOT_TOKEN = "xoxb-000000000000-demo-bot-token"
+APP_TOKEN = "xapp-demo-for-the-local-stand-in"  # the stand-in wants the xapp- prefix, as Slack does
+BOT_TOKEN = "demo-bot-token-for-the-local-fake-slack"
 TRIAGE = "C0TRIAGE01"
 
 
