@@ -299,7 +299,8 @@ class BotOverHTTP:
 
 def bench_bot(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.fakeslack import FakeSlack, command_body, send_signed
+    from bot.fakeslack import FakeSlack
+    from bot.slack_requests import command_body, send_signed
 
     burst, latency_ms, secret = 20, 2000, "bench-signing-secret-000"
     numbers = _numbers(burst, start=500)

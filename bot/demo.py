@@ -48,10 +48,11 @@ def run_bot_demo(sandbox: Any) -> int:
     from nextcaller_ops.credentials import Credentials
 
     from .app import build_app
-    from .fakeslack import FakeSlack, command_body, send_signed
+    from .fakeslack import FakeSlack
     from .run import serve_http
     from .services import build_services
     from .settings import BotSettings
+    from .slack_requests import command_body, send_signed
 
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="nextcaller-bot-demo-") as data:
         settings = BotSettings(
@@ -96,7 +97,7 @@ def run_bot_demo(sandbox: Any) -> int:
 
 def _triage_demo(url: str, slack: Any) -> bool:
     """A phone system posts in a watched channel; the bot answers in the thread; an agent claims it."""
-    from .fakeslack import event_body, interaction_body, message_event, send_signed
+    from .slack_requests import block_actions, event_body, interaction_body, message_event, send_signed
     from .triage import cards
 
     text = "Missed call from (212) 555-8383: caller says he was double-charged"
@@ -115,19 +116,15 @@ def _triage_demo(url: str, slack: Any) -> bool:
     print(blocks_as_text(reply["args"].get("blocks") or []))
 
     print("\nAna (U0ANA00001) presses Claim:")
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U0ANA00001", "username": "ana"},
-        "team": {"id": "T0000000001"},
-        "api_app_id": "A0APP00001",
-        "token": "legacy",
-        "trigger_id": "demo.claim",
-        "channel": {"id": TRIAGE_CHANNEL},
-        "container": {"type": "message", "message_ts": reply["ts"], "channel_id": TRIAGE_CHANNEL},
-        "message": {"ts": reply["ts"]},
-        "response_url": slack.response_url("claim"),
-        "actions": [{"type": "button", "action_id": cards.ACTION_CLAIM, "value": cards.item_value(TRIAGE_CHANNEL, ts)}],
-    }
+    payload = block_actions(
+        cards.ACTION_CLAIM,
+        cards.item_value(TRIAGE_CHANNEL, ts),
+        response_url=slack.response_url("claim"),
+        user="U0ANA00001",
+        channel=TRIAGE_CHANNEL,
+        message_ts=reply["ts"],
+        trigger_id="demo.claim",
+    )
     send_signed(url, interaction_body(payload), SIGNING_SECRET)
     calls = slack.wait_for(lambda cs: any(c["name"] == "chat.update" for c in cs), timeout=15)
     updated = next(c for c in calls if c["name"] == "chat.update")["args"]

@@ -38,8 +38,9 @@ def _headline(message: dict[str, Any], line: int = 0) -> str:
 
 
 def run_socket_demo() -> int:
-    from .fakeslack import FakeSlack, message_event
+    from .fakeslack import FakeSlack
     from .fakesocket import FakeSocketMode
+    from .slack_requests import message_event
 
     with (
         FakeSlack() as slack,

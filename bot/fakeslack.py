@@ -14,12 +14,9 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
-import requests
-from slack_sdk.signature import SignatureVerifier
-
-__all__ = ["FakeSlack", "send_signed", "command_body", "interaction_body", "event_body", "message_event"]
+__all__ = ["FakeSlack"]
 
 
 BOT_USER_ID = "U0BOT00001"  # who auth.test says the bot is
@@ -173,88 +170,3 @@ class FakeSlack:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
-
-
-def command_body(
-    text: str,
-    *,
-    response_url: str,
-    user_id: str = "U0AGENT001",
-    channel_id: str = "C0TRIAGE01",
-    command: str = "/caller",
-    trigger_id: str = "1337.42.abcd",
-) -> str:
-    return urlencode(
-        {
-            "token": "legacy-unused",
-            "team_id": "T0000000001",
-            "team_domain": "example",
-            "channel_id": channel_id,
-            "channel_name": "triage",
-            "user_id": user_id,
-            "user_name": "agent",
-            "command": command,
-            "text": text,
-            "api_app_id": "A0APP00001",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-    )
-
-
-def interaction_body(payload: dict[str, Any]) -> str:
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def message_event(
-    channel: str,
-    text: str,
-    ts: str,
-    *,
-    user: str | None = None,
-    bot_id: str | None = None,
-    subtype: str | None = None,
-    thread_ts: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A ``message`` event as Slack sends it for a channel the app is in (a person's, or an app's with ``bot_id``)."""
-    event: dict[str, Any] = {"type": "message", "channel": channel, "text": text, "ts": ts, "event_ts": ts}
-    event["channel_type"] = "group" if channel.startswith("G") else "channel"
-    for key, value in (("user", user), ("bot_id", bot_id), ("subtype", subtype), ("thread_ts", thread_ts)):
-        if value is not None:
-            event[key] = value
-    event.update(extra)
-    return event
-
-
-def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
-    """The ``event_callback`` envelope Slack posts to the Events API URL."""
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T0000000001",
-            "api_app_id": "A0APP00001",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{time.time_ns()}",
-            "event_time": int(time.time()),
-        }
-    )
-
-
-def send_signed(
-    url: str,
-    body: str,
-    signing_secret: str,
-    *,
-    timestamp: int | None = None,
-    content_type: str = "application/x-www-form-urlencoded",
-    headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
-) -> requests.Response:
-    """POST ``body`` the way Slack does: X-Slack-Request-Timestamp and a v0 HMAC-SHA256 signature."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(signing_secret).generate_signature(timestamp=ts, body=body)
-    all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
-    all_headers.update(headers or {})
-    return requests.post(url, data=body.encode("utf-8"), headers=all_headers, timeout=timeout)

@@ -30,8 +30,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from . import fakesocket_frames as frames
-from .fakeslack import FakeSlack, command_body
+from .fakeslack import FakeSlack
 from .fakesocket_frames import Ack, Envelope, Link
+from .slack_requests import command_body
 
 __all__ = ["FakeSocketMode", "Envelope", "Ack", "Link"]
 

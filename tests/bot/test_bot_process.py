@@ -13,7 +13,8 @@ import pytest
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
+from bot.fakeslack import FakeSlack
+from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
 from tests.support.procs import free_port, start_http_bot
@@ -41,45 +42,16 @@ def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path)
         try:
             send_signed(url, command_body("2125558383", response_url=slack.response_url("c")), SIGNING)
             slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs))
-            click = {
-                "type": "block_actions",
-                "user": {"id": "U0AGENT001"},
-                "team": {"id": "T0000000001"},
-                "api_app_id": "A0APP00001",
-                "token": "x",
-                "trigger_id": "t.1",
-                "channel": {"id": "C0TRIAGE01"},
-                "response_url": slack.response_url("b"),
-                "actions": [
-                    {
-                        "type": "button",
-                        "action_id": bk.ACTION_SUGGEST,
-                        "block_id": "nc_actions_0",
-                        "value": json.dumps({"id": SEINFELD_ID, "phone": "2125558383"}),
-                        "action_ts": "1",
-                    }
-                ],
-            }
+            click = block_actions(
+                bk.ACTION_SUGGEST,
+                json.dumps({"id": SEINFELD_ID, "phone": "2125558383"}),
+                response_url=slack.response_url("b"),
+            )
             send_signed(url, interaction_body(click), SIGNING)
             calls = slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
             view = next(c for c in calls if c["name"] == "views.open")["args"]["view"]
-            state = {
-                "values": {
-                    b["block_id"]: {"value": {"type": "plain_text_input", "value": b["element"].get("initial_value")}}
-                    for b in view["blocks"]
-                    if b["type"] == "input"
-                }
-            }
-            state["values"][modal.field_block_id("first_name")]["value"]["value"] = "Jerome"
-            submission = {
-                "type": "view_submission",
-                "team": {"id": "T0000000001"},
-                "user": {"id": "U0AGENT001"},
-                "api_app_id": "A0APP00001",
-                "token": "x",
-                "trigger_id": "t.2",
-                "view": {**view, "id": "V0KILL0001", "state": state},
-            }
+            typed = {modal.field_block_id("first_name"): "Jerome"}
+            submission = view_submission(view, typed, view_id="V0KILL0001")
 
             sandbox.latency_ms = 1500  # the POST will be in flight when the bot dies
             send_signed(url, interaction_body(submission), SIGNING)

@@ -22,8 +22,9 @@ from bot.listeners.events.app_home import app_home_opened
 from bot.listeners.shortcuts.lookup_message import lookup_message
 from bot.listeners.views.correction import correction_submitted
 from bot.services import build_services, services_from
+from bot.slack_requests import view_submission
 from nextcaller_ops.phone import parse
-from tests.support.botkit import AGENT, TRIAGE, bot_settings, sandbox_client, submission_state
+from tests.support.botkit import AGENT, TRIAGE, bot_settings, sandbox_client
 from tests.support.common import SEINFELD_ID
 
 SEINFELD_BUTTON = json.dumps({"id": SEINFELD_ID, "phone": "2125558383"})
@@ -247,7 +248,7 @@ def modal_view(services, view_id: str = "V0MODAL0001", **changes: str) -> dict[s
     result = services.client.lookup(parse("2125558383"))
     view = modal.correction_modal(result.profiles[0], "2125558383", TRIAGE)
     values = {modal.field_block_id(name.replace("__", ".")): value for name, value in changes.items()}
-    return {**view, "id": view_id, "state": submission_state(view, values)}
+    return view_submission(view, values, view_id=view_id)["view"]
 
 
 def submit(services, slack, view: dict[str, Any]) -> None:
@@ -326,8 +327,8 @@ def test_a_big_record_sends_only_the_field_that_was_changed(services, slack, san
     big = replace(jerry, addresses=(street,), email="e" * 240 + "@example.com", first_name="F" * 150)
     view = modal.correction_modal(big, "2125558383", TRIAGE)
     assert len(view["private_metadata"]) <= 3000
-    state = submission_state(view, {modal.field_block_id("email"): "jerry@example.com"})
-    submit(services, slack, {**view, "id": "V0BIGRECORD", "state": state})
+    typed = {modal.field_block_id("email"): "jerry@example.com"}
+    submit(services, slack, view_submission(view, typed, view_id="V0BIGRECORD")["view"])
     assert sandbox.store.corrections(SEINFELD_ID)[-1]["body"] == {"email": "jerry@example.com"}
 
 

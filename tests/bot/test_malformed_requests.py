@@ -11,7 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from bot import run as bot_run
-from bot.fakeslack import FakeSlack, send_signed
+from bot.fakeslack import FakeSlack
+from bot.slack_requests import send_signed
 from tests.support.botkit import SIGNING_SECRET, RunningBot
 
 

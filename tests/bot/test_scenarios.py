@@ -19,9 +19,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot import blocks as bk
 from bot import messages, modal
 from bot.app import build_app
-from bot.fakeslack import FakeSlack, command_body, interaction_body
+from bot.fakeslack import FakeSlack
 from bot.services import build_services
-from tests.support.botkit import AGENT, SIGNING_SECRET, TRIAGE, bot_settings, sandbox_client, submission_state
+from bot.slack_requests import block_actions, command_body, interaction_body, view_submission
+from tests.support.botkit import AGENT, SIGNING_SECRET, TRIAGE, bot_settings, sandbox_client
 from tests.support.common import SEINFELD_ID
 
 pytestmark = pytest.mark.timeout(60)
@@ -69,30 +70,11 @@ class Scene:
 
     def click(self, action_id: str, value: str):
         name, url = self.response_url()
-        payload = {
-            "type": "block_actions",
-            "user": {"id": AGENT},
-            "team": {"id": "T0000000001"},
-            "api_app_id": "A0APP00001",
-            "token": "legacy",
-            "trigger_id": "trig.scene",
-            "channel": {"id": TRIAGE},
-            "response_url": url,
-            "container": {"type": "message", "is_ephemeral": True},
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "nc_actions_0", "value": value}],
-        }
+        payload = block_actions(action_id, value, response_url=url, trigger_id="trig.scene")
         return self.app.dispatch(signed(interaction_body(payload))), name
 
     def submit(self, view: dict[str, Any], values: dict[str, str], view_id: str = "V0SCENE001", **headers: str):
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0000000001"},
-            "user": {"id": AGENT},
-            "api_app_id": "A0APP00001",
-            "token": "legacy",
-            "trigger_id": "trig.view",
-            "view": {**view, "id": view_id, "state": submission_state(view, values)},
-        }
+        payload = view_submission(view, values, view_id=view_id)
         return self.app.dispatch(signed(interaction_body(payload), **headers))
 
     def responses(self, name: str, count: int = 1) -> list[dict[str, Any]]:

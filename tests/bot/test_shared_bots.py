@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from bot.fakeslack import FakeSlack, event_body, message_event
+from bot.fakeslack import FakeSlack
+from bot.slack_requests import event_body, message_event
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
 from tests.support.procs import free_port, start_http_bot

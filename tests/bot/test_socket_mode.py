@@ -19,8 +19,9 @@ import pytest
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack, message_event
+from bot.fakeslack import FakeSlack
 from bot.fakesocket import Envelope, FakeSocketMode
+from bot.slack_requests import message_event
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import SEINFELD_ID
 from tests.support.secrets import WRONG_APP_TOKEN

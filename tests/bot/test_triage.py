@@ -7,8 +7,9 @@ import json
 import pytest
 
 from bot import messages
-from bot.fakeslack import BOT_ID, BOT_USER_ID, message_event
+from bot.fakeslack import BOT_ID, BOT_USER_ID
 from bot.policy import Refusal
+from bot.slack_requests import message_event
 from bot.triage import cards
 from tests.support.botkit import AGENT
 

@@ -10,11 +10,12 @@ import pytest
 from bot import blocks as bk
 from bot import messages
 from bot.app import build_app
-from bot.fakeslack import FakeSlack, command_body, interaction_body
+from bot.fakeslack import FakeSlack
 from bot.services import build_services
+from bot.slack_requests import block_actions, command_body, interaction_body
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 from tests.bot.test_scenarios import signed
-from tests.support.botkit import AGENT, TRIAGE, bot_settings, sandbox_client
+from tests.support.botkit import bot_settings, sandbox_client
 from tests.support.common import SEINFELD_ID
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,18 +46,7 @@ class Bot:
 
     def click(self, action_id: str, value: str):
         name, url = self._url()
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": {"id": AGENT},
-            "team": {"id": "T0000000001"},
-            "api_app_id": "A0APP00001",
-            "token": "legacy",
-            "trigger_id": "trig.v21",
-            "channel": {"id": TRIAGE},
-            "response_url": url,
-            "container": {"type": "message", "is_ephemeral": True},
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "nc_actions_0", "value": value}],
-        }
+        payload = block_actions(action_id, value, response_url=url, trigger_id="trig.v21")
         return self.app.dispatch(signed(interaction_body(payload))), name
 
     def responses(self, name: str) -> list[dict[str, Any]]:

@@ -4,15 +4,15 @@ a running bot (the real Bolt app over HTTP) with a local fake Slack."""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from typing import Any
 
 from bot.app import build_app
-from bot.fakeslack import FakeSlack, command_body, event_body, interaction_body, send_signed
+from bot.fakeslack import FakeSlack
 from bot.run import serve_http
 from bot.services import build_services
 from bot.settings import BotSettings
+from bot.slack_requests import block_actions, command_body, event_body, interaction_body, send_signed, view_submission
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
@@ -43,22 +43,6 @@ def sandbox_client(sandbox, api_version: str = "v2") -> NextCallerClient:
         settings,
         sleep=lambda s: None,
     )
-
-
-def submission_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    """A view_submission's ``state``: each input's initial value, or the one in ``values`` (by block id)."""
-    return {
-        "values": {
-            block["block_id"]: {
-                "value": {
-                    "type": "plain_text_input",
-                    "value": values.get(block["block_id"], (block["element"].get("initial_value"))),
-                }
-            }
-            for block in view["blocks"]
-            if block["type"] == "input"
-        }
-    }
 
 
 class RunningBot:
@@ -134,28 +118,8 @@ class RunningBot:
 
     def click(self, action_id: str, value: str, *, user: str = AGENT, channel: str = TRIAGE, headers=None):
         name, url = self.response_url()
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": "agent"},
-            "api_app_id": "A0APP00001",
-            "token": "legacy",
-            "trigger_id": f"trig.{time.time()}",
-            "team": {"id": "T0000000001"},
-            "channel": {"id": channel, "name": "triage"},
-            "response_url": url,
-            "container": {"type": "message", "is_ephemeral": True},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "nc_actions_0",
-                    "value": value,
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        resp = send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers)
-        return resp, name
+        payload = block_actions(action_id, value, response_url=url, user=user, channel=channel)
+        return send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers), name
 
     def submit(
         self,
@@ -166,16 +130,7 @@ class RunningBot:
         view_id: str = "V0MODAL0001",
         headers=None,
     ):
-        state = submission_state(view, values)
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0000000001"},
-            "user": {"id": user},
-            "api_app_id": "A0APP00001",
-            "token": "legacy",
-            "trigger_id": "trig.view",
-            "view": {**view, "id": view_id, "state": state},
-        }
+        payload = view_submission(view, values, view_id=view_id, user=user)
         return send_signed(self.url, interaction_body(payload), SIGNING_SECRET, headers=headers)
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0):

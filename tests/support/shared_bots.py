@@ -18,7 +18,8 @@ import requests
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack, command_body, interaction_body, send_signed
+from bot.fakeslack import FakeSlack
+from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
 
 from .secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
 from .secrets import RELIABILITY_SIGNING as SIGNING
@@ -73,25 +74,12 @@ class Slack:
     def correction_view(self, url: str, profile_id: str, phone: str, user: str = "U0AGENT001") -> dict[str, Any]:
         """Click "Suggest a correction" on a card: the modal the bot opens (views.open)."""
         before = len(self.fake.calls(name="views.open"))
-        click = {
-            "type": "block_actions",
-            "user": {"id": user},
-            "team": {"id": "T0000000001"},
-            "api_app_id": "A0APP00001",
-            "token": "x",
-            "trigger_id": f"t.{time.time_ns()}",
-            "channel": {"id": "C0TRIAGE01"},
-            "response_url": self.fake.response_url(self._name("btn")),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": bk.ACTION_SUGGEST,
-                    "block_id": "nc_actions_0",
-                    "value": json.dumps({"id": profile_id, "phone": phone}),
-                    "action_ts": "1",
-                }
-            ],
-        }
+        click = block_actions(
+            bk.ACTION_SUGGEST,
+            json.dumps({"id": profile_id, "phone": phone}),
+            response_url=self.fake.response_url(self._name("btn")),
+            user=user,
+        )
         send_signed(url, interaction_body(click), SIGNING)
         calls = self.fake.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > before, 20)
         return [c for c in calls if c["name"] == "views.open"][-1]["args"]["view"]
@@ -99,22 +87,8 @@ class Slack:
     @staticmethod
     def submission(view: dict[str, Any], view_id: str, user: str = "U0AGENT001", **changes: str) -> str:
         """The view_submission body for ``view`` with ``changes`` (field name → new value)."""
-        values = {
-            b["block_id"]: {"value": {"type": "plain_text_input", "value": b["element"].get("initial_value")}}
-            for b in view["blocks"]
-            if b["type"] == "input"
-        }
-        for field, value in changes.items():
-            values[modal.field_block_id(field)]["value"]["value"] = value
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0000000001"},
-            "user": {"id": user},
-            "api_app_id": "A0APP00001",
-            "token": "x",
-            "trigger_id": f"t.{time.time_ns()}",
-            "view": {**view, "id": view_id, "state": {"values": values}},
-        }
+        typed = {modal.field_block_id(field): value for field, value in changes.items()}
+        payload = view_submission(view, typed, view_id=view_id, user=user)
         return interaction_body(payload)
 
     @staticmethod

@@ -14,6 +14,8 @@ from typing import Any
 from bot import modal
 from bot.fakeslack import FakeSlack
 from bot.fakesocket import FakeSocketMode, Link
+from bot.slack_requests import block_actions
+from bot.slack_requests import view_submission as slack_view_submission
 
 from .common import ROOT
 from .secrets import BOT_TOKEN
@@ -98,18 +100,7 @@ def button_click(card: dict[str, Any], action_id: str, *, response_url: str, use
         for e in b["elements"]
         if e["action_id"] == action_id
     )
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "username": "agent"},
-        "api_app_id": "A0APP00001",
-        "token": "legacy",
-        "trigger_id": f"trig.{time.time_ns()}",
-        "team": {"id": "T0000000001"},
-        "channel": {"id": CHANNEL, "name": "triage"},
-        "response_url": response_url,
-        "container": {"type": "message", "is_ephemeral": True},
-        "actions": [{**button, "block_id": "nc_actions_0", "action_ts": f"{time.time():.6f}"}],
-    }
+    return block_actions(button["action_id"], button["value"], response_url=response_url, user=user, channel=CHANNEL)
 
 
 def view_submission(
@@ -117,24 +108,4 @@ def view_submission(
 ) -> dict[str, Any]:
     """The ``view_submission`` payload for ``view`` with each input as shown, ``changes`` (field -> value) typed in."""
     typed = {modal.field_block_id(name): value for name, value in changes.items()}
-    state = {
-        "values": {
-            b["block_id"]: {
-                "value": {
-                    "type": "plain_text_input",
-                    "value": typed.get(b["block_id"], b["element"].get("initial_value")),
-                }
-            }
-            for b in view["blocks"]
-            if b["type"] == "input"
-        }
-    }
-    return {
-        "type": "view_submission",
-        "team": {"id": "T0000000001"},
-        "user": {"id": user},
-        "api_app_id": "A0APP00001",
-        "token": "legacy",
-        "trigger_id": "trig.view",
-        "view": {**view, "id": view_id, "state": state},
-    }
+    return slack_view_submission(view, typed, view_id=view_id, user=user)
