@@ -98,10 +98,6 @@ class BatchSummary:
         elif item.result is not None and item.result.cached:
             self.from_cache += 1
 
-    @property
-    def complete(self) -> bool:
-        return self.stopped_by is None and not self.interrupted
-
     def text(self) -> str:
         """``195 lines: 187 found, 1 no record, 7 invalid, 5 duplicates — 190 requests, 0.4 s, 5 from cache``."""
         counts = [f"{self.found} found", f"{self.not_found} no record", f"{self.invalid} invalid"]

@@ -21,7 +21,3 @@ class NumberOutcome:
     seen: int  # messages in this channel with this number in the last 24 h, this one included
     profiles: tuple[Profile, ...] = field(default=())
     wait: float = 0.0  # for PAUSED: seconds until the budget has room
-
-    @property
-    def settled(self) -> bool:
-        return self.kind in (FOUND, GAVE_UP)
