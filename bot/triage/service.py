@@ -60,8 +60,7 @@ class Triage:
         self.web = web
         self.audit = audit
         self.budget = ChannelBudget(settings.watch_lookups_per_minute)
-        self._clock = clock
-        self.purge()
+        self._clock = clock  # nothing purged here: retention is bot.retention's, on its own schedule
 
     def purge(self) -> int:
         """Forget items (and the cards they hold) and sightings older than a week."""
