@@ -21,6 +21,7 @@ here; they are in the keyring (see :mod:`nextcaller_ops.credentials`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -28,8 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from .errors import UsageError
+from .errors import InsecureTransportError, UsageError
 
 __all__ = [
     "Settings",
@@ -43,6 +45,9 @@ __all__ = [
     "API_VERSIONS",
     "AUTH_KINDS",
     "ACCOUNT_ID_RE",
+    "ALLOW_INSECURE_HTTP",
+    "check_secure_base_url",
+    "is_loopback_host",
 ]
 
 DEFAULT_BASE_URL = "https://api.nextcaller.com"
@@ -53,6 +58,8 @@ AUTH_KINDS = ("oauth1", "basic")
 _DEFAULT_AUTH = {"v2": "oauth1", "v2.1": "basic"}
 # A platform (reseller) account names its end customer: Next Caller's clients take letters and digits.
 ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Plain http:// to another machine is refused (credentials in clear) unless this is 1: a lab proxy.
+ALLOW_INSECURE_HTTP = "NEXTCALLER_ALLOW_INSECURE_HTTP"
 
 
 @dataclass(frozen=True)
@@ -195,12 +202,60 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
             f"base URL {settings.base_url!r} is not an http(s) URL",
             hint="set NEXTCALLER_BASE_URL or `nextcaller-ops login --base-url`",
         )
+    check_secure_base_url(settings.base_url, _base_url_source(table, env, overrides), env)
     base = settings.base_url.rstrip("/")
     for version in sorted(("/" + v for v in API_VERSIONS), key=len, reverse=True):
         if base.endswith(version):  # the root is wanted; ".../v2" is a common slip
             base = base[: -len(version)]
             break
     return replace(settings, base_url=base)
+
+
+def _base_url_source(table: Mapping[str, Any], env: Mapping[str, str], overrides: Mapping[str, Any]) -> str:
+    """Where the base URL in force was set, in the words a person would look for (highest precedence first)."""
+    if overrides.get("base_url") is not None:
+        return "--base-url"
+    if env.get("NEXTCALLER_BASE_URL"):
+        return "NEXTCALLER_BASE_URL"
+    if table.get("base_url"):
+        return f"base_url in {config_path()}"
+    return "the base URL"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for this machine's loopback: ``localhost``, 127.0.0.0/8, ``::1`` (names are not resolved)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http_allowed(env: Mapping[str, str] | None = None) -> bool:
+    """``NEXTCALLER_ALLOW_INSECURE_HTTP=1`` in ``env`` or in the process (``login`` reads settings with ``env={}``)."""
+    value = (env or {}).get(ALLOW_INSECURE_HTTP) or os.environ.get(ALLOW_INSECURE_HTTP) or ""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def check_secure_base_url(url: str, where: str = "the base URL", env: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`InsecureTransportError`) a plain ``http://`` URL to a host that is not loopback.
+
+    HTTP Basic (v2.1) would send the password itself, OAuth 1.0a its signatures, and
+    the API its records, in clear.  Checked before any request: when settings are
+    loaded (naming ``where`` they came from) and when a transport is built.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or is_loopback_host(parts.hostname or "") or insecure_http_allowed(env):
+        return
+    host = parts.hostname or ""
+    shown = f"http://{f'[{host}]' if ':' in host else host}"
+    try:
+        shown += f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port: the host alone says which
+        pass
+    raise InsecureTransportError(where, shown)  # never the whole URL: it may hold a user and password
 
 
 def _version_name(text: str) -> str:

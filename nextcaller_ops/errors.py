@@ -26,6 +26,7 @@ __all__ = [
     "InvalidPhoneError",
     "UsageError",
     "CredentialsError",
+    "InsecureTransportError",
     "KeyringUnavailableError",
     "APIError",
     "AuthError",
@@ -69,6 +70,7 @@ class Action(StrEnum):
     CHECK_URL = "check_url"  # the answer was not the API's: wrong base URL, proxy, portal
     CHECK_NETWORK = "check_network"  # no connection at all
     RAISE_TIMEOUT = "raise_timeout"  # the API is slow
+    USE_HTTPS = "use_https"  # a plain http:// base URL to another machine would send credentials in clear
 
 
 def describe(exc: NextCallerError, advice: Mapping[Action, str]) -> str:
@@ -121,6 +123,22 @@ class InvalidPhoneError(UsageError, ValueError):
 
 class CredentialsError(NextCallerError):
     action = Action.LOGIN
+
+
+class InsecureTransportError(UsageError):
+    """An ``http://`` base URL on a host that is not this machine: refused before any request.
+
+    v2.1's HTTP Basic sends the password itself in every request, and v2's OAuth
+    signatures and the answers (PII) would cross the network in clear.
+    ``NEXTCALLER_ALLOW_INSECURE_HTTP=1`` allows it (a lab proxy).
+    """
+
+    action = Action.USE_HTTPS
+    hint = "it would send the API credentials and the records in clear"
+
+    def __init__(self, where: str, shown_url: str):
+        super().__init__(f"{where} is {shown_url}: plain http to another machine")
+        self.where = where
 
 
 class NeedsNewerAPIError(UsageError):

@@ -36,7 +36,7 @@ from requests.auth import AuthBase
 from . import errors
 from .api_errors import error_from_response
 from .auth import BasicAuth, auth_for, basic_auth, oauth1_auth  # the schemes; re-exported (callers found them here)
-from .config import Settings
+from .config import Settings, check_secure_base_url
 from .models import parse_xml_document
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         pacer: Pacer = NO_PACING,
     ):
+        check_secure_base_url(settings.base_url)  # settings built by hand too: no credentials in clear
         self.settings = settings
         self.auth = auth
         self.pacer = pacer

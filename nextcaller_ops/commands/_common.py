@@ -31,6 +31,10 @@ ADVICE: dict[Action, str] = {
     Action.CHECK_URL: "check NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it) and try again",
     Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (`nextcaller-ops status` shows it)",
     Action.RAISE_TIMEOUT: "try again, or raise the timeout in config.toml",
+    Action.USE_HTTPS: (
+        "use an https:// URL (NEXTCALLER_BASE_URL, base_url in config.toml or `nextcaller-ops login --base-url`), "
+        "or set NEXTCALLER_ALLOW_INSECURE_HTTP=1 for a lab proxy you trust"
+    ),
 }
 
 

@@ -66,7 +66,10 @@ def run_login(args: argparse.Namespace) -> int:
     profile = c.profile_name(args)
     # A new API version without --auth takes that version's own scheme, whatever the profile had.
     auth_override = args.auth or ("" if args.api_version else None)
-    settings = c.settings(args, api_version=args.api_version, auth=auth_override, account_id=args.account_id)
+    # --base-url too: an http:// URL to another machine is refused before anyone types a secret.
+    settings = c.settings(
+        args, base_url=args.base_url, api_version=args.api_version, auth=auth_override, account_id=args.account_id
+    )
     basic = settings.auth == "basic"
     key_words, secret_words = ("API username", "API password") if basic else ("Consumer key", "Consumer secret")
     flag = "--username USER" if basic else "--consumer-key KEY"

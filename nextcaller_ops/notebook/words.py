@@ -19,6 +19,9 @@ ADVICE: dict[Action, str] = {
     Action.CHECK_URL: "check NEXTCALLER_BASE_URL (%nextcaller_status shows it) and try again",
     Action.CHECK_NETWORK: "check the network and NEXTCALLER_BASE_URL (%nextcaller_status shows it)",
     Action.RAISE_TIMEOUT: "try again, or raise the timeout in config.toml",
+    Action.USE_HTTPS: "use an https:// URL (NEXTCALLER_BASE_URL in the kernel's environment, base_url in "
+    "config.toml or %nextcaller_login --base-url), or set NEXTCALLER_ALLOW_INSECURE_HTTP=1 in the kernel's "
+    "environment for a lab proxy you trust",
 }
 
 

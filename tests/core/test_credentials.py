@@ -123,17 +123,17 @@ def test_credentials_repr_and_logs_hide_the_secret(caplog):
 
 
 def test_settings_precedence(isolated_env, monkeypatch):
-    save_profile_settings("staging", base_url="http://staging.example:9000", timeout=3)
-    assert load_settings("staging").base_url == "http://staging.example:9000"
+    save_profile_settings("staging", base_url="https://staging.example:9000", timeout=3)
+    assert load_settings("staging").base_url == "https://staging.example:9000"
     assert load_settings("staging").timeout == 3.0
-    monkeypatch.setenv("NEXTCALLER_BASE_URL", "http://env.example/")
-    assert load_settings("staging").base_url == "http://env.example"
-    assert load_settings("staging", base_url="http://arg.example").base_url == "http://arg.example"
+    monkeypatch.setenv("NEXTCALLER_BASE_URL", "https://env.example/")
+    assert load_settings("staging").base_url == "https://env.example"
+    assert load_settings("staging", base_url="https://arg.example").base_url == "https://arg.example"
     assert load_settings("other").timeout == 10.0
 
 
 def test_config_file_is_private_and_has_no_secret(isolated_env, file_keyring):
-    path = save_profile_settings("default", base_url="http://x.example")
+    path = save_profile_settings("default", base_url="https://x.example")
     cr.store_credentials("default", "KEYCFGCFGCFG", "secret-not-in-config")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "secret-not-in-config" not in path.read_text()
