@@ -23,6 +23,7 @@ from nextcaller_ops.stores import AuditStore, DedupeStore, Stores, open_stores
 from . import messages
 from .outbox import DELIVERED, Correction, Notify, Outbox
 from .policy import Policy, RateLimiter
+from .retention import Housekeeper
 from .settings import BotSettings
 from .triage import Triage, TriageWorker
 
@@ -42,6 +43,7 @@ class Services:
     web: WebClient
     triage: Triage
     triage_worker: TriageWorker
+    housekeeper: Housekeeper  # retention: each store's old rows purged at start, then hourly
     _status_cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,12 +71,14 @@ class Services:
         return status
 
     def start(self) -> None:
-        """Start the background workers: corrections waiting in the outbox, triage lookups to retry."""
+        """Start the background workers: corrections waiting in the outbox, triage lookups to retry, retention."""
         self.outbox.start()
         self.triage_worker.start()
+        self.housekeeper.start()
 
     def close(self) -> None:
         """Let deliveries in progress finish, then close the stores."""
+        self.housekeeper.stop()
         self.triage_worker.stop()
         self.outbox.close()
         self.stores.close()
@@ -102,6 +106,10 @@ def _notifier(web: WebClient) -> Notify:
     return notify
 
 
+def _retention_is_the_housekeepers() -> None:
+    """The triage worker's housekeeping: nothing, since every store's retention is in one place (bot.retention)."""
+
+
 def _shared_limit(settings: BotSettings) -> Callable[[str], float | None] | None:
     """The per-user lookup limit counted in Redis (every bot process), when there is one."""
     if not settings.redis_url:
@@ -120,9 +128,7 @@ def build_services(
     web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
     if stores is None:
         root = Path(settings.data_dir) if settings.data_dir else data_dir()
-        stores = open_stores(
-            root, audit_retention_days=settings.audit_retention_days, database_url=settings.database_url
-        )
+        stores = open_stores(root, database_url=settings.database_url)  # opening purges nothing: the housekeeper does
 
     def deliver(row: Correction) -> None:
         # row.body holds the agent's changes under dotted names, as build_correction takes them
@@ -147,6 +153,7 @@ def build_services(
         triage_worker=TriageWorker(
             triage,
             poll_seconds=min(2.0, settings.triage_retry_seconds),
-            housekeeping=lambda: (triage.purge(), stores.dedupe.purge()),
+            housekeeping=_retention_is_the_housekeepers,
         ),
+        housekeeper=Housekeeper(stores, settings.retention),
     )

@@ -11,6 +11,8 @@ from nextcaller_ops.config import env_number
 from nextcaller_ops.credentials import SLACK_PROFILE, SLACK_SECRET_NAMES
 from nextcaller_ops.errors import Action, CredentialsError
 
+from .retention import Retention
+
 __all__ = ["BotSettings"]
 
 
@@ -31,7 +33,7 @@ class BotSettings:
     allowed_users: frozenset[str] | None = None
     pii_channels: frozenset[str] = frozenset()  # channels where shared cards keep email and street
     lookups_per_minute: int = 30
-    audit_retention_days: int = 90
+    retention: Retention = field(default_factory=Retention)  # days each store keeps its rows (bot.retention)
     data_dir: Path | None = None  # None: the data dir of nextcaller_ops.config (NEXTCALLER_OPS_DATA_DIR)
     outbox_retry_seconds: float = 5.0  # first retry of an undelivered correction; doubles, capped at 60 s
     outbox_lease_seconds: float = 30.0  # a delivery whose process died is taken over after this
@@ -76,7 +78,7 @@ class BotSettings:
             allowed_users=_ids(env.get("NEXTCALLER_OPS_ALLOWED_USERS")),
             pii_channels=_ids(env.get("NEXTCALLER_OPS_PII_CHANNELS")) or frozenset(),
             lookups_per_minute=env_number(env, "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE", 30),
-            audit_retention_days=env_number(env, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90),
+            retention=Retention.from_env(env),
             outbox_retry_seconds=env_number(env, "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS", 5.0, float),
             watch_channels=_ids(env.get("NEXTCALLER_OPS_WATCH_CHANNELS")) or frozenset(),
             admins=_ids(env.get("NEXTCALLER_OPS_ADMINS")) or frozenset(),

@@ -3,6 +3,11 @@
 The log itself is a store (:mod:`nextcaller_ops.stores`: who looked up which
 number, where, when, with what outcome).  The bot records Slack users and
 channels; the CLI and the notebook record the OS user and ``cli`` / ``notebook``.
+
+Recording never deletes: how long the log keeps entries is the running bot's
+setting (``NEXTCALLER_OPS_AUDIT_RETENTION_DAYS``, enforced by ``bot.retention``),
+not that of whoever happens to look a number up.  ``nextcaller-ops audit purge
+--older-than`` deletes explicitly.
 """
 
 from __future__ import annotations
@@ -16,18 +21,19 @@ from collections.abc import Callable
 
 from .stores import AuditStore, open_audit_store
 
-__all__ = ["local_auditor", "retention_days"]
+__all__ = ["local_auditor", "os_user"]
 
 log = logging.getLogger("nextcaller_ops.audit")
 
 Auditor = Callable[..., None]
 
 
-def retention_days() -> int:
-    """``NEXTCALLER_OPS_AUDIT_RETENTION_DAYS`` (90); a value that is not a number is one clear error."""
-    from .config import env_number
-
-    return int(env_number(os.environ, "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", 90))
+def os_user() -> str:
+    """``os:NAME``: who the CLI's and the notebook's audit entries name."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except Exception:  # no passwd entry (containers)
+        return f"os:{os.getuid()}" if hasattr(os, "getuid") else "os:unknown"
 
 
 def local_auditor(where: str, database_url: str | None = None) -> Auditor:
@@ -39,12 +45,8 @@ def local_auditor(where: str, database_url: str | None = None) -> Auditor:
     """
     from .config import data_dir
 
-    retention = retention_days()
     url = database_url or os.environ.get("NEXTCALLER_OPS_DATABASE_URL") or None
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry (containers)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    user = os_user()
     audit: AuditStore | None = None
     failed = False
     opening = threading.Lock()
@@ -56,11 +58,9 @@ def local_auditor(where: str, database_url: str | None = None) -> Auditor:
         try:
             with opening:  # opened on first use: `--help` and refusals never touch the file
                 if audit is None:
-                    audit = open_audit_store(data_dir(), retention_days=retention, database_url=url)
+                    audit = open_audit_store(data_dir(), database_url=url)
                     atexit.register(audit.close)  # a PostgreSQL pool is closed, not abandoned
-            audit.record(
-                user_id=f"os:{user}", channel_id=where, action=action, phone=phone, outcome=outcome, detail=detail
-            )
+            audit.record(user_id=user, channel_id=where, action=action, phone=phone, outcome=outcome, detail=detail)
         except Exception as exc:
             failed = True
             log.warning("audit log unavailable (%s); lookups go on unaudited", type(exc).__name__)

@@ -1,6 +1,6 @@
 """Durable state behind small interfaces, and the one place that picks the implementation.
 
->>> stores = open_stores(data_dir, audit_retention_days=90)      # doctest: +SKIP
+>>> stores = open_stores(data_dir)      # doctest: +SKIP
 >>> stores.audit.record(user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
 >>> stores.close()
 
@@ -8,6 +8,10 @@ Without ``database_url`` every store is a SQLite file in the data dir (the
 embedded default).  With a ``postgresql://`` URL (``NEXTCALLER_OPS_DATABASE_URL``)
 they live in PostgreSQL, shared by every process pointing there (:mod:`.postgres`).
 Nothing that uses the stores changes.
+
+Opening (or reading) a store never deletes anything: how long each store keeps
+its rows is the running bot's business (``bot.retention``), and the audit log's
+also that of an explicit ``nextcaller-ops audit purge --older-than``.
 """
 
 from __future__ import annotations
@@ -83,7 +87,6 @@ def backend_for(database_url: str | None) -> str:
 def open_audit_store(
     data_dir: str | os.PathLike,
     *,
-    retention_days: int = 90,
     database_url: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuditStore:
@@ -92,28 +95,27 @@ def open_audit_store(
         assert database_url is not None
         from .postgres import PostgresAuditStore, open_pool
 
-        return PostgresAuditStore(open_pool(database_url, max_size=2), retention_days, clock, owns_pool=True)
+        return PostgresAuditStore(open_pool(database_url, max_size=2), clock, owns_pool=True)
     from .sqlite import SqliteAuditStore
 
-    return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", retention_days, clock)
+    return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", clock)
 
 
 def open_stores(
     data_dir: str | os.PathLike,
     *,
-    audit_retention_days: int = 90,
     database_url: str | None = None,
     dedupe_ttl_seconds: float = DEDUPE_TTL_SECONDS,
     clock: Callable[[], float] = time.time,
 ) -> Stores:
     """Every store the bot keeps: in ``data_dir`` as SQLite files (0600), or in PostgreSQL at ``database_url``.
 
-    ``clock`` stamps audit entries and de-duplication keys (and so decides what
-    retention and TTL purge); the outbox's times come from its worker.
+    ``clock`` stamps audit entries and de-duplication keys (and so decides when a
+    key's TTL has run out); the outbox's times come from its worker.
     """
     if backend_for(database_url) == "postgresql":
         assert database_url is not None
-        return _open_postgres(database_url, audit_retention_days, dedupe_ttl_seconds, clock)
+        return _open_postgres(database_url, dedupe_ttl_seconds, clock)
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
     from .sqlite_triage import SqliteTriageStore
@@ -121,7 +123,7 @@ def open_stores(
     root = Path(data_dir)
     opened: list[AuditStore | OutboxStore | DedupeStore] = []
     try:
-        audit = open_audit_store(root, retention_days=audit_retention_days, clock=clock)
+        audit = open_audit_store(root, clock=clock)
         opened.append(audit)
         outbox = SqliteOutboxStore(root / "outbox.sqlite3")
         opened.append(outbox)
@@ -135,7 +137,7 @@ def open_stores(
     return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage)
 
 
-def _open_postgres(url: str, retention_days: int, dedupe_ttl: float, clock: Callable[[], float]) -> Stores:
+def _open_postgres(url: str, dedupe_ttl: float, clock: Callable[[], float]) -> Stores:
     from .postgres import PostgresAuditStore, PostgresDedupeStore, open_pool
     from .postgres_outbox import PostgresOutboxStore
     from .postgres_triage import PostgresTriageStore
@@ -143,7 +145,7 @@ def _open_postgres(url: str, retention_days: int, dedupe_ttl: float, clock: Call
     pool = open_pool(url)
     try:
         return Stores(
-            audit=PostgresAuditStore(pool, retention_days, clock),
+            audit=PostgresAuditStore(pool, clock),
             outbox=PostgresOutboxStore(pool),
             dedupe=PostgresDedupeStore(pool, dedupe_ttl, clock),
             triage=PostgresTriageStore(pool),

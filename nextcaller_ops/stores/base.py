@@ -12,6 +12,10 @@ Times are wall-clock seconds (``time.time()``).  The outbox store is handed
 ``now`` by its caller, so a worker's clock (a fake one in tests) decides what is
 due and when a lease has run out; the audit and de-duplication stores keep a clock
 of their own.
+
+Nothing is deleted when a store opens or is read: each ``purge`` is called by the
+running bot's retention (``bot.retention``, one setting per store) or, for the
+audit log, by an explicit ``nextcaller-ops audit purge --older-than``.
 """
 
 from __future__ import annotations
@@ -77,8 +81,12 @@ class AuditStore(Protocol):
         """Every entry (or those at/after ``since``, by ``user_id``, for ``phone``), oldest first."""
         ...
 
-    def purge(self) -> int:
-        """Delete entries older than the retention period; returns how many."""
+    def purge(self, before: float) -> int:
+        """Delete the entries stamped before ``before``; returns how many.
+
+        Only the running bot's retention (``bot.retention``) and ``nextcaller-ops audit
+        purge`` call this: opening or reading the log never deletes from it.
+        """
         ...
 
     def close(self) -> None: ...
@@ -162,6 +170,14 @@ class OutboxStore(Protocol):
         """
         ...
 
+    def purge(self, before: float) -> int:
+        """Forget delivered and refused corrections submitted before ``before``; returns how many.
+
+        Their bodies are an agent's changes to a person's record (personal data).  Rows
+        still waiting or being delivered are kept, however old: nothing submitted is lost.
+        """
+        ...
+
     def close(self) -> None: ...
 
 
@@ -176,7 +192,7 @@ class DedupeStore(Protocol):
         ...
 
     def purge(self) -> int:
-        """Forget keys older than the TTL; returns how many."""
+        """Forget keys older than the TTL (by the store's clock); returns how many.  Opening never purges."""
         ...
 
     def close(self) -> None: ...

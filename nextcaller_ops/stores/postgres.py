@@ -43,7 +43,6 @@ Clock = Callable[[], float]
 SCHEMA_TABLE = "nextcaller_schema_version"
 # One lock for every nextcaller-ops schema in the database: upgrades are rare and quick.
 _ADVISORY_LOCK = 0x6E63_6F70_7300  # "ncops"
-PURGE_EVERY = 1000  # de-duplication claims between purges of expired keys
 CONNECT_TIMEOUT = 5  # seconds: a dead server is reported, not waited for
 _AUDIT_COLUMNS = "ts, user_id, channel_id, action, phone, outcome, detail"
 _HINT = "check NEXTCALLER_OPS_DATABASE_URL and that PostgreSQL is running (`nextcaller-ops status` checks it)"
@@ -168,14 +167,12 @@ def _entry(row: tuple) -> AuditEntry:
 
 
 class PostgresAuditStore:
-    """The audit log in ``nextcaller_audit``; entries older than the retention are purged on open."""
+    """The audit log in ``nextcaller_audit``; opening it deletes nothing (see :meth:`purge`)."""
 
-    def __init__(self, pool: ConnectionPool, retention_days: int = 90, clock: Clock = time.time, *, owns_pool=False):
+    def __init__(self, pool: ConnectionPool, clock: Clock = time.time, *, owns_pool: bool = False):
         self._pool = pool
-        self.retention_days = retention_days
         self._clock = clock
         self._owns_pool = owns_pool
-        self.purge()
 
     def record(
         self,
@@ -193,12 +190,9 @@ class PostgresAuditStore:
                 (self._clock(), user_id, channel_id, action, phone, outcome, detail[:500]),
             )
 
-    def purge(self) -> int:
-        if self.retention_days <= 0:
-            return 0
-        cutoff = self._clock() - self.retention_days * 86400
+    def purge(self, before: float) -> int:
         with self._pool.connection() as conn:
-            return conn.execute("DELETE FROM nextcaller_audit WHERE ts < %s", (cutoff,)).rowcount
+            return conn.execute("DELETE FROM nextcaller_audit WHERE ts < %s", (before,)).rowcount
 
     def recent(self, user_id: str, limit: int = 5) -> list[AuditEntry]:
         with self._pool.connection() as conn:
@@ -229,20 +223,18 @@ class PostgresAuditStore:
 
 
 class PostgresDedupeStore:
-    """Keys already handled, in ``nextcaller_dedupe``: claimed with one insert, whichever process asks."""
+    """Keys already handled, in ``nextcaller_dedupe``: claimed with one insert, whichever process asks.
+
+    Expired keys are purged by the running bot's retention (``bot.retention``), hourly.
+    """
 
     def __init__(self, pool: ConnectionPool, ttl_seconds: float = 86400.0, clock: Clock = time.time):
         self._pool = pool
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._claims = 0
-        self.purge()
 
     def claim(self, key: str) -> bool:
         now = self._clock()
-        self._claims += 1
-        if self._claims % PURGE_EVERY == 0:  # a bot that runs for months keeps the table small
-            self.purge()
         with self._pool.connection() as conn:
             # Inserted (new key) or taken over (expired key): one row.  Seen recently: none.
             # Concurrent inserts of one key wait for the first and then see it: exactly one wins.

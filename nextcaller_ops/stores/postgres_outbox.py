@@ -137,6 +137,12 @@ class PostgresOutboxStore:
                 ),
             )
 
+    def purge(self, before: float) -> int:
+        with self._pool.connection() as conn:  # finished rows only: a waiting correction is kept until delivered
+            return conn.execute(
+                "DELETE FROM nextcaller_outbox WHERE status IN (%s, %s) AND created < %s", (DELIVERED, REJECTED, before)
+            ).rowcount
+
     def recover(self) -> int:
         # Live processes share these rows: a row mid-delivery is left to its lease.
         return 0

@@ -30,11 +30,10 @@ def _entry(row: tuple) -> AuditEntry:
 
 
 class SqliteAuditStore:
-    """The audit log in ``audit.sqlite3``; entries older than the retention are purged on open."""
+    """The audit log in ``audit.sqlite3``; opening it deletes nothing (see :meth:`purge`)."""
 
-    def __init__(self, path: str | os.PathLike, retention_days: int = 90, clock: Clock = time.time):
+    def __init__(self, path: str | os.PathLike, clock: Clock = time.time):
         self.path = Path(path)
-        self.retention_days = retention_days
         self._clock = clock
         self._lock = threading.Lock()
         self._db = open_private_db(self.path)
@@ -43,7 +42,6 @@ class SqliteAuditStore:
             phone TEXT, outcome TEXT NOT NULL, detail TEXT)""")
         self._db.execute("CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts)")
         self._db.execute("CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, ts)")
-        self.purge()
 
     def record(
         self,
@@ -61,12 +59,9 @@ class SqliteAuditStore:
                 (self._clock(), user_id, channel_id, action, phone, outcome, detail[:500]),
             )
 
-    def purge(self) -> int:
-        if self.retention_days <= 0:
-            return 0
-        cutoff = self._clock() - self.retention_days * 86400
+    def purge(self, before: float) -> int:
         with self._lock:
-            return self._db.execute("DELETE FROM audit WHERE ts < ?", (cutoff,)).rowcount
+            return self._db.execute("DELETE FROM audit WHERE ts < ?", (before,)).rowcount
 
     def recent(self, user_id: str, limit: int = 5) -> list[AuditEntry]:
         with self._lock:
@@ -110,7 +105,6 @@ class SqliteDedupeStore:
         self._lock = threading.Lock()
         self._db = open_private_db(self.path)
         self._db.execute("CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, claimed REAL NOT NULL)")
-        self.purge()
 
     def claim(self, key: str) -> bool:
         now = self._clock()

@@ -138,6 +138,12 @@ class SqliteOutboxStore:
                 ),
             )
 
+    def purge(self, before: float) -> int:
+        with self._lock:  # finished rows only: a waiting correction is kept until it is delivered
+            return self._db.execute(
+                "DELETE FROM outbox WHERE status IN (?, ?) AND created < ?", (DELIVERED, REJECTED, before)
+            ).rowcount
+
     def recover(self) -> int:
         # Whoever held those leases is gone, however long they had left.
         with self._lock:

@@ -309,8 +309,10 @@ def test_audit_log_retention_and_file_mode(bot):
     )
     assert stat.S_IMODE(os.stat(audit.path).st_mode) == 0o600
     audit.record(user_id="U1", channel_id="C1", action="lookup", phone="3125550142", outcome="found 2")
-    audit._clock = lambda: time.time() + 91 * 86400
-    assert audit.purge() == 2 and audit.entries() == []
+    from bot.retention import purge_all
+
+    purged = purge_all(bot.services.stores, bot.settings.retention, time.time() + 91 * 86400)  # default: 90 days
+    assert purged["audit"] == 2 and audit.entries() == []
 
 
 def test_no_secret_in_the_bots_output(bot, sandbox, caplog):

@@ -329,7 +329,7 @@ def test_cache_info_and_clear_without_a_cache(api_env, capsys):
     assert code == 0 and "No persistent cache" in out
 
 
-@pytest.mark.parametrize("var", ["NEXTCALLER_OPS_AUDIT_RETENTION_DAYS", "NEXTCALLER_TIMEOUT"])
+@pytest.mark.parametrize("var", ["NEXTCALLER_TIMEOUT"])  # retention settings are the bot's: tests/bot/test_retention.py
 def test_a_non_numeric_setting_is_a_usage_error(api_env, capsys, monkeypatch, var):
     monkeypatch.setenv(var, "ninety")
     code, _, err = cli(capsys, "lookup", "2125558383")

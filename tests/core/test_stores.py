@@ -132,24 +132,26 @@ def test_recent_is_the_users_lookups_newest_first(stores, clock):
     assert stores.audit.recent("U2") == []  # a share is not a lookup
 
 
-def test_audit_retention(open_backend, clock):
-    stores = open_backend(audit_retention_days=90)
-    audit_some(stores, clock)
-    clock.now += 89 * DAY
-    assert stores.audit.purge() == 0
-    clock.now += 2 * DAY
-    stores.audit.record(user_id="U1", channel_id="C1", action="lookup", phone="2125558383", outcome="found 1")
-    assert stores.audit.purge() == 5
-    assert len(stores.audit.entries()) == 1
+def test_audit_purge_forgets_the_entries_before_the_cut_off_and_only_those(stores, clock):
+    audit_some(stores, clock)  # one a minute
+    stamps = [e["ts"] for e in stores.audit.entries()]
+    clock.now += 1000 * DAY  # the store's clock decides nothing: the caller names the cut-off
+    assert stores.audit.purge(stamps[2]) == 2
+    assert [e["ts"] for e in stores.audit.entries()] == stamps[2:]
+    assert stores.audit.purge(stamps[2]) == 0
+    assert stores.audit.purge(stamps[-1] + 1) == 3 and stores.audit.entries() == []
 
 
-def test_audit_purges_on_open_and_keeps_everything_when_retention_is_zero(open_backend, clock):
-    first = open_backend(audit_retention_days=0)
+def test_opening_the_stores_purges_nothing(open_backend, clock):
+    """Readers open the stores too (``audit``, a lookup from the CLI): only an explicit purge deletes."""
+    first = open_backend()
     audit_some(first, clock)
-    clock.now += 1000 * DAY
-    assert first.audit.purge() == 0
+    assert first.dedupe.claim("Ev01")
     first.close()
-    assert open_backend(audit_retention_days=90).audit.entries() == []
+    clock.now += 1000 * DAY
+    again = open_backend()
+    assert len(again.audit.entries()) == 5
+    assert again.dedupe.purge() == 1  # the expired key was still there to purge
 
 
 def test_audit_records_from_many_threads(stores):
@@ -264,6 +266,30 @@ def test_rows_outlive_the_process_that_wrote_them(open_backend, clock):
     second = open_backend()
     assert second.outbox.get(row.id) == row
     assert second.outbox.submit(PROFILE, {"first_name": "Jerome"}, now=clock(), dedupe_key="V1") == (row, False)
+
+
+def test_outbox_purge_forgets_finished_corrections_only(stores, clock):
+    """Delivered and refused rows keep an agent's changes (personal data): forgotten after their time."""
+    outbox = stores.outbox
+
+    def finished(status: str, name: str):
+        row, _ = outbox.submit(PROFILE, {"first_name": name}, now=clock())
+        outbox.finish(outbox.claim(row.id, now=clock(), lease_seconds=LEASE), status, now=clock(), next_attempt=clock())
+        return row
+
+    old_delivered, old_rejected = finished(DELIVERED, "A"), finished(REJECTED, "B")
+    old_waiting, _ = outbox.submit(PROFILE, {"first_name": "C"}, now=clock())  # never tried: the API is down
+    old_retrying = finished(PENDING, "D")
+    old_delivering, _ = outbox.submit(PROFILE, {"first_name": "E"}, now=clock())
+    outbox.claim(old_delivering.id, now=clock(), lease_seconds=LEASE)
+    clock.now += 10 * DAY
+    young_delivered = finished(DELIVERED, "F")
+    assert outbox.purge(clock.now - DAY) == 2
+    assert outbox.get(old_delivered.id) is None and outbox.get(old_rejected.id) is None
+    kept = (old_waiting, old_retrying, old_delivering, young_delivered)
+    assert [outbox.get(row.id).profile_id for row in kept] == [PROFILE] * 4
+    assert outbox.counts() == {PENDING: 3, DELIVERED: 1, REJECTED: 0}
+    assert outbox.purge(clock.now - DAY) == 0
 
 
 # -- de-duplication ----------------------------------------------------------------------------------
