@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     purge = actions.add_parser("purge", help=purge_text, description=purge_text)
     purge.set_defaults(run=run_purge)
     purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 90d, 12h, 30m")
-    purge.add_argument("--profile", dest="purge_profile")
+    purge.add_argument("--profile", dest="purge_profile", metavar="PROFILE")
 
 
 def parse_since(text: str, now: float) -> float:
