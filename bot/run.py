@@ -24,12 +24,18 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
+from nextcaller_ops.errors import NextCallerError
+
 from .services import Services
 from .settings import BotSettings
 
-__all__ = ["run_bot", "make_wsgi_app", "serve_http", "create_app_from_env"]
+__all__ = ["run_bot", "make_wsgi_app", "serve_http", "create_app_from_env", "SlackUnreachableError"]
 
 log = logging.getLogger("bot")
+
+
+class SlackUnreachableError(NextCallerError):
+    """Slack's Web API did not answer the bot's first call (``auth.test``) at start: exit 1, one line."""
 
 
 def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterable[bytes]]:
@@ -98,20 +104,77 @@ def serve_http(app: App, host: str, port: int) -> WSGIServer:
 def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     """The app and its services from the environment, the background workers started."""
     from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.settings_names import check_environment
 
-    from .app import build_app
     from .services import build_services
 
+    check_environment()  # a misspelt NEXTCALLER_OPS_* (an allow-list!) stops the bot: gunicorn's entry too
     settings = BotSettings.from_env()
     settings.require(socket=socket)
-    services = build_services(settings, NextCallerClient())
+    services = build_services(settings, NextCallerClient())  # PostgreSQL unreachable: one line (StoreUnavailableError)
     try:
-        app = build_app(settings, services.client, services=services)
+        _check_redis(settings)
+        app = _build_app(settings, services)
     except BaseException:  # e.g. Slack refused the token: leave no store open
         services.close()
         raise
     services.start()
     return app, services
+
+
+def _check_redis(settings: BotSettings) -> None:
+    """Ask Redis once at start: when it is down the bot starts degraded, with the one warning it logs at run time."""
+    if settings.redis_url:
+        from nextcaller_ops.shared_redis import shared_redis
+
+        # The process's one SharedRedis for this URL (the client's cache shares it): marked down, warned once.
+        shared_redis(settings.redis_url, settings.redis_prefix).call(lambda r: r.ping(), default=None)
+
+
+class _NoSendFailures(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to send a request to Slack API server" not in record.getMessage()
+
+
+def _build_app(settings: BotSettings, services: Services) -> App:
+    """:func:`bot.app.build_app`, whose ``auth.test`` is the first call to Slack: unreachable is one line."""
+    from .app import build_app
+
+    # slack_sdk logs each failed attempt at ERROR: the one line below says it instead.
+    sdk_log, quiet = logging.getLogger("slack_sdk.web.base_client"), _NoSendFailures()
+    sdk_log.addFilter(quiet)
+    try:
+        return build_app(settings, services.client, services=services)
+    except OSError as exc:  # URLError, refused, DNS, timeout: no answer at all (a refusal is a BoltError)
+        raise SlackUnreachableError(
+            f"cannot reach Slack's Web API at {_shown_url(services.web.base_url)} ({_reason(exc)})",
+            hint="check SLACK_API_URL (unset: Slack's own) and the network",
+        ) from None
+    finally:
+        sdk_log.removeFilter(quiet)
+
+
+def _shown_url(url: str) -> str:
+    """``url`` without any user or password in it (SLACK_API_URL is the operator's to set)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from nextcaller_ops.redact import redact
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        netloc += f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port: the host alone says enough
+        pass
+    return redact(urlunsplit(parts._replace(netloc=netloc)))
+
+
+def _reason(exc: OSError) -> str:
+    cause = getattr(exc, "reason", exc)  # URLError wraps the socket's error
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror.lower()
+    return str(cause)[:80] or type(cause).__name__
 
 
 def _quiet_client_warning(record: logging.LogRecord) -> bool:

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from nextcaller_ops.errors import NextCallerError
+
 from .run import create_app_from_env, make_wsgi_app
 
-__all__ = ["application"]
+__all__ = ["application", "APP_LOAD_ERROR"]
+
+# gunicorn's exit status for "App failed to load": the arbiter stops instead of starting the worker again.
+APP_LOAD_ERROR = 4
 
 _lock = threading.Lock()
 _built: dict[str, Any] = {}
@@ -42,4 +48,22 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     return wsgi(environ, start_response)
 
 
-_build()
+def _start() -> None:
+    """Build at import; a configuration the bot cannot start with is one line on stderr, not a traceback."""
+    from slack_bolt.error import BoltError
+
+    from nextcaller_ops.redact import redact
+
+    try:
+        _build()
+    except NextCallerError as exc:  # an unknown NEXTCALLER_OPS_* setting, a missing secret, Slack unreachable...
+        line = str(exc)
+    except BoltError as exc:  # Slack refused the token (auth.test)
+        line = f"Slack refused to start the bot ({str(exc)[:200]}) — check SLACK_BOT_TOKEN and SLACK_API_URL"
+    else:
+        return
+    print(f"error: {redact(line)}", file=sys.stderr, flush=True)
+    raise SystemExit(APP_LOAD_ERROR)
+
+
+_start()

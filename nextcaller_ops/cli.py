@@ -19,6 +19,7 @@ from . import __version__
 from .commands import MODULES
 from .commands._common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, err, error_line
 from .errors import CredentialsError, NextCallerError, UsageError
+from .settings_names import check_environment
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_API", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
@@ -96,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.cli_main = main  # `demo` runs the CLI itself
     handler, changed_levels = _setup_logging(args.verbose)
     try:
+        # Every verb, `bot` included: a misspelt NEXTCALLER_OPS_* setting must never be ignored.
+        check_environment()
         return int(args.run(args))
     except (UsageError, CredentialsError) as exc:
         err(f"error: {error_line(exc)}")

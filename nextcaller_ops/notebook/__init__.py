@@ -34,8 +34,15 @@ __all__ = ["NextCaller", "CallerResult", "CorrectionResult", "load_ipython_exten
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from ..errors import NextCallerError
     from ..redact import install
+    from ..settings_names import check_environment
+    from .words import usage_error
 
+    try:  # a misspelt NEXTCALLER_OPS_* setting: one line, and nothing loaded until it is fixed
+        check_environment()
+    except NextCallerError as exc:
+        raise usage_error(exc) from None
     install()  # no secret or full phone number in any log record of this kernel
     magics = NextCaller(shell=ipython)
     ipython.register_magics(magics)
