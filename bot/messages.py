@@ -113,6 +113,11 @@ def needs_v21(what: str) -> str:
     )
 
 
+def bad_text(problem: str) -> str:
+    """``/caller`` text holding a control character (ESC, a bidi override): refused before any request."""
+    return f"That text {problem}, so nothing was looked up. Type it again without it (was it pasted from a terminal?)"
+
+
 def bad_email(exc: NextCallerError) -> str:
     """An address refused before any request (masked as the core masks it)."""
     return esc(f"{exc.message[:1].upper()}{exc.message[1:]}. Give a whole address, e.g. `/caller jerry@example.com`.")

@@ -66,10 +66,11 @@ def _setup_logging(verbosity: int) -> tuple[logging.Handler, dict[str, int]]:
     return handler, changed
 
 
-def _undecodable_argument(argv: Sequence[str]) -> str | None:
-    """The line to print when an argument is not valid text (a terminal in another encoding)."""
+def _unusable_argument(argv: Sequence[str]) -> str | None:
+    """The line to print when an argument is not valid text (a terminal in another encoding)
+    or holds a control character (ESC ``]0;…`` BEL would retitle the terminal that shows it)."""
     from .redact import redact
-    from .text import is_unicode, show_invalid
+    from .text import control_problem, is_unicode, show_invalid
 
     for i, arg in enumerate(argv, 1):
         if not is_unicode(arg):
@@ -78,14 +79,24 @@ def _undecodable_argument(argv: Sequence[str]) -> str | None:
                 "the terminal sent it in another encoding (Latin-1?); switch it to UTF-8 "
                 "(e.g. LANG=C.UTF-8) and type it again"
             )
+        problem = control_problem(arg)
+        if problem:  # never echoed: it may be an address, or a secret given on the line
+            if arg.startswith("--") and "=" in arg:
+                where = f" ({show_invalid(arg.split('=', 1)[0])}=…)"
+            elif i > 1:
+                where = f" (after {redact(show_invalid(argv[i - 2]))})"
+            else:
+                where = ""
+            return f"error: argument {i}{where} {problem} — type it again without it"
     return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # Before parsing: argparse would echo the raw argument, and a lone surrogate would
-    # travel into a correction and make the record unwritable as XML.
-    bad = _undecodable_argument(argv)
+    # Before parsing: argparse would echo the raw argument, a lone surrogate would travel
+    # into a correction and make the record unwritable as XML, and a control character
+    # into a query, a correction or a refusal printed on someone's terminal.
+    bad = _unusable_argument(argv)
     if bad:
         err(bad)
         return EXIT_USAGE

@@ -15,7 +15,7 @@ from .errors import InvalidPhoneError, UsageError
 from .models import Address, Profile
 from .phone import parse
 from .redact import mask_phones
-from .text import text_problem
+from .text import control_problem, text_problem
 
 __all__ = [
     "CORRECTION_FIELDS",
@@ -50,8 +50,9 @@ def _is_email(value: str) -> bool:
 def validate_correction_value(name: str, value: str) -> str | None:
     """A sentence saying what is wrong with ``value`` for field ``name``, or None."""
     leaf = name.rsplit(".", 1)[-1]
-    problem = text_problem(value)
-    if problem:  # a record must stay writable as JSON and XML
+    # Nothing a terminal acts on (ESC, bidi overrides) and a record that stays writable as JSON and XML.
+    problem = control_problem(value) or text_problem(value)
+    if problem:
         return problem
     if leaf == "email" and value and not _is_email(value):
         return "not an email address"

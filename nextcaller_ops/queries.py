@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
+from .text import control_problem, refuse_control, show_invalid
 
 __all__ = [
     "NAME_ADDRESS_FIELDS",
@@ -68,7 +69,7 @@ def name_address_problems(data: Mapping[str, Any]) -> dict[str, str]:
     problems: dict[str, str] = {}
     for key in data:
         if key not in NAME_ADDRESS_FIELDS:
-            problems[str(key)[:40]] = "unknown field"
+            problems[show_invalid(str(key))] = "unknown field"  # shown escaped: it is someone's text
     values = {k: " ".join(str(data.get(k) or "").split()) for k in NAME_ADDRESS_FIELDS}
     for key in ("first_name", "last_name", "address"):
         if not values[key]:
@@ -80,6 +81,10 @@ def name_address_problems(data: Mapping[str, Any]) -> dict[str, str]:
         problems["zip_code"] = "must be 5 digits"
     if not values["zip_code"] and not (values["city"] and values["state"]):
         problems["zip_code"] = NO_ZIP_NOR_CITY_STATE
+    for key in NAME_ADDRESS_FIELDS:  # before the whitespace is folded: a tab or newline is refused too
+        problem = control_problem(str(data.get(key) or ""))
+        if problem:
+            problems[key] = problem
     return problems
 
 
@@ -103,7 +108,7 @@ def split_name(full: str) -> tuple[str, str]:
     Without a comma the last word is the last name (``"Mary Ann Smith"`` ->
     ``("Mary Ann", "Smith")``); write ``"de la Cruz, Juan"`` when it is not.
     """
-    text = " ".join((full or "").split())
+    text = " ".join(refuse_control(full or "", "the name").split())
     if "," in text:
         last, _, first = (p.strip() for p in text.partition(","))
     else:
@@ -117,7 +122,7 @@ def split_name(full: str) -> tuple[str, str]:
 
 def check_email(email: str) -> str:
     """The address, stripped, or a :class:`UsageError` before any request."""
-    text = (email or "").strip()
+    text = refuse_control((email or "").strip(), "the email address")
     if not _EMAIL_RE.match(text):
         raise UsageError(
             f"{mask_email(text) or 'nothing'!r} is not an email address",

@@ -55,7 +55,7 @@ def risk_label(level: str) -> str:
     level = (level or "").lower()
     if not level:
         return "unknown"
-    return f"{_THREAT_MARKS.get(level, '⚪')} {level}"
+    return f"{_THREAT_MARKS.get(level, '⚪')} {printable(level)}"  # the API's word: nothing a terminal acts on
 
 
 _SPOOF_WORDS = {"true": "⚠️ yes — the caller ID may be spoofed", "false": "no", "unknown": "unknown"}
@@ -63,7 +63,7 @@ _SPOOF_WORDS = {"true": "⚠️ yes — the caller ID may be spoofed", "false": 
 
 def spoof_label(spoof: str) -> str:
     """v2.1's ``spoof`` / ``spoofed`` (``"true"``, ``"false"``, ``"unknown"``) for people."""
-    return _SPOOF_WORDS.get((spoof or "").lower(), spoof)
+    return _SPOOF_WORDS.get((spoof or "").lower(), printable(spoof or ""))
 
 
 def _social(profile: Profile) -> str:
@@ -134,8 +134,8 @@ def text_card(profile: Profile, *, redact: bool = False) -> str:
 
 
 def no_record_text(phone: str = "") -> str:
-    """The sentence every surface shows when the API has no record for ``phone``."""
-    return f"No record for {format_number(phone)}." if phone else "No record."
+    """The sentence every surface shows when the API has no record for ``phone`` (or an email, a name)."""
+    return f"No record for {printable(format_number(phone))}." if phone else "No record."
 
 
 def text_cards(profiles: Iterable[Profile], phone: str = "") -> str:
@@ -150,7 +150,9 @@ _CSS = FONT_CSS + ";border:1px solid #ddd;border-radius:8px;padding:12px 16px;ma
 
 
 def html_card(profile: Profile) -> str:
-    e = html.escape
+    def e(value: str) -> str:  # escaped, and no control character (a bidi override would reorder the card)
+        return html.escape(printable(value))
+
     level = (profile.fraud_threat or "").lower()
     colour, text_colour = (
         THREAT_COLOURS.get(level, _UNKNOWN_BADGE[0]),

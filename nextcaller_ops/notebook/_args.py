@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import kwds, magic_arguments
 from ..enrichment import ENRICH_FIELDS
 from ..frames import ROW_MODES
 from ..redact import redact
-from ..text import is_unicode, show_invalid
+from ..text import control_problem, is_unicode, show_invalid
 
 __all__ = [
     "LOOKUP",
@@ -200,6 +200,10 @@ def parse(magic: Any, line: str) -> argparse.Namespace | None:
     bad = next((w for w in words if not is_unicode(w)), None)
     if bad is not None:  # a lone surrogate would make the record unwritable as XML
         raise UsageError(f"{name}: '{redact(show_invalid(bad))}' is not valid Unicode text — type it again")
+    for i, word in enumerate(words, 1):  # ESC or a bidi override: never sent, never echoed
+        problem = control_problem(word)
+        if problem:
+            raise UsageError(f"{name}: word {i} of the line {problem} — type it again without it")
     if "-h" in words or "--help" in words:
         print(help_text(magic))
         return None

@@ -15,6 +15,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from nextcaller_ops.errors import InvalidPhoneError, UsageError
 from nextcaller_ops.phone import parse
 from nextcaller_ops.queries import check_email
+from nextcaller_ops.text import control_problem
 
 from ... import blocks, messages
 from ...answers import email_answer, lookup_answer
@@ -31,6 +32,10 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
     user_id, channel_id = command.get("user_id"), command.get("channel_id")
     if not text or text.lower() in HELP_WORDS:
         ack(response_type="ephemeral", text=messages.USAGE, blocks=blocks.usage_blocks())
+        return
+    problem = control_problem(text)  # ESC or a bidi override: refused as the CLI and the notebook refuse it
+    if problem:
+        ack(response_type="ephemeral", text=messages.bad_text(problem))
         return
     word, _, rest = text.partition(" ")
     if word.lower() == "watch":
