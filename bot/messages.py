@@ -92,6 +92,7 @@ _ERROR_WORDS: dict[Action, str] = {
     Action.NEW_KEY: _NOT_CONFIGURED,
     Action.DASHBOARD: _NOT_CONFIGURED,
     Action.KEYRING: _NOT_CONFIGURED,
+    Action.USE_HTTPS: _NOT_CONFIGURED,  # an http:// base URL to another machine: the admin's to fix
     Action.WAIT: _BUSY,
     Action.RETRY_LATER: _NOT_ANSWERING,
     Action.CHECK_URL: _NOT_ANSWERING,
