@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
@@ -61,6 +63,24 @@ def parse_phones(texts: Iterable[str]) -> list[PhoneInput] | None:
             err(f"error: {error_line(exc)}")
             refused = True
     return None if refused else parsed
+
+
+# In JSON and XML the CLI prints, what a terminal would act on is written as an escape (the
+# same document): DEL, C1 controls, the bidi controls, lone surrogates (JSON escapes C0 itself),
+# and in XML the C0 controls too (a malformed answer is printed as the API sent it).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_RAW_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(doc: Any, *, indent: int | None = None) -> str:
+    """``doc`` as JSON (``ensure_ascii=False``) with nothing in it a terminal acts on: ``\u009b``, not CSI."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def xml_text(text: str) -> str:
+    """An XML document as received, its control characters as character references (``&#x1b;``)."""
+    return _RAW_IN_XML.sub(lambda m: f"&#x{ord(m.group()):x};", text)
 
 
 def out(text: str = "", stream: TextIO | None = None) -> None:

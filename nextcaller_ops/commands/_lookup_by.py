@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 
 from ..errors import UsageError
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             result = client.lookup_name_address(fields, refresh=args.refresh)
         columns = batch_columns(client.api_version)
     if fmt == "json":
-        c.out(json.dumps(result.to_api(), indent=2, ensure_ascii=False))
+        c.out(c.json_text(result.to_api(), indent=2))
         if not result.found:
             c.err(no_record_text(result.query))
     elif fmt == "csv":

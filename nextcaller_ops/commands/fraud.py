@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             if writer:
                 writer.writerow({**dict.fromkeys(_COLUMNS, ""), **{k: doc.get(k, "") for k in _COLUMNS}})
             elif args.format == "json":
-                c.out(json.dumps(doc, indent=2 if len(parsed) == 1 else None, ensure_ascii=False))
+                c.out(c.json_text(doc, indent=2 if len(parsed) == 1 else None))
             else:
                 c.out(_text(phone.number, level))
     return status

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from . import _common as c
 
@@ -25,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     with c.client(args) as client:
         profile = client.get_profile(pid)  # on v2: one line saying v2.1 is needed, exit 2
     if args.format == "json":
-        c.out(json.dumps(profile.to_api(), indent=2, ensure_ascii=False))
+        c.out(c.json_text(profile.to_api(), indent=2))
     else:
         c.out(text_card(profile))
     return c.EXIT_OK

@@ -275,3 +275,19 @@ def test_cards_labels_and_sentences_are_inert():
         _clean(text)
     _clean(risk_label("high\x1b[2J"))
     _clean(spoof_label("maybe\u202e"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["lookup", "--email", "demo@nextcaller.com", "--format", "json"], ["profile", SEINFELD_ID, "--format", "json"]],
+    ids=["by-email", "profile"],
+)
+def test_json_output_escapes_them_and_keeps_the_document(api_env_v21, capsys, args):
+    """JSON escapes C0 itself; DEL, C1 and the bidi controls are written as \\u escapes too: the same values."""
+    _plant(api_env_v21, **HOSTILE)
+    code, out, _err = cli(capsys, *args)
+    assert code == 0, _err
+    _clean(out)
+    doc = json.loads(out)
+    record = doc["records"][0] if "records" in doc else doc
+    assert record["last_name"] == HOSTILE["last_name"] and record["first_name"] == HOSTILE["first_name"]
