@@ -111,7 +111,7 @@ def test_a_client_built_from_settings_by_hand_refuses_too(no_connection):
     from nextcaller_ops.client import NextCallerClient
     from nextcaller_ops.credentials import Credentials
 
-    creds = Credentials("key", "secret", source="explicit", auth="basic")
+    creds = Credentials("insecure-http-key", "insecure-http-secret-7d3e", source="explicit", auth="basic")
     with pytest.raises(InsecureTransportError, match="base URL"):
         NextCallerClient(creds, Settings(base_url="http://api.example.com", api_version="v2.1"))
     assert no_connection == []
