@@ -7,7 +7,9 @@ connection, spreads envelopes (``slash_commands``, ``interactive``, ``events_api
 ``retry_attempt``/``retry_reason``) round-robin over the open connections and records each ack
 with its arrival time and payload; it can ask a connection to refresh (``disconnect``,
 ``refresh_requested``: no new envelopes for it, closed after ``close_after`` s if the bot keeps it)
-or drop one without a closing handshake.
+or drop one without a closing handshake.  Like Slack after an ack that was lost it can deliver an
+envelope again (:meth:`FakeSocketMode.redeliver`: the same ``envelope_id``), and like a server in
+trouble it can accept each WebSocket and close it at once (``close_at_once``).
 
     with FakeSlack() as slack, FakeSocketMode(slack, app_token) as sm:   # the bot: SLACK_API_URL=slack.api_url
         sm.wait_connections(1)
@@ -45,6 +47,7 @@ class FakeSocketMode:
         self.app_id = app_id
         self.close_after = close_after  # seconds a refreshing connection stays open if the bot keeps it
         self.app_token = app_token  # what apps.connections.open accepts; change it to revoke the bot's
+        self.close_at_once = False  # True: each new WebSocket is accepted, then closed before hello (1011)
         self._tickets: set[str] = set()
         self._links: dict[int, Link] = {}
         self._ids = itertools.count(1)
@@ -91,6 +94,11 @@ class FakeSocketMode:
             link = Link(id=next(self._ids), opened_at=0.0, ws=ws)
             self._links[link.id] = link
             count = sum(1 for lk in self._links.values() if lk.state != "closed")
+        if self.close_at_once:
+            link.closed_by = "slack"
+            await ws.close(1011, "server error")
+            self._update(link, state="closed", closed_at=time.monotonic())
+            return
         await ws.send(json.dumps(frames.hello(link.id, count, self.app_id)))
         self._update(link, opened_at=time.monotonic())
         try:
@@ -154,9 +162,11 @@ class FakeSocketMode:
         retry_reason: str = "",
         accepts_response_payload: bool = False,
         timeout: float = 10.0,
+        envelope_id: str | None = None,
     ) -> Envelope:
-        """Deliver one envelope on ``connection`` or, like Slack, on the next open connection in turn."""
-        envelope_id = str(uuid.uuid4())
+        """Deliver one envelope on ``connection`` or, like Slack, on the next open connection in turn
+        (``envelope_id``: one delivered before, to deliver it again; see :meth:`redeliver`)."""
+        envelope_id = envelope_id or str(uuid.uuid4())
         frame = frames.envelope(
             envelope_id,
             kind,
@@ -170,7 +180,9 @@ class FakeSocketMode:
                 raise TimeoutError(f"Socket Mode stand-in: no open connection to deliver to within {timeout} s")
             link = self._pick(connection)
             assert link.ws is not None
-            envelope = Envelope(envelope_id, kind, payload, link.id, time.monotonic(), retry_attempt)
+            envelope = Envelope(
+                envelope_id, kind, payload, link.id, time.monotonic(), retry_attempt, accepts_response_payload
+            )
             self._sent[envelope_id] = envelope
         asyncio.run_coroutine_threadsafe(link.ws.send(json.dumps(frame)), self._loop).result(timeout)
         return envelope
@@ -183,6 +195,19 @@ class FakeSocketMode:
         if connection is not None:
             return next(lk for lk in links if lk.id == connection)
         return links[next(self._turn) % len(links)]
+
+    def redeliver(self, envelope: Envelope, *, connection: int | None = None, timeout: float = 10.0) -> Envelope:
+        """``envelope`` delivered again, with its ``envelope_id``: what Slack does when its ack never arrived
+        (the connection died first), on whichever connection is open then."""
+        return self.send(
+            envelope.type,
+            envelope.payload,
+            connection=connection,
+            retry_attempt=envelope.retry_attempt,
+            accepts_response_payload=envelope.accepts_response_payload,
+            timeout=timeout,
+            envelope_id=envelope.envelope_id,
+        )
 
     def command(self, text: str, *, response_url: str, connection: int | None = None, **fields: Any) -> Envelope:
         """``/caller TEXT`` as a ``slash_commands`` envelope (``fields``: user_id, channel_id, …)."""

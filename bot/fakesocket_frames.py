@@ -37,6 +37,7 @@ class Envelope:
     connection: int
     sent_at: float
     retry_attempt: int = 0
+    accepts_response_payload: bool = False
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
         from .socket_mode import serve_socket
 
         try:
-            return serve_socket(app, settings.app_token)
+            return serve_socket(app, settings.app_token, claim=services.dedupe.claim)
         finally:
             services.close()  # after the listeners: a correction in flight is delivered or stays queued
     server = serve_http(app, host, port)

@@ -22,7 +22,14 @@ through the Web API client at ``SLACK_API_URL``, the message queue, the
 Bolt's own ``run_bolt_app``/``send_response``.  Each connection has its own
 reader thread, so a new connection is read the moment it is open; the old one
 is closed in the background once the new one is live; a dropped socket is
-noticed at once (and a silent one by the WebSocket ping) and replaced.
+noticed at once (and a silent one by the WebSocket ping) and replaced: at once
+after a connection that stayed up, later and later after ones that die young
+(:mod:`bot.reconnect`).
+
+Slack delivers an envelope again when its ack did not arrive (the connection
+died first), on whichever connection is open then, of whichever process: each
+``envelope_id`` is claimed once in the de-duplication store the processes share,
+and a redelivery is acknowledged but not handled again.
 """
 
 from __future__ import annotations
@@ -44,9 +51,12 @@ from slack_sdk.errors import SlackApiError, SlackClientNotConnectedError
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.interval_runner import IntervalRunner
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
+
+from .reconnect import Reconnects
 
 __all__ = ["SocketModeClient", "SocketModeHandler", "AUTH_ERRORS"]
 
@@ -56,7 +66,7 @@ log = logging.getLogger("bot.socket")
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "account_inactive", "missing_scope"}
 )
-MAX_BACKOFF = 30.0
+RATE_LIMITED_WAIT = 30.0  # when apps.connections.open says ratelimited without a Retry-After
 
 
 class SocketModeClient(BaseSocketModeClient):
@@ -73,6 +83,9 @@ class SocketModeClient(BaseSocketModeClient):
         concurrency: int = 10,
         ping_interval: float = 10.0,
         on_fatal: Callable[[SlackApiError], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] | None = None,
+        reconnects: Reconnects | None = None,
     ):
         self.app_token = app_token
         self.web_client = web_client
@@ -89,6 +102,10 @@ class SocketModeClient(BaseSocketModeClient):
         self.message_processor = IntervalRunner(self.process_messages, 0.001).start()
         self.session: ClientConnection | None = None
         self.connections_opened = 0
+        self._clock = clock
+        self._closing = threading.Event()
+        self._sleep = sleep or self._closing.wait  # a wait that close() cuts short
+        self.reconnects = reconnects or Reconnects(clock=clock)
 
     # -- connecting ---------------------------------------------------------------------------
     def is_connected(self) -> bool:
@@ -108,9 +125,10 @@ class SocketModeClient(BaseSocketModeClient):
             close_timeout=2,
             max_size=2**22,
         )
+        opened_at = self._clock()  # how long it lives decides the wait after it dies (bot.reconnect)
         old, self.session = self.session, session
         self.connections_opened += 1
-        threading.Thread(target=self._read, args=(session,), name="socket-mode-reader", daemon=True).start()
+        threading.Thread(target=self._read, args=(session, opened_at), name="socket-mode-reader", daemon=True).start()
         self.logger.info("Socket Mode: connected (connection %d)", self.connections_opened)
         if old is not None:
             # The close handshake can take a while; the new connection is already being read.
@@ -131,34 +149,50 @@ class SocketModeClient(BaseSocketModeClient):
         except (SlackApiError, OSError, WebSocketException, TimeoutError) as exc:
             self.logger.warning("Socket Mode: could not refresh the connection (%s); keeping the old one", exc)
 
-    def _read(self, session: ClientConnection) -> None:
+    def _read(self, session: ClientConnection, opened_at: float) -> None:
         try:
             for message in session:
                 self.enqueue_message(message if isinstance(message, str) else message.decode("utf-8", "replace"))
         except (ConnectionClosed, OSError):
             pass
-        if session is self.session and not self.closed:
+        if session is self.session and not self.closed:  # not one a refresh replaced: ours is gone
+            self.reconnects.ended(opened_at)
             self.logger.warning("Socket Mode: the connection dropped (%s); reconnecting", _why(session))
             self._reconnect()
 
     def _reconnect(self) -> None:
-        delay = 0.5
+        """Open a new connection, waiting first as :attr:`reconnects` says.
+
+        One loop at a time: it ends once a connection is opened, and that connection's
+        reader starts the next loop if it dies (so a server that closes every connection
+        at once meets a growing wait, not a new loop per connection).
+        """
         while not self.closed and not self.is_connected():
+            delay = self.reconnects.delay()
+            if delay:
+                self.logger.warning("Socket Mode: reconnecting in %.1f s", delay)
+                self._sleep(delay)
+                if self.closed:
+                    return
+            opened = self.connections_opened
             try:
                 self.connect_to_new_endpoint()
-                continue  # connected, or another thread holds the lock and is connecting: look again
             except SlackApiError as exc:
-                if exc.response.get("error") in AUTH_ERRORS:  # no retry will change that: stop the bot
+                error = exc.response.get("error")
+                if error in AUTH_ERRORS:  # no retry will change that: stop the bot
                     if self.on_fatal is not None:
                         self.on_fatal(exc)
                     return
-                if exc.response.get("error") == "ratelimited":
-                    delay = max(delay, float(exc.response.headers.get("Retry-After", 30)))
-                self.logger.warning("Socket Mode: could not reconnect (%s); retrying in %.1f s", exc, delay)
+                self.reconnects.failed(at_least=_retry_after(exc) if error == "ratelimited" else 0.0)
+                self.logger.warning("Socket Mode: could not reconnect (%s)", exc)
+                continue
             except (OSError, WebSocketException, TimeoutError) as exc:
-                self.logger.warning("Socket Mode: could not reconnect (%s); retrying in %.1f s", exc, delay)
-            time.sleep(delay)
-            delay = min(MAX_BACKOFF, delay * 2)
+                self.reconnects.failed()
+                self.logger.warning("Socket Mode: could not reconnect (%s)", exc)
+                continue
+            if self.connections_opened != opened:
+                return  # a new connection (ours, or a refresh's): its reader watches it from now on
+            # else another thread held the lock for a while, or found us connected: look again
 
     def disconnect(self) -> None:
         if self.session is not None:
@@ -181,10 +215,18 @@ class SocketModeClient(BaseSocketModeClient):
     def close(self) -> None:
         """Close the connection (a clean close frame) and stop the workers after what they hold."""
         self.closed = True
+        self._closing.set()  # a reconnect waiting out its back-off stops waiting
         self.auto_reconnect_enabled = False
         self.disconnect()
         self.message_processor.shutdown()
         self.message_workers.shutdown(wait=True)
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    try:
+        return float(exc.response.headers.get("Retry-After", RATE_LIMITED_WAIT))
+    except (TypeError, ValueError):
+        return RATE_LIMITED_WAIT
 
 
 def _why(session: ClientConnection) -> str:
@@ -193,7 +235,11 @@ def _why(session: ClientConnection) -> str:
 
 
 class SocketModeHandler(BaseSocketModeHandler):
-    """Bolt's handler over :class:`SocketModeClient`: dispatch to the app, acknowledge what it acked."""
+    """Bolt's handler over :class:`SocketModeClient`: dispatch to the app, acknowledge what it acked.
+
+    ``claim`` (a :class:`~nextcaller_ops.stores.DedupeStore`'s): True the first time a key is seen,
+    by any process sharing the store; an envelope whose id was claimed before is only acknowledged.
+    """
 
     def __init__(
         self,
@@ -202,19 +248,43 @@ class SocketModeHandler(BaseSocketModeHandler):
         *,
         concurrency: int = 10,
         on_fatal: Callable[[SlackApiError], None] | None = None,
+        claim: Callable[[str], bool] | None = None,
     ):
         self.app = app
+        self.claim = claim
         self.client = SocketModeClient(app_token, app.client, logger=log, concurrency=concurrency, on_fatal=on_fatal)
         self.client.socket_mode_request_listeners.append(self.handle)
 
     def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
         start = time.time()
+        if self._seen_before(req):
+            # Slack wants the ack all the same, or it delivers the envelope yet again.
+            log.info("Socket Mode: envelope %s delivered again: acknowledged, not handled twice", req.envelope_id)
+            try:
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            except SlackClientNotConnectedError:
+                pass  # Slack delivers it again, and it is acknowledged then
+            return
         response = run_bolt_app(self.app, req)
         try:
             send_response(client, req, response, start)
         except SlackClientNotConnectedError:
             # Only while shutting down: Slack redelivers an event it got no ack for.
             log.warning("Socket Mode: a %s envelope was handled but the connection closed before its ack", req.type)
+
+    def _seen_before(self, req: SocketModeRequest) -> bool:
+        """Whether this envelope was handled already, here or by another process.
+
+        Claimed before it is handled: a process that dies between the claim and the ack
+        leaves the redelivery unanswered (a person asks again) rather than answered twice.
+        """
+        if self.claim is None or not req.envelope_id:
+            return False
+        try:
+            return not self.claim(f"envelope:{req.envelope_id}")
+        except Exception as exc:  # the store is unreachable: better to risk a second answer than none
+            log.warning("Socket Mode: could not check envelope %s for a redelivery (%s)", req.envelope_id, exc)
+            return False
 
 
 def _refused(exc: SlackApiError) -> str:
@@ -225,10 +295,14 @@ def _refused(exc: SlackApiError) -> str:
     )
 
 
-def serve_socket(app: App, app_token: str, *, drain_seconds: float = 5.0) -> int:
+def serve_socket(
+    app: App, app_token: str, *, drain_seconds: float = 5.0, claim: Callable[[str], bool] | None = None
+) -> int:
     """Hold a Socket Mode connection until SIGTERM or Ctrl-C (exit 0), or until Slack refuses the
     app-level token (one line, exit 2).  On the way out the socket is closed first (no new
-    envelopes), then the listeners already running get ``drain_seconds`` to finish."""
+    envelopes), then the listeners already running get ``drain_seconds`` to finish.
+
+    ``claim``: the de-duplication store's, so that each envelope is handled once (see the handler)."""
     stop = threading.Event()
     refused: list[SlackApiError] = []
 
@@ -236,7 +310,7 @@ def serve_socket(app: App, app_token: str, *, drain_seconds: float = 5.0) -> int
         refused.append(exc)
         stop.set()
 
-    handler = SocketModeHandler(app, app_token, on_fatal=fatal)
+    handler = SocketModeHandler(app, app_token, on_fatal=fatal, claim=claim)
     try:
         handler.connect()
     except SlackApiError as exc:

@@ -150,6 +150,46 @@ def test_two_bot_processes_share_the_envelopes_and_answer_each_command_once(worl
         assert second.terminate() == 0
 
 
+def test_an_envelope_delivered_again_on_a_new_connection_is_acked_and_answered_once(world, tmp_path):
+    sm = world.sm
+    bot = SocketBot(socket_env(world.sandbox, world.slack, tmp_path / "bot"), sm, tmp_path / "again.err")
+    try:
+        first, name = world.command("2125558383", connection=bot.link.id)
+        sm.wait_ack(first)
+        world.responses(name)
+        old = sm.disconnect(bot.link.id)  # the ack was lost with the connection, say: Slack tries again
+        (fresh,) = sm.wait_connections(1, newer_than=old.id)
+        again = sm.redeliver(first, connection=fresh.id)
+        assert again.envelope_id == first.envelope_id
+        sm.wait_for(lambda: len(sm.acks(first.envelope_id)) == 2, what="the redelivery's ack")
+        assert sm.acks(first.envelope_id)[1].connection == fresh.id  # acked, so Slack stops
+        assert bot.terminate() == 0  # SIGTERM lets running listeners finish: after it, all is said
+    finally:
+        bot.stop()
+    assert len(world.slack.calls("response", name)) == 1
+
+
+def test_two_processes_on_one_database_answer_an_envelope_delivered_to_both_once(world, tmp_path, pg_schema):
+    sm = world.sm
+    env = socket_env(world.sandbox, world.slack, tmp_path / "bot", NEXTCALLER_OPS_DATABASE_URL=pg_schema.url)
+    one = SocketBot(env, sm, tmp_path / "one.err")
+    other = SocketBot(env, sm, tmp_path / "other.err")
+    try:
+        first, name = world.command("3125550142", connection=one.link.id)
+        sm.wait_ack(first)
+        world.responses(name)
+        sm.redeliver(first, connection=other.link.id)
+        sm.wait_for(lambda: len(sm.acks(first.envelope_id)) == 2, what="the redelivery's ack")
+        assert [a.connection for a in sm.acks(first.envelope_id)] == [one.link.id, other.link.id]
+        assert one.terminate() == 0 and other.terminate() == 0
+    finally:
+        one.stop()
+        other.stop()
+    assert len(world.slack.calls("response", name)) == 1
+    claimed = pg_schema.query("SELECT key FROM nextcaller_dedupe WHERE key = %s", f"envelope:{first.envelope_id}")
+    assert len(claimed) == 1
+
+
 def test_a_message_in_a_watched_channel_gets_one_threaded_reply_and_its_redelivery_none(world, tmp_path):
     sm, slack = world.sm, world.slack
     env = socket_env(world.sandbox, slack, tmp_path / "bot", NEXTCALLER_OPS_WATCH_CHANNELS=WATCHED)
