@@ -13,8 +13,9 @@ phone numbers in them are masked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from types import ModuleType
 from typing import Any
 
 from .redact import mask_input
@@ -27,6 +28,9 @@ __all__ = [
     "UsageError",
     "CredentialsError",
     "InsecureTransportError",
+    "MissingExtraError",
+    "require",
+    "missing_extra",
     "KeyringUnavailableError",
     "APIError",
     "AuthError",
@@ -152,6 +156,56 @@ class NeedsNewerAPIError(UsageError):
             hint="API v2.1 (HTTP Basic auth) offers lookups by email, by name and address, fraud levels and profiles by id",
         )
         self.what = what
+
+
+class MissingExtraError(UsageError):
+    """A surface needs a package that one of the install's extras brings, and it is not installed.
+
+    ``str()`` is the whole sentence, e.g. "the Slack bot needs the [slack] extra:
+    pip install 'nextcaller-ops[slack]'"; ``otherwise`` adds what else would do
+    ("or unset NEXTCALLER_OPS_REDIS_URL …").
+    """
+
+    def __init__(self, extra: str, what: str, *, missing: str = "", otherwise: str = ""):
+        super().__init__(f"{what} needs the [{extra}] extra")
+        self.extra = extra
+        self.what = what
+        self.missing = missing  # the module that could not be imported, for a log or a test
+        self.otherwise = otherwise
+
+    def __str__(self) -> str:
+        tail = f", or {self.otherwise}" if self.otherwise else ""
+        return f"{self.message}: pip install 'nextcaller-ops[{self.extra}]'{tail}"
+
+
+def require(module: str, extra: str, what: str, *, otherwise: str = "") -> ModuleType:
+    """``import module``, or the :class:`MissingExtraError` naming the extra that brings it.
+
+    >>> bolt = require("slack_bolt", "slack", "the Slack bot")  # doctest: +SKIP
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtraError(extra, what, missing=module, otherwise=otherwise) from None
+
+
+def missing_extra(modules: Iterable[str], extra: str, what: str) -> MissingExtraError | None:
+    """The error (not raised) when one of ``modules`` is not installed, else None: for a step that is skipped.
+
+    Only looks (``importlib.util.find_spec``): nothing is imported.
+    """
+    import importlib.util
+
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or a module hidden in sys.modules
+            found = False
+        if not found:
+            return MissingExtraError(extra, what, missing=module)
+    return None
 
 
 class KeyringUnavailableError(CredentialsError):

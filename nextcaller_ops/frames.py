@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import BatchItem
-from .errors import UsageError
+from .errors import UsageError, require
 from .render import BATCH_COLUMNS, RECORD_COLUMNS, batch_columns, batch_row, record_rows
 
 __all__ = ["ROW_MODES", "rows_for", "columns_for", "to_frame", "typed_columns", "check_export_path", "export"]
@@ -85,12 +85,7 @@ def check_export_path(path: str) -> Path:
             f"--to {path}: unknown file type {suffix or '(none)'!r}", hint="end the name in .csv or .parquet"
         )
     if suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise UsageError(
-                f"--to {path}: writing Parquet needs pyarrow", hint="pip install pyarrow, or write a .csv"
-            ) from None
+        require("pyarrow", "parquet", f"--to {path}: writing Parquet with pyarrow", otherwise="write a .csv")
     if not target.parent.is_dir():
         raise UsageError(f"--to {path}: the folder {str(target.parent)!r} does not exist", hint="create it first")
     return target

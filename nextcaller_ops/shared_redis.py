@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .errors import UsageError
+from .errors import MissingExtraError, UsageError
 
 __all__ = ["SharedRedis", "shared_redis", "namespace", "check", "SOCKET_TIMEOUT", "DOWN_SECONDS"]
 
@@ -51,9 +51,11 @@ class SharedRedis:
             from redis.backoff import NoBackoff
             from redis.retry import Retry
         except ImportError:
-            raise UsageError(
-                "NEXTCALLER_OPS_REDIS_URL is set, but Redis support is not installed",
-                hint="pip install 'nextcaller-ops[shared]', or unset it to keep the cache in each process",
+            raise MissingExtraError(
+                "shared",
+                "Redis (NEXTCALLER_OPS_REDIS_URL is set)",
+                missing="redis",
+                otherwise="unset NEXTCALLER_OPS_REDIS_URL to keep the cache in each process",
             ) from None
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise UsageError(  # never echo the URL: it may carry a password

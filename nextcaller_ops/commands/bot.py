@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+# What the bot imports, all in the [slack] extra: without one, `bot` says which extra to install.
+SLACK_MODULES = ("slack_bolt", "slack_sdk", "websockets")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bot", help="run the Slack bot", description="run the Slack bot")
@@ -16,6 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import missing_extra
+
+    missing = missing_extra(SLACK_MODULES, "slack", "the Slack bot")  # before bot.run: it imports slack_bolt
+    if missing:
+        raise missing
     from bot.run import run_bot
 
     mode = "socket" if args.socket else ("http" if args.http else None)

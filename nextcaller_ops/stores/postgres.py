@@ -20,7 +20,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import MissingExtraError, UsageError
 from .base import AuditEntry, StoreUnavailableError
 
 if TYPE_CHECKING:
@@ -52,10 +52,12 @@ def _psycopg() -> Any:
     try:
         import psycopg
         import psycopg_pool  # noqa: F401 - present, or the extra is missing
-    except ImportError:
-        raise UsageError(
-            "NEXTCALLER_OPS_DATABASE_URL is set, but PostgreSQL support is not installed",
-            hint="pip install 'nextcaller-ops[shared]', or unset it to use the embedded SQLite stores",
+    except ImportError as exc:
+        raise MissingExtraError(
+            "shared",
+            "PostgreSQL (NEXTCALLER_OPS_DATABASE_URL is set)",
+            missing=exc.name or "psycopg",
+            otherwise="unset NEXTCALLER_OPS_DATABASE_URL to use the embedded SQLite stores",
         ) from None
     return psycopg
 
