@@ -26,6 +26,7 @@ from .policy import Policy, RateLimiter
 from .retention import Housekeeper
 from .settings import BotSettings
 from .triage import Triage, TriageWorker
+from .triage.pool import TriagePool
 
 __all__ = ["Services", "build_services", "services_from"]
 
@@ -43,6 +44,7 @@ class Services:
     web: WebClient
     triage: Triage
     triage_worker: TriageWorker
+    triage_pool: TriagePool  # watched messages' lookups, on threads of their own (never Bolt's)
     housekeeper: Housekeeper  # retention: each store's old rows purged at start, then hourly
     _status_cache: dict[str, Any] = field(default_factory=dict)
 
@@ -79,6 +81,7 @@ class Services:
     def close(self) -> None:
         """Let deliveries in progress finish, then close the stores."""
         self.housekeeper.stop()
+        self.triage_pool.close()  # the lookups under way finish; the rest stay in the store for a worker
         self.triage_worker.stop()
         self.outbox.close()
         self.stores.close()
@@ -150,10 +153,13 @@ def build_services(
         ),
         web=web,
         triage=triage,
-        triage_worker=TriageWorker(
-            triage,
-            poll_seconds=min(2.0, settings.triage_retry_seconds),
-            housekeeping=_retention_is_the_housekeepers,
+        triage_worker=(
+            worker := TriageWorker(
+                triage,
+                poll_seconds=min(2.0, settings.triage_retry_seconds),
+                housekeeping=_retention_is_the_housekeepers,
+            )
         ),
+        triage_pool=TriagePool(triage, worker.wake),
         housekeeper=Housekeeper(stores, settings.retention),
     )

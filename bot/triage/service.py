@@ -61,6 +61,7 @@ class Triage:
         self.audit = audit
         self.budget = ChannelBudget(settings.watch_lookups_per_minute)
         self._clock = clock  # nothing purged here: retention is bot.retention's, on its own schedule
+        self.lease_seconds = LEASE_SECONDS
 
     def purge(self) -> int:
         """Forget items (and the cards they hold) and sightings older than a week."""
@@ -83,6 +84,20 @@ class Triage:
     # -- a new message ----------------------------------------------------------------------
     def handle(self, message: Message) -> bool:
         """Answer ``message`` once (False when it was already taken, by this process or another)."""
+        item = self.admit(message)
+        if item is None:
+            return False
+        self.run(item, more=message.more)
+        return True
+
+    def admit(self, message: Message, *, lease_seconds: float | None = None) -> TriageItem | None:
+        """Claim ``message`` in the store and note its numbers seen: the item, leased to the caller for
+        ``lease_seconds`` (default :attr:`lease_seconds`; 0: due now and held by nobody, so the worker
+        takes it), who then runs it;
+        None when the message was already taken, by this process or another.
+
+        The first half of :meth:`handle`: the message listener claims at once and leaves the
+        lookups to its pool (:mod:`.pool`), so that they never hold a listener thread."""
         now = self._clock()
         item = TriageItem(
             channel_id=message.channel_id,
@@ -92,13 +107,12 @@ class Triage:
             numbers=[n.number for n in message.numbers],
             created=now,
         )
-        if not self.store.add(item, lease_seconds=LEASE_SECONDS):
+        if not self.store.add(item, lease_seconds=self.lease_seconds if lease_seconds is None else lease_seconds):
             log.info("message %s in %s already answered: not again", message.ts, message.channel_id)
-            return False
+            return None
         for number in item.numbers:
             self.store.sighted(item.channel_id, number, item.message_ts, now)
-        self.run(item, more=message.more)
-        return True
+        return item
 
     # -- looking up and replying ---------------------------------------------------------------
     def run(self, item: TriageItem, *, more: int = 0, by: str | None = None) -> None:

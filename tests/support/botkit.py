@@ -72,6 +72,7 @@ class RunningBot:
             self.server.shutdown()
             self.server.server_close()
         self.app.listener_runner.listener_executor.shutdown(wait=True)
+        self.services.triage_pool.close(timeout=60)  # watched messages' lookups run on a pool of their own
 
     def close(self) -> None:
         if self._closed:

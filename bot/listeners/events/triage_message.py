@@ -1,9 +1,12 @@
 """A message in a channel: in a watched one, numbers get one threaded caller card.
 
-Bolt acknowledges the event before this runs (on its listener pool), so the
-lookups never hold up the ack.  A retried delivery never reaches here twice
-(:func:`bot.gate.dedupe_events`); the same message reaching another process is
-stopped by the triage store's claim on channel + ts.
+Bolt acknowledges the event before this runs (on its listener pool).  This only
+claims the message in the triage store and hands the lookups to the triage pool
+(:mod:`bot.triage.pool`), whose threads are its own: a flood of watched messages
+on a slow API never holds the listener threads that every ``/caller`` is acked
+on.  A retried delivery never reaches here twice (:func:`bot.gate.dedupe_events`);
+the same message reaching another process is stopped by the store's claim on
+channel + ts.
 """
 
 from __future__ import annotations
@@ -24,4 +27,4 @@ def message_posted(event: dict[str, Any], context: BoltContext) -> None:
         return
     if channel_refusal(services, message.channel_id, "triage_lookup"):
         return
-    services.triage.handle(message)
+    services.triage_pool.offer(message)
