@@ -7,7 +7,10 @@
 :class:`~nextcaller_ops.errors.NextCallerError` on failure; the client hands in
 its own cached, single-flight :meth:`~nextcaller_ops.client.NextCallerClient.lookup`.
 The inputs are phone numbers unless ``parse_input`` and ``key`` say otherwise
-(v2.1's batches of email addresses).  Nothing here speaks HTTP.
+(v2.1's batches of email addresses).  How wide to fan out is the client's to say
+(:meth:`~nextcaller_ops.client.NextCallerClient.batch_plan` returns a
+:class:`BatchPlan`); the rules of a whole batch (stop, interrupt, summary,
+progress) are :mod:`.batch_run`'s.  Nothing here speaks HTTP.
 """
 
 from __future__ import annotations
@@ -22,13 +25,22 @@ from . import errors
 from .models import LookupResult, Profile
 from .phone import PhoneInput, parse
 
-__all__ = ["BatchItem", "Lookup", "iter_lookup_many"]
+__all__ = ["BatchItem", "BatchPlan", "Lookup", "iter_lookup_many", "phone_key"]
 
 Lookup = Callable[[Any, bool], LookupResult]
 
 
-def _number(parsed: Any) -> str:
+def phone_key(parsed: Any) -> str:
+    """Which lines ask the same: for phone numbers, the 10-digit number."""
     return parsed.number
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """How wide a batch fans out on a client, as the client says (its pool is sized for ``width``)."""
+
+    width: int  # lookups in flight at once
+    memo_size: int  # distinct questions remembered for de-duplication (the client's cache size)
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ def iter_lookup_many(
     memo_size: int,
     refresh: bool,
     parse_input: Callable[[str], Any] = parse,
-    key: Callable[[Any], str] = _number,
+    key: Callable[[Any], str] = phone_key,
 ) -> Iterator[BatchItem]:
     """Yield one :class:`BatchItem` per input, in input order, as soon as it is ready.
 

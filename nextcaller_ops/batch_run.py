@@ -1,47 +1,108 @@
-"""One batch of lookups with its rules and its numbers: stop early, be interrupted, sum it up.
+"""The one batch engine: every surface's batch streams through here, with the same rules and the same summary.
 
->>> items, summary = run_batch(client, ["2125558383", "bogus"], progress=None)   # doctest: +SKIP
->>> summary.text()
+>>> with stream_batch(client, lines, progress=bar) as run:      # doctest: +SKIP
+...     for item in run:                # in input order, each as soon as it is ready
+...         write(item)
+>>> run.summary.text()                                          # doctest: +SKIP
 '2 lines: 1 found, 0 no record, 1 invalid, 0 duplicates — 1 request, 0.0 s, 0 from cache'
 
-The rules every surface shares (``%%nextcaller``, ``%nextcaller_enrich``,
-:func:`nextcaller_ops.enrich`):
+:func:`run_batch` is the same run collected into a list (a notebook cell's
+table).  Every batch goes through this engine: ``lookup --file`` and
+``lookup A B --format csv`` (the CLI), ``%%nextcaller`` with or without
+``--email`` and ``--fraud``, ``%nextcaller_enrich`` and
+:func:`nextcaller_ops.enrich`.  What each line asks is a :class:`Question`
+(a phone lookup unless told otherwise); the rules are the engine's:
 
-* rows come in input order; a number asked twice is fetched once (:mod:`.batch`);
+* rows come in input order as they complete; a question asked twice is asked
+  once (:mod:`.batch`); at most a window of inputs is held, so an input of any
+  length (a file, stdin) streams in bounded memory;
 * an error that every further request would hit too (``FATAL_FOR_BATCH``:
-  a refused key, billing, an expired trial) stops the batch at once: lookups not
-  yet sent are not sent, the rows before it are kept;
-* an interrupt (``KeyboardInterrupt``) keeps the rows done so far;
-* a :class:`Progress` is told the total, each row done and, at the end, the
-  :class:`BatchSummary` (the surface shows the summary line).
+  a refused key, billing, an expired trial) stops the run at once: requests
+  not yet sent are not sent, that line's row is the last one, the rows before
+  it are kept;
+* an interrupt (``KeyboardInterrupt``, Ctrl-C), while waiting for a row or
+  inside the ``with`` block, ends the run keeping the rows done so far;
+  anything else unexpected propagates, after the progress has been finished;
+* the :class:`BatchSummary` counts rows, requests and time and carries the
+  pacing in force at the end; a :class:`Progress` is told the total, each row
+  done and, at the end, the summary (the surface words it).
 
-Nothing here speaks HTTP or draws anything.
+The engine asks the client only what :class:`BatchClient` lists (its public
+face: ``batch_plan``, ``lookup``, ``requests_sent``, ``pacing_state``);
+nothing here speaks HTTP or draws anything.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import batch
-from .batch import BatchItem
-from .errors import FATAL_FOR_BATCH, NextCallerError
+from .batch import BatchItem, BatchPlan
+from .errors import FATAL_FOR_BATCH, NeedsNewerAPIError, NextCallerError
 from .models import LookupResult
-from .phone import PhoneInput
+from .phone import PhoneInput, parse
 
 if TYPE_CHECKING:
-    from .client import NextCallerClient
+    from .pacing import PacingState
 
-__all__ = ["BatchSummary", "Progress", "NoProgress", "run_batch"]
+__all__ = [
+    "BatchClient",
+    "BatchRun",
+    "BatchSummary",
+    "NoProgress",
+    "Progress",
+    "Question",
+    "V21BatchClient",
+    "email_lookups",
+    "phone_and_fraud_lookups",
+    "phone_lookups",
+    "run_batch",
+    "stream_batch",
+]
+
+
+class BatchClient(Protocol):
+    """All the engine asks of a client (:class:`~nextcaller_ops.client.NextCallerClient` is one)."""
+
+    @property
+    def requests_sent(self) -> int:
+        """Attempts on the wire so far, retries included."""
+        ...
+
+    def batch_plan(self, concurrency: int | None = None) -> BatchPlan:
+        """How wide to fan out for ``concurrency`` (None: the client's own), its pool sized to match."""
+        ...
+
+    def pacing_state(self) -> PacingState | None:
+        """The request rate kept now (None: the client does not pace)."""
+        ...
+
+    def lookup(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult:
+        """A phone lookup: what a line asks unless the batch's :class:`Question` says otherwise."""
+        ...
+
+
+class V21BatchClient(BatchClient, Protocol):
+    """What the v2.1 questions ask of a client besides (:func:`email_lookups`, :func:`phone_and_fraud_lookups`)."""
+
+    @property
+    def api_version(self) -> str: ...
+
+    def lookup_email(self, email: str, *, refresh: bool = False) -> LookupResult: ...
+
+    def lookup_with_fraud(self, phone: str | PhoneInput, *, refresh: bool = False) -> LookupResult: ...
 
 
 class Progress(Protocol):
     """How a surface shows a batch going: a bar, a widget, or nothing."""
 
-    def start(self, total: int) -> None: ...
+    def start(self, total: int | None) -> None:
+        """The batch begins; ``total`` rows are expected (None: not known, e.g. stdin)."""
 
     def advance(self, done: int) -> None:
         """``done`` rows of ``total`` are ready."""
@@ -51,7 +112,7 @@ class Progress(Protocol):
 
 
 class NoProgress:
-    def start(self, total: int) -> None:
+    def start(self, total: int | None) -> None:
         pass
 
     def advance(self, done: int) -> None:
@@ -61,15 +122,54 @@ class NoProgress:
         pass
 
 
+@dataclass(frozen=True)
+class Question:
+    """What each line of a batch asks: ``ask(parsed, refresh)``, how a line is read, which lines ask the same.
+
+    ``parse_input(raw)`` raises :class:`~nextcaller_ops.errors.UsageError` for a
+    line that is not a question (its row is ``invalid``, no request);
+    ``key(parsed)`` is the same for lines that ask the same thing.
+    """
+
+    ask: Callable[[Any, bool], LookupResult]
+    parse_input: Callable[[str], Any] = parse
+    key: Callable[[Any], str] = batch.phone_key
+
+
+def phone_lookups(client: BatchClient) -> Question:
+    """Each line a phone number: its records."""
+    return Question(lambda phone, refresh: client.lookup(phone, refresh=refresh))
+
+
+def phone_and_fraud_lookups(client: V21BatchClient) -> Question:
+    """Each line a phone number: its records and its fraud level (API v2.1; refused on v2 before any request)."""
+    if client.api_version != "v2.1":
+        raise NeedsNewerAPIError("a fraud check")
+    return Question(lambda phone, refresh: client.lookup_with_fraud(phone, refresh=refresh))
+
+
+def email_lookups(client: V21BatchClient) -> Question:
+    """Each line an email address (API v2.1; refused on v2 before any request); an address asked in any case once."""
+    from .queries import check_email
+
+    if client.api_version != "v2.1":
+        raise NeedsNewerAPIError("a lookup by email")
+    return Question(
+        lambda address, refresh: client.lookup_email(address, refresh=refresh),
+        parse_input=check_email,
+        key=str.casefold,
+    )
+
+
 def _n(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
 @dataclass
 class BatchSummary:
-    """What a batch did, for the one line people read after it."""
+    """What a batch did, for the one line people read after it (each surface words it: :meth:`text`, the CLI's)."""
 
-    lines: int
+    lines: int  # the inputs (for an input that is no sequence: those read)
     done: int = 0
     found: int = 0
     not_found: int = 0
@@ -82,6 +182,7 @@ class BatchSummary:
     stopped_by: NextCallerError | None = None  # the error that stopped the batch
     stopped_at: int | None = None  # its line, 1-based
     interrupted: bool = False
+    pacing: PacingState | None = None  # the rate kept at the end, as the client reported it
 
     def add(self, item: BatchItem) -> None:
         self.done += 1
@@ -97,6 +198,11 @@ class BatchSummary:
             self.duplicates += 1
         elif item.result is not None and item.result.cached:
             self.from_cache += 1
+
+    def by_status(self) -> dict[str, int]:
+        """The rows per status (``found``, ``not_found``, ``invalid``, ``error``), only those that occurred."""
+        counts = {"found": self.found, "not_found": self.not_found, "invalid": self.invalid, "error": self.errors}
+        return {status: n for status, n in counts.items() if n}
 
     def text(self) -> str:
         """``195 lines: 187 found, 1 no record, 7 invalid, 5 duplicates — 190 requests, 0.4 s, 5 from cache``."""
@@ -115,80 +221,150 @@ class BatchSummary:
         return line
 
 
-def run_batch(
-    client: NextCallerClient,
-    inputs: Sequence[str],
+class BatchRun:
+    """One batch, streamed: enter it, iterate it for the rows, read :attr:`summary` after the ``with``.
+
+    Entering sizes the fan-out (the client's :meth:`~BatchClient.batch_plan`)
+    and starts the progress; leaving cancels what was not started, fills in the
+    requests, time and pacing, and finishes the progress.  A ``KeyboardInterrupt``
+    inside the block is taken as the end of the run (``summary.interrupted``).
+    """
+
+    def __init__(
+        self,
+        client: BatchClient,
+        inputs: Iterable[str],
+        *,
+        question: Question | None = None,
+        concurrency: int | None = None,
+        refresh: bool = False,
+        progress: Progress | None = None,
+        total: int | None = None,
+    ):
+        self._client = client
+        self._inputs = inputs
+        self._question = question or phone_lookups(client)
+        self._concurrency = concurrency
+        self._refresh = refresh
+        self._progress = progress or NoProgress()
+        self._sized = isinstance(inputs, Sized)
+        self._total = len(inputs) if isinstance(inputs, Sized) else total
+        self.summary = BatchSummary(lines=len(inputs) if isinstance(inputs, Sized) else 0)
+        self._fatal: list[NextCallerError] = []
+        self._fatal_lock = threading.Lock()
+        self._rows: Iterator[BatchItem] | None = None
+        self._sent_before = 0
+        self._started = 0.0
+
+    # -- the rules ----------------------------------------------------------------
+    def _ask(self, parsed: Any, refresh: bool) -> LookupResult:
+        if self._fatal:  # a request that would fail the same way is not sent
+            raise self._fatal[0]
+        try:
+            return self._question.ask(parsed, refresh)
+        except FATAL_FOR_BATCH as exc:
+            with self._fatal_lock:
+                if not self._fatal:
+                    self._fatal.append(exc)
+            raise
+
+    def _read(self) -> Iterator[str]:
+        for raw in self._inputs:
+            if not self._sized:
+                self.summary.lines += 1
+            yield raw
+
+    # -- the run ------------------------------------------------------------------
+    def __enter__(self) -> BatchRun:
+        plan = self._client.batch_plan(self._concurrency)
+        self._sent_before = self._client.requests_sent
+        self._started = time.perf_counter()
+        self._progress.start(self._total)
+        self._rows = batch.iter_lookup_many(
+            self._ask,
+            self._read(),
+            concurrency=plan.width,
+            memo_size=plan.memo_size,
+            refresh=self._refresh,
+            parse_input=self._question.parse_input,
+            key=self._question.key,
+        )
+        return self
+
+    def __iter__(self) -> Iterator[BatchItem]:
+        if self._rows is None:
+            raise RuntimeError("a batch runs inside `with stream_batch(...) as run:`")
+        try:
+            for item in self._rows:
+                self.summary.add(item)
+                if isinstance(item.error, FATAL_FOR_BATCH):
+                    self.summary.stopped_by, self.summary.stopped_at = item.error, item.index + 1
+                    yield item
+                    return
+                self._progress.advance(self.summary.done)
+                yield item
+        except KeyboardInterrupt:  # Ctrl-C while waiting for a row (or in a lookup): keep what is done
+            self.summary.interrupted = True
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        rows, self._rows = self._rows, iter(())
+        close = getattr(rows, "close", None)  # a generator: closing it cancels the lookups not yet started
+        if close is not None:
+            close()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if kind is not None:
+            self.summary.interrupted = True  # Ctrl-C, or whatever went wrong: the bar must not stay frozen
+        self._stop()
+        self.summary.requests = self._client.requests_sent - self._sent_before
+        self.summary.seconds = time.perf_counter() - self._started
+        self.summary.pacing = self._client.pacing_state()
+        self._progress.finish(self.summary)
+        return kind is not None and issubclass(kind, KeyboardInterrupt)
+
+
+def stream_batch(
+    client: BatchClient,
+    inputs: Iterable[str],
     *,
+    question: Question | None = None,
     concurrency: int | None = None,
     refresh: bool = False,
     progress: Progress | None = None,
-    on_item: Callable[[BatchItem], None] | None = None,
-    ask: Callable[..., LookupResult] | None = None,
-    parse_input: Callable[[str], Any] | None = None,
-    key: Callable[[Any], str] | None = None,
-) -> tuple[list[BatchItem], BatchSummary]:
-    """Look ``inputs`` up; the items done (in input order) and the summary.
+    total: int | None = None,
+) -> BatchRun:
+    """A batch over ``inputs`` to run with ``with … as run: for item in run:`` (see :class:`BatchRun`).
 
-    Stops at the first ``FATAL_FOR_BATCH`` error (that line's item is the last
-    one returned) and at ``KeyboardInterrupt`` (the items done so far).
-    ``ask(parsed, refresh=...)`` is what each line asks (default: a phone
-    lookup); ``parse_input`` and ``key`` are for lines that are not numbers
-    (API v2.1's email addresses; see :func:`nextcaller_ops.batch.iter_lookup_many`).
+    ``question``: what each line asks (default: a phone lookup);
+    ``concurrency``: lookups at once (None: the client's setting); ``total``:
+    the rows to expect when ``inputs`` is no sequence (for the progress only).
     """
-    ask = ask or client.lookup
-    kinds: dict[str, Any] = {k: v for k, v in (("parse_input", parse_input), ("key", key)) if v is not None}
-    progress = progress or NoProgress()
-    summary = BatchSummary(lines=len(inputs))
-    fatal: list[NextCallerError] = []
-    fatal_lock = threading.Lock()
-
-    def lookup(parsed: PhoneInput, refresh: bool) -> LookupResult:
-        if fatal:  # a request that would fail the same way is not sent
-            raise fatal[0]
-        try:
-            return ask(parsed, refresh=refresh)
-        except FATAL_FOR_BATCH as exc:
-            with fatal_lock:
-                if not fatal:
-                    fatal.append(exc)
-            raise
-
-    workers = max(1, int(concurrency or client.settings.concurrency))
-    client.transport.ensure_pool(workers)
-    sent_before = client.requests_sent
-    started = time.perf_counter()
-    items: list[BatchItem] = []
-    progress.start(len(inputs))
-    lines = batch.iter_lookup_many(
-        lookup,
+    return BatchRun(
+        client,
         inputs,
-        concurrency=workers,
-        memo_size=client.settings.cache_max_entries,
+        question=question,
+        concurrency=concurrency,
         refresh=refresh,
-        **kinds,
+        progress=progress,
+        total=total,
     )
-    try:
-        for item in lines:
-            items.append(item)
-            summary.add(item)
-            if on_item is not None:
-                on_item(item)
-            if isinstance(item.error, FATAL_FOR_BATCH):
-                summary.stopped_by, summary.stopped_at = item.error, item.index + 1
-                break
-            progress.advance(len(items))
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    except BaseException:
-        summary.interrupted = True  # whatever went wrong, the bar must not stay frozen on the page
-        summary.seconds = time.perf_counter() - started
-        progress.finish(summary)
-        raise
-    finally:
-        close = getattr(lines, "close", None)  # a generator: closing it cancels the lookups not yet started
-        if close is not None:
-            close()
-        summary.requests = client.requests_sent - sent_before
-        summary.seconds = time.perf_counter() - started
-    progress.finish(summary)
-    return items, summary
+
+
+def run_batch(
+    client: BatchClient,
+    inputs: Iterable[str],
+    *,
+    question: Question | None = None,
+    concurrency: int | None = None,
+    refresh: bool = False,
+    progress: Progress | None = None,
+) -> tuple[list[BatchItem], BatchSummary]:
+    """The rows done (in input order) and the summary: :func:`stream_batch`, collected."""
+    items: list[BatchItem] = []
+    with stream_batch(
+        client, inputs, question=question, concurrency=concurrency, refresh=refresh, progress=progress
+    ) as run:
+        items.extend(run)
+    return items, run.summary

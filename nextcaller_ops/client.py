@@ -17,6 +17,13 @@
 * ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
   request per distinct number, bounded memory for any input size; see :mod:`.batch`.
 * ``audit(action, phone, outcome, detail="")`` is called after every lookup and correction.
+
+What a batch engine may use (:mod:`.batch_run` uses nothing else, see its
+``BatchClient``): :meth:`~NextCallerClient.lookup`,
+:meth:`~NextCallerClient.batch_plan` (how wide to fan out; it sizes the
+connection pool), :attr:`~NextCallerClient.requests_sent` and
+:meth:`~NextCallerClient.pacing_state`; on v2.1 also :attr:`api_version`,
+:meth:`lookup_email` and :meth:`lookup_with_fraud`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 import requests
 
 from . import batch, errors
-from .batch import BatchItem
+from .batch import BatchItem, BatchPlan
 from .cache import LookupCache
 from .client_v21 import V21Lookups
 from .config import Settings, load_settings
@@ -37,7 +44,7 @@ from .correction_fields import build_correction
 from .credentials import Credentials, load_credentials
 from .flights import SingleFlight
 from .models import LookupResult, Profile, check_profile_id, parse_records_json
-from .pacing import pacer_for
+from .pacing import PacingState, pacer_for
 from .phone import PhoneInput, parse
 from .redact import mask_phone
 from .redis_cache import shared_lookups
@@ -86,10 +93,28 @@ class NextCallerClient(V21Lookups):
         # audit(action, phone, outcome, detail="") after every lookup and correction
         self._audit = audit or (lambda *args, **kw: None)
 
+    # -- the public face a batch engine uses ----------------------------------------
     @property
     def requests_sent(self) -> int:
-        """Attempts that reached the wire, retries included."""
+        """Attempts this client put on the wire so far, retries included (public: a batch's summary counts them)."""
         return self.transport.requests_sent
+
+    def batch_plan(self, concurrency: int | None = None) -> BatchPlan:
+        """How wide a batch runs on this client: ``concurrency`` lookups at once (None: the configured number).
+
+        The connection pool is grown to carry that many requests at once (a
+        smaller pool would make workers queue for sockets); the pacer, not the
+        width, keeps the request rate, so a wide batch on a slow account waits
+        rather than being refused.  ``memo_size``: the distinct questions a batch
+        remembers (the cache's size), so a repeated line is never asked again.
+        """
+        width = max(1, int(concurrency or self.settings.concurrency))
+        self.transport.ensure_pool(width)
+        return BatchPlan(width=width, memo_size=max(1, self.settings.cache_max_entries))
+
+    def pacing_state(self) -> PacingState | None:
+        """The request rate kept now and why (the API's limit, NEXTCALLER_OPS_MAX_RPS, a 429's back-off); None: unpaced."""
+        return self.pacer.state()
 
     def __repr__(self) -> str:
         return (
@@ -258,14 +283,13 @@ class NextCallerClient(V21Lookups):
         """
         if fraud:
             self._require_v21("a fraud check")
-        workers = max(1, int(concurrency or self.settings.concurrency))
-        self.transport.ensure_pool(workers)
+        plan = self.batch_plan(concurrency)
         return batch.iter_lookup_many(
             self._lookup_and_fraud_for_batch if fraud else self._lookup_for_batch,
             phones,
-            concurrency=workers,
+            concurrency=plan.width,
             window=window,
-            memo_size=self.settings.cache_max_entries,
+            memo_size=plan.memo_size,
             refresh=refresh,
         )
 

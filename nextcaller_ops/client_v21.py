@@ -29,7 +29,7 @@ from .queries import NameAddressQuery, check_email, mask_email, name_address_que
 from .redact import mask_phone
 
 if TYPE_CHECKING:
-    from .batch import BatchItem
+    from .batch import BatchItem, BatchPlan
     from .cache import LookupCache
     from .config import Settings
     from .transport import Transport
@@ -48,6 +48,7 @@ class V21Lookups:
     _audit: Callable[..., None]
     _cached: Callable[..., tuple[tuple[Profile, ...], bool]]
     lookup: Callable[..., LookupResult]
+    batch_plan: Callable[..., BatchPlan]
 
     @property
     def api_version(self) -> str:
@@ -151,14 +152,13 @@ class V21Lookups:
         ``invalid`` without a request.
         """
         self._require_v21("a lookup by email")
-        workers = max(1, int(concurrency or self.settings.concurrency))
-        self.transport.ensure_pool(workers)
+        plan = self.batch_plan(concurrency)
         return batch.iter_lookup_many(
             lambda address, again: self.lookup_email(address, refresh=again),
             emails,
-            concurrency=workers,
+            concurrency=plan.width,
             window=window,
-            memo_size=self.settings.cache_max_entries,
+            memo_size=plan.memo_size,
             refresh=refresh,
             parse_input=check_email,
             key=str.casefold,

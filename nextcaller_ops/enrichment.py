@@ -18,16 +18,13 @@ it (re-running a cell); a column of the user's own with the same name is a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .batch_run import BatchSummary, Progress, run_batch
+from .batch_run import BatchClient, BatchSummary, Progress, stream_batch
 from .errors import UsageError
 from .frames import typed_columns
 from .models import FLAT_COLUMNS
 from .render import batch_row
-
-if TYPE_CHECKING:
-    from .client import NextCallerClient
 
 __all__ = ["ENRICH_FIELDS", "DEFAULT_FIELDS", "enrich", "enrich_frame", "check_frame", "parse_fields"]
 
@@ -112,7 +109,7 @@ def _ours(df: Any) -> set[str]:
 def enrich_frame(
     df: Any,
     column: str,
-    client: NextCallerClient,
+    client: BatchClient,
     *,
     fields: str | Sequence[str] | None = None,
     prefix: str = "",
@@ -126,12 +123,13 @@ def enrich_frame(
 
     chosen, added, ours = check_frame(df, column, fields, prefix)
     inputs = [_as_text(v) for v in df[column].tolist()]
-    items, summary = run_batch(client, inputs, concurrency=concurrency, refresh=refresh, progress=progress)
     values: dict[str, list[Any]] = {name: [None] * len(inputs) for name in (*chosen, *_ALWAYS)}
-    for item in items:
-        row = batch_row(item)
-        for name in values:
-            values[name][item.index] = row[name]
+    with stream_batch(client, inputs, concurrency=concurrency, refresh=refresh, progress=progress) as run:
+        for item in run:  # each row's values set as it completes; rows not looked up stay missing
+            row = batch_row(item)
+            for name in values:
+                values[name][item.index] = row[name]
+    summary = run.summary
     target = df if inplace else df.copy()
     block = typed_columns(pd.DataFrame(values, index=df.index), list(values))
     for name in values:
@@ -149,7 +147,7 @@ def enrich(
     *,
     fields: str | Sequence[str] | None = None,
     prefix: str = "",
-    client: NextCallerClient | None = None,
+    client: BatchClient | None = None,
     profile: str | None = None,
     concurrency: int | None = None,
     refresh: bool = False,

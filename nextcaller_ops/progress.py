@@ -9,6 +9,7 @@ otherwise a ``tqdm`` bar on a terminal's stderr and the summary line after it.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -18,23 +19,42 @@ __all__ = ["TerminalProgress", "default_progress", "set_default_progress", "NoPr
 
 
 class TerminalProgress:
-    """A ``tqdm`` bar on stderr when it is a terminal (it disappears at the end), then the summary line."""
+    """A ``tqdm`` bar on stderr when it is a terminal (it disappears at the end), then the summary line.
 
-    def __init__(self, stream: TextIO | None = None, *, summary: bool = True):
+    ``note()``, when given, is shown after the bar, asked at most once a second
+    (the CLI shows the rate it is paced at); ``summary=False`` leaves the
+    summary to the surface (the CLI words its own).
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        summary: bool = True,
+        desc: str = "nextcaller",
+        note: Callable[[], str | None] | None = None,
+    ):
         self.stream = stream or sys.stderr
         self.summary = summary
+        self.desc = desc
+        self.note = note
         self._bar: Any = None
+        self._noted = 0.0
 
-    def start(self, total: int) -> None:
+    def start(self, total: int | None) -> None:
         isatty = getattr(self.stream, "isatty", None)
         if isatty is not None and isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit="num", desc="nextcaller", leave=False, file=self.stream)
+            self._bar = tqdm(total=total, unit="num", desc=self.desc, leave=False, file=self.stream)
 
     def advance(self, done: int) -> None:
-        if self._bar is not None:
-            self._bar.update(done - self._bar.n)
+        if self._bar is None:
+            return
+        self._bar.update(done - self._bar.n)
+        if self.note is not None and time.monotonic() - self._noted >= 1.0:
+            self._noted = time.monotonic()
+            self._bar.set_postfix_str(self.note() or "", refresh=False)
 
     def finish(self, summary: BatchSummary) -> None:
         if self._bar is not None:

@@ -6,16 +6,16 @@ import argparse
 import csv
 import json
 import sys
-import time
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import FATAL_FOR_BATCH, APIError, BadResponseError, NextCallerError, UsageError
+from ..errors import APIError, BadResponseError, UsageError
 from . import _common as c
 from . import _lookup_by
 from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
 from ._pacing import progress_words, summary_words
 
 if TYPE_CHECKING:
+    from ..batch_run import BatchSummary
     from ..client import NextCallerClient
     from ..phone import PhoneInput
 
@@ -141,6 +141,8 @@ def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
 
 
 def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
+    """``lookup A B … --format csv``: a batch of the numbers on the line, one row each (the batch engine's rules)."""
+    from ..batch_run import stream_batch
     from ..render import batch_columns, batch_row
 
     status = c.EXIT_OK
@@ -148,16 +150,27 @@ def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
         columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        for item in client.iter_lookup_many(numbers, concurrency=args.concurrency, refresh=args.refresh):
-            writer.writerow(batch_row(item, columns=columns))
-            if item.status != "found":
-                status = c.EXIT_API
-                if item.error:
-                    c.err(f"error: {c.error_line(item.error)}")
+        with stream_batch(client, numbers, concurrency=args.concurrency, refresh=args.refresh) as run:
+            for item in run:
+                writer.writerow(batch_row(item, columns=columns))
+                if item.status != "found":
+                    status = c.EXIT_API
+                    if item.error:
+                        stop = " (stopped: every further number would fail the same way)"
+                        c.err(
+                            f"error: {c.error_line(item.error)}"
+                            + (stop if item.error is run.summary.stopped_by else "")
+                        )
+    if run.summary.interrupted:
+        c.err("interrupted")
+        return c.EXIT_INTERRUPTED
     return status
 
 
 def _lookup_file(args: argparse.Namespace) -> int:
+    """``lookup --file``: streamed through the batch engine, one row per input as it completes."""
+    from ..batch_run import NoProgress, Progress, stream_batch
+    from ..progress import TerminalProgress
     from ..render import batch_columns, batch_row
 
     fmt = args.format or "csv"
@@ -168,22 +181,25 @@ def _lookup_file(args: argparse.Namespace) -> int:
     inputs = read_inputs(args.file, encoding)
     client = c.client(args)
     out: TextIO = _open_output(args.output) if args.output else sys.stdout
-    progress = None
-    if sys.stderr.isatty() and not args.quiet:
-        from tqdm import tqdm
-
-        progress = tqdm(total=total, unit="num", file=sys.stderr, desc="lookup", leave=False)
+    progress: Progress = (
+        NoProgress()
+        if args.quiet
+        else TerminalProgress(
+            sys.stderr, summary=False, desc="lookup", note=lambda: progress_words(client.pacing_state())
+        )
+    )
     columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore") if fmt == "csv" else None
     if writer:
         writer.writeheader()
-    counts: dict[str, int] = {}
-    fatal: NextCallerError | None = None
-    shown_at = 0.0
     try:
-        with client:
-            for item in client.iter_lookup_many(inputs, concurrency=args.concurrency, refresh=args.refresh):
-                counts[item.status] = counts.get(item.status, 0) + 1
+        with (
+            client,
+            stream_batch(
+                client, inputs, total=total, concurrency=args.concurrency, refresh=args.refresh, progress=progress
+            ) as run,
+        ):
+            for item in run:
                 row = batch_row(item, columns=columns)
                 if writer:
                     writer.writerow(row)
@@ -191,29 +207,28 @@ def _lookup_file(args: argparse.Namespace) -> int:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 else:
                     out.write(f"{row['input']}\t{row['status']}\t{row['name'] or row['error']}\n")
-                if progress is not None:
-                    progress.update(1)
-                    if time.monotonic() - shown_at >= 1.0:  # the rate in force, once a second
-                        shown_at = time.monotonic()
-                        progress.set_postfix_str(progress_words(client.pacer.state()) or "", refresh=False)
-                if isinstance(item.error, FATAL_FOR_BATCH):
-                    fatal = item.error
-                    break
             out.flush()
     finally:
-        if progress is not None:
-            progress.close()
         if args.output:
             out.close()
-    summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
+    summary = run.summary
     if not args.quiet:
-        paced = summary_words(client.pacer.state())
-        c.err(f"{sum(counts.values())} rows: {summary or 'no input'}" + (f" — {paced}" if paced else ""))
-    if fatal is not None:
-        c.err(f"error: {c.error_line(fatal)} (stopped: every further row would fail the same way)")
+        c.err(summary_line(summary))
+    if summary.stopped_by is not None:
+        c.err(f"error: {c.error_line(summary.stopped_by)} (stopped: every further row would fail the same way)")
         return c.EXIT_API
+    if summary.interrupted:
+        c.err("interrupted")
+        return c.EXIT_INTERRUPTED
     # The positional path's rule: 0 only when every row was found.
-    return c.EXIT_OK if set(counts) <= {"found"} else c.EXIT_API
+    return c.EXIT_OK if summary.found == summary.done else c.EXIT_API
+
+
+def summary_line(summary: BatchSummary) -> str:
+    """The CLI's words for a batch: ``5 rows: 1 invalid, 3 found, 1 not found — paced at 950 requests/s (…)``."""
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(summary.by_status().items()))
+    paced = summary_words(summary.pacing)
+    return f"{summary.done} rows: {counts or 'no input'}" + (f" — {paced}" if paced else "")
 
 
 def _open_output(path: str) -> TextIO:

@@ -80,7 +80,7 @@ class _Reported:
     def __init__(self, bar: TerminalProgress | None):
         self.bar = bar
 
-    def start(self, total: int) -> None:
+    def start(self, total: int | None) -> None:
         if self.bar is not None:
             self.bar.start(total)
 
@@ -102,10 +102,10 @@ class _InPlace:
         self.total = 0
         self._drawn = 0.0
 
-    def start(self, total: int) -> None:
+    def start(self, total: int | None) -> None:
         from IPython.display import display
 
-        self.total = total
+        self.total = total or 0
         display(self._first(), display_id=self.display_id, raw=self._raw())
         self._drawn = time.monotonic()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..batch_run import run_batch
+from ..batch_run import stream_batch
 from ..enrichment import check_frame, enrich_frame
 from ..frames import check_export_path, columns_for, export, rows_for, to_frame
 from . import v21
@@ -48,17 +48,19 @@ def lookup_cell(magics: Magics, args: argparse.Namespace, cell: str) -> Any:
             raise UsageError(f"--to {args.to}: writing a file needs pandas (pip install 'nextcaller-ops[notebook]')")
         check_export_path(args.to)
     client = magics._client(args.profile)
-    asks = v21.batch_options(client, args)  # --email, --fraud (API v2.1): refused on v2 before any request
-    items, _ = run_batch(
+    question = v21.batch_question(client, args)  # --email, --fraud (API v2.1): refused on v2 before any request
+    columns = columns_for(args.rows, client.api_version, fraud=bool(args.fraud))
+    rows: list[dict[str, Any]] = []
+    with stream_batch(
         client,
         numbers,
+        question=question,
         concurrency=args.concurrency or magics.concurrency,
         refresh=args.refresh,
         progress=make_progress(magics.shell, magics.progress),
-        **asks,
-    )
-    columns = columns_for(args.rows, client.api_version, fraud=bool(args.fraud))
-    rows = rows_for(items, args.rows, columns)
+    ) as run:
+        for item in run:  # each row made as its line completes; the engine keeps only a window of lookups
+            rows.extend(rows_for([item], args.rows, columns))
     table = _table(magics, rows, columns)
     if args.to:
         written = export(table if not isinstance(table, list) else to_frame(rows, columns), args.to)

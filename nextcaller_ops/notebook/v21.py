@@ -16,7 +16,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..errors import NeedsNewerAPIError
+from ..batch_run import Question, email_lookups, phone_and_fraud_lookups
 from ..fraud import FraudLevel
 from ..models import LookupResult
 from ..phone import parse
@@ -33,7 +33,7 @@ from ..render import (
 from ._context import Magics
 from .results import CallerResult
 
-__all__ = ["asks_v21", "line", "batch_options", "EmailResult", "FraudResult"]
+__all__ = ["asks_v21", "line", "batch_question", "EmailResult", "FraudResult"]
 
 
 def asks_v21(args: argparse.Namespace) -> bool:
@@ -115,22 +115,14 @@ def line(magics: Magics, args: argparse.Namespace) -> Any:
     return result
 
 
-def batch_options(client: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """What ``%%nextcaller --email`` / ``--fraud`` asks for each line: ``run_batch``'s ``ask``, ``parse_input``, ``key``."""
+def batch_question(client: Any, args: argparse.Namespace) -> Question | None:
+    """What ``%%nextcaller --email`` / ``--fraud`` asks of each line (None: a phone lookup); refused before any request."""
     if isinstance(args.email, str):
         raise UsageError(f"%%nextcaller --email: the cell holds the addresses, one per line (not {args.email!r})")
     if args.email and args.fraud:
         raise UsageError("%%nextcaller: --fraud is for numbers, --email for addresses — one at a time")
     if args.email:
-        if client.api_version != "v2.1":
-            raise NeedsNewerAPIError("a lookup by email")
-        return {
-            "ask": lambda address, refresh: client.lookup_email(address, refresh=refresh),
-            "parse_input": check_email,
-            "key": str.casefold,
-        }
+        return email_lookups(client)  # NeedsNewerAPIError on v2
     if args.fraud:
-        if client.api_version != "v2.1":
-            raise NeedsNewerAPIError("a fraud check")
-        return {"ask": lambda phone, refresh: client.lookup_with_fraud(phone, refresh=refresh)}
-    return {}
+        return phone_and_fraud_lookups(client)
+    return None
