@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import APIError, BadResponseError, UsageError
+from ..text import printable
 from . import _common as c
 from . import _lookup_by
 from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
@@ -103,11 +103,7 @@ def run(args: argparse.Namespace) -> int:
                 status = c.EXIT_API
             if fmt == "json":
                 doc = result.to_api()
-                c.out(
-                    json.dumps(doc, indent=2, ensure_ascii=False)
-                    if len(parsed) == 1
-                    else json.dumps(doc, ensure_ascii=False)
-                )
+                c.out(c.json_text(doc, indent=2 if len(parsed) == 1 else None))
                 if not result.found:
                     c.err(_no_record(phone.number))
             else:
@@ -127,10 +123,10 @@ def _no_record(number: str) -> str:
 
 def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
     try:
-        c.out(client.lookup_raw(phone, "xml").rstrip())
+        c.out(c.xml_text(client.lookup_raw(phone, "xml").rstrip()))
     except BadResponseError as exc:
         if exc.body:  # show what the API sent, and say what is wrong with it
-            c.out(exc.body.rstrip())
+            c.out(c.xml_text(exc.body.rstrip()))  # as sent, but nothing in it acts on the terminal
         raise
     except APIError as exc:
         if exc.status == 404:
@@ -204,9 +200,10 @@ def _lookup_file(args: argparse.Namespace) -> int:
                 if writer:
                     writer.writerow(row)
                 elif fmt == "json":
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                else:
-                    out.write(f"{row['input']}\t{row['status']}\t{row['name'] or row['error']}\n")
+                    out.write(c.json_text(row) + "\n")
+                else:  # the line as read and the record's name: nothing a terminal would act on
+                    shown = (printable(str(row[k] or "")) for k in ("input", "status"))
+                    out.write("\t".join((*shown, printable(row["name"] or row["error"]))) + "\n")
             out.flush()
     finally:
         if args.output:

@@ -291,3 +291,23 @@ def test_json_output_escapes_them_and_keeps_the_document(api_env_v21, capsys, ar
     doc = json.loads(out)
     record = doc["records"][0] if "records" in doc else doc
     assert record["last_name"] == HOSTILE["last_name"] and record["first_name"] == HOSTILE["first_name"]
+
+
+def test_lookup_json_and_xml_escape_them(api_env, capsys):
+    _plant(api_env, **HOSTILE)
+    code, out, _err = cli(capsys, "lookup", "2125558383", "--format", "json")
+    assert code == 0
+    _clean(out)
+    assert json.loads(out)["records"][0]["last_name"] == HOSTILE["last_name"]
+    code, out, _err = cli(capsys, "lookup", "2125558383", "--format", "xml")
+    _clean(out)
+    assert code == 0 and "Sein&#x202e;feld&#x9b;2J" in out
+
+
+def test_lookup_file_rows_show_neither_the_line_nor_the_record_raw(api_env, capsys, tmp_path):
+    _plant(api_env, **HOSTILE)
+    src = tmp_path / "numbers.txt"
+    src.write_text("2125558383\n\x1b]0;pwned\x07 212-555-8383\n")
+    code, out, _err = cli(capsys, "lookup", "--file", str(src), "--format", "text", "-q")
+    _clean(out)
+    assert code == 1 and "Jerry\ufffd]0;pwned\ufffd Seinfeld" in out and "\ufffd]0;pwned\ufffd 212" in out
