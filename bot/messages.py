@@ -258,6 +258,15 @@ def already_done(what: str, user_id: str | None, at: float | None) -> str:
 
 
 TRIAGE_GONE = "I don't have that item any more (items are kept for a week)."
+TRIAGE_NOT_THIS_CHANNEL = (
+    "That button belongs to a triage item in another channel, so nothing was done. "
+    "Use the buttons on the bot's reply in that channel's thread."
+)
+TRIAGE_NOT_THIS_REPLY = (
+    "That button doesn't belong to the message it was pressed on, so nothing was done. "
+    "Use the buttons on the bot's own reply in the thread of the message with the number."
+)
+TRIAGE_REPLY_PENDING = "That reply is still being posted, so nothing was done yet. Press the button again in a moment."
 TRIAGE_BUSY = "That lookup is already under way; the reply will update when it's done."
 NOT_WATCHED = "This channel isn't watched. An admin can turn it on with `/caller watch on`."
 NO_OPEN_ITEMS = "No open items in this channel from the last 24 h."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -57,7 +58,18 @@ def text_of(blocks) -> str:
 
 
 def press(bot, action_id: str, value: str, *, user: str = AGENT, channel: str = WATCHED):
-    resp, name = bot.click(action_id, value, user=user, channel=channel)
+    """Pressed on the item's own reply, as Slack sends it (a press on any other message is refused)."""
+    from bot.slack_requests import block_actions, interaction_body, send_signed
+    from tests.support.secrets import BOT_SIGNING_SECRET
+
+    item = json.loads(value)
+    deadline = time.monotonic() + 30
+    while not (reply_ts := bot.services.triage.store.get(item["c"], item["t"]).reply_ts):
+        assert time.monotonic() < deadline, "the reply's ts was never stored"
+        time.sleep(0.02)
+    name, url = bot.response_url()
+    payload = block_actions(action_id, value, response_url=url, user=user, channel=channel, message_ts=reply_ts)
+    resp = send_signed(bot.url, interaction_body(payload), BOT_SIGNING_SECRET)
     assert resp.status_code == 200
     return name
 
