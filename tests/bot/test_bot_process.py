@@ -7,23 +7,19 @@ import logging
 import os
 import signal
 import sqlite3
-import time
-
-import pytest
 
 from bot import blocks as bk
 from bot import modal
 from bot.fakeslack import FakeSlack
 from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
 from nextcaller_ops.sandbox import Sandbox
-from tests.support.common import SEINFELD_ID
-from tests.support.procs import free_port, start_http_bot
+from tests.support.common import PATIENCE, SEINFELD_ID, hold_requests, wait_until
+from tests.support.procs import free_port, start_http_bot, stop
 from tests.support.secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
 from tests.support.secrets import RELIABILITY_SIGNING as SIGNING
 
 
-@pytest.mark.timeout(120)
-def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path):
+def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path, monkeypatch):
     with Sandbox(records=10, db=tmp_path / "api.sqlite3") as sandbox, FakeSlack() as slack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTCALLER_", "SLACK_"))}
         env.update(
@@ -35,10 +31,14 @@ def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path)
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING,
             SLACK_API_URL=slack.api_url,
+            NEXTCALLER_TIMEOUT=str(int(PATIENCE)),  # the held POST below must not time out before the kill
         )
         port = free_port()
         url = f"http://127.0.0.1:{port}/slack/events"
         bot = start_http_bot(env, port)
+        # The correction's POST is held at the API until the bot is dead: in flight when it dies, however
+        # slow the machine (a latency could be outlasted).
+        bot_dead = hold_requests(sandbox, monkeypatch, "POST")
         try:
             send_signed(url, command_body("2125558383", response_url=slack.response_url("c")), SIGNING)
             slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs))
@@ -53,38 +53,29 @@ def test_outbox_survives_kill_9_mid_delivery_and_delivers_exactly_once(tmp_path)
             typed = {modal.field_block_id("first_name"): "Jerome"}
             submission = view_submission(view, typed, view_id="V0KILL0001")
 
-            sandbox.latency_ms = 1500  # the POST will be in flight when the bot dies
             send_signed(url, interaction_body(submission), SIGNING)
-            deadline = time.monotonic() + 20
-            while not sandbox.httpd.received.get("POST") and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: sandbox.httpd.received.get("POST"), what="correction's POST at the API")
             assert sandbox.httpd.received.get("POST") == 1
             bot.send_signal(signal.SIGKILL)
-            bot.wait(timeout=10)
+            bot.wait(timeout=PATIENCE)
         finally:
             if bot.poll() is None:
                 bot.kill()
+            bot_dead.set()
         # The API received the POST and applies it although nobody is left to hear the answer.
-        deadline = time.monotonic() + 10
-        while not sandbox.store.corrections(SEINFELD_ID) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: sandbox.store.corrections(SEINFELD_ID), what="correction applied by the API")
         assert len(sandbox.store.corrections(SEINFELD_ID)) == 1
         outbox = sqlite3.connect(tmp_path / "bot" / "outbox.sqlite3")
         assert outbox.execute("SELECT status FROM outbox").fetchall() == [("delivering",)]
         outbox.close()
 
-        sandbox.latency_ms = 0
         bot = start_http_bot(env, port)
         try:
             slack.wait_for(
-                lambda cs: any(
-                    c["name"] == "chat.postMessage" and "delivered" in c["args"].get("text", "") for c in cs
-                ),
-                timeout=30,
+                lambda cs: any(c["name"] == "chat.postMessage" and "delivered" in c["args"].get("text", "") for c in cs)
             )
         finally:
-            bot.terminate()
-            bot.wait(timeout=10)
+            stop(bot)
         assert [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Jerome"}]
         outbox = sqlite3.connect(tmp_path / "bot" / "outbox.sqlite3")
         assert outbox.execute("SELECT status, attempts FROM outbox").fetchall() == [("delivered", 2)]

@@ -7,16 +7,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
-
-import pytest
-import requests
 
 from bot.fakeslack import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
-from tests.support.common import ROOT, SEINFELD_ID
-from tests.support.procs import free_port
+from tests.support.common import PATIENCE, ROOT, SEINFELD_ID, wait_until
+from tests.support.procs import answers_healthz, free_port
 from tests.support.shared_bots import Slack, shared_bot_env
 
 WORKERS = 4
@@ -34,22 +30,20 @@ def children(pid: int) -> set[int]:
     return found
 
 
-def wait_for_workers(master: subprocess.Popen, url: str, avoid: set[int], timeout: float = 60) -> set[int]:
-    """The master's worker pids once there are WORKERS of them (none in ``avoid``) and one answers /healthz."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_workers(master: subprocess.Popen, url: str, avoid: set[int]) -> set[int]:
+    """The master's worker pids once there are WORKERS of them (none in ``avoid``) and one answers /healthz.
+
+    Each probe may time out (a loaded machine, workers still importing): it is tried again until the deadline.
+    """
+
+    def ready() -> set[int]:
         assert master.poll() is None, master.stderr.read() if master.stderr else "gunicorn exited"
         workers = children(master.pid) - avoid
-        try:
-            if len(workers) == WORKERS and requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return workers
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("gunicorn's workers did not come up")
+        return workers if len(workers) == WORKERS and answers_healthz(url) else set()
+
+    return wait_until(ready, what=f"{WORKERS} gunicorn workers answering /healthz", interval=0.1)
 
 
-@pytest.mark.timeout(120)
 def test_gunicorn_workers_share_the_cache_and_the_outbox(tmp_path, pg_schema, redis_space):
     with Sandbox(records=10, db=tmp_path / "api.sqlite3") as sandbox, FakeSlack() as fake:
         env = shared_bot_env(
@@ -111,20 +105,18 @@ def test_gunicorn_workers_share_the_cache_and_the_outbox(tmp_path, pg_schema, re
             sandbox.fail_rate = 1.0
             try:
                 Slack.send(url, Slack.submission(view, "V0GUNICORN1", first_name="Cosmo"))
-                fake.wait_for(
-                    lambda cs: any("delivered automatically" in c["args"].get("text", "") for c in cs), timeout=30
-                )
+                fake.wait_for(lambda cs: any("delivered automatically" in c["args"].get("text", "") for c in cs))
                 for pid in workers:
                     os.kill(pid, signal.SIGKILL)
                 wait_for_workers(master, base, avoid=workers)
             finally:
                 sandbox.fail_rate = 0.0
-            fake.wait_for(lambda cs: any("has now been delivered" in c["args"].get("text", "") for c in cs), timeout=30)
+            fake.wait_for(lambda cs: any("has now been delivered" in c["args"].get("text", "") for c in cs))
             assert [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Cosmo"}]
             assert pg_schema.query("SELECT status FROM nextcaller_outbox") == [("delivered",)]
         finally:
             master.terminate()
             try:
-                master.wait(timeout=20)
+                master.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 master.kill()

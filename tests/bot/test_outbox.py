@@ -10,6 +10,7 @@ import pytest
 from bot.outbox import DELIVERED, LEASE_SECONDS, MAX_BACKOFF, PENDING, REJECTED, Correction, Outbox
 from nextcaller_ops import errors
 from nextcaller_ops.stores.sqlite_outbox import SqliteOutboxStore
+from tests.support.common import PATIENCE
 
 PROFILE = "97d949a413f4ea8b85e9586e1f2d9a"
 
@@ -178,7 +179,7 @@ def test_the_worker_tells_the_agent_only_about_queued_corrections(store, clock):
     try:
         clock.advance(1.0)
         outbox.wake()
-        assert done.wait(10), "the worker did not deliver the queued correction"
+        assert done.wait(PATIENCE), "the worker did not deliver the queued correction"
     finally:
         outbox.close()
     assert told == [(queued.id, DELIVERED)]
@@ -189,20 +190,20 @@ def test_close_waits_for_a_delivery_in_flight(store, clock):
 
     def slow_deliver(row: Correction) -> None:
         started.set()
-        assert release.wait(10)
+        assert release.wait(PATIENCE)
 
     outbox = make_outbox(store, slow_deliver, clock)
     row, _ = outbox.submit(PROFILE, {"first_name": "Jerome"})
     attempt = threading.Thread(target=outbox.attempt, args=(row.id,))
     attempt.start()
-    assert started.wait(10)
+    assert started.wait(PATIENCE)
     closer = threading.Thread(target=outbox.close)
     closer.start()
     closer.join(0.3)
     assert closer.is_alive(), "close returned while a delivery was in flight"
     release.set()
-    closer.join(10)
-    attempt.join(10)
+    closer.join(PATIENCE)
+    attempt.join(PATIENCE)
     assert not closer.is_alive()
     assert store.get(row.id).status == DELIVERED  # finished and recorded before close returned
 

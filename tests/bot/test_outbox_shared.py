@@ -4,7 +4,6 @@ stores), another process's worker taking over, and the per-user limit when Redis
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from bot.outbox import DELIVERED, Outbox
 from bot.policy import RateLimiter
 from nextcaller_ops.stores import open_stores
 from nextcaller_ops.stores.base import DELIVERING
+from tests.support.common import PATIENCE, wait_until
 
 PROFILE = "97d949a413f4ea8b85e9586e1f2d9a"
 LEASE = 0.3  # seconds: renewed every 0.1 s while the delivery runs
@@ -59,19 +59,17 @@ def test_a_slow_delivery_keeps_its_lease_and_nobody_takes_the_row(two_handles):
 
     def slow(row) -> None:
         started.set()
-        release.wait(20)
+        release.wait(PATIENCE)
 
     outbox = Outbox(mine.outbox, slow, lease_seconds=LEASE, clock=clock)
     row, _ = outbox.submit(PROFILE, {"first_name": "Jerome"})
     worker = threading.Thread(target=outbox.attempt, args=(row.id,))
     worker.start()
     try:
-        assert started.wait(10)
+        assert started.wait(PATIENCE)
         first_lease = lease_until(mine, row.id)
         clock.now += 10 * LEASE  # long past the first lease: only a renewal keeps the row
-        deadline = time.monotonic() + 10
-        while lease_until(mine, row.id) <= clock.now and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: lease_until(mine, row.id) > clock.now, what="renewal of the lease")
         assert lease_until(mine, row.id) > clock.now > first_lease
         assert theirs.outbox.claim(None, now=clock.now, lease_seconds=LEASE) is None  # still held
     finally:

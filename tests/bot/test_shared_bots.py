@@ -7,15 +7,14 @@ The two processes are started once for the module; the last test kills one of th
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
 from bot.fakeslack import FakeSlack
 from bot.slack_requests import event_body, message_event
 from nextcaller_ops.sandbox import Sandbox
-from tests.support.common import SEINFELD_ID
-from tests.support.procs import free_port, start_http_bot
+from tests.support.common import PATIENCE, SEINFELD_ID, wait_until
+from tests.support.procs import free_port, start_http_bot, stop
 from tests.support.shared import PostgresSchema, RedisSpace
 from tests.support.shared_bots import Slack, shared_bot_env
 
@@ -52,9 +51,7 @@ def pair(tmp_path_factory):
             )
         finally:
             for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-                    proc.wait(timeout=15)
+                stop(proc)
             schema.drop()
             space.clean()
 
@@ -88,10 +85,14 @@ def test_the_same_slack_delivery_sent_to_both_is_handled_once(pair):
     view = pair.slack.correction_view(a, SEINFELD_ID, "2125558383", user="U0FIX00001")
     body = Slack.submission(view, "V0SHARED0001", user="U0FIX00001", first_name="Jerry Jr.")
     assert Slack.send(a, body).status_code == 200 and Slack.send(b, body).status_code == 200
-    deadline = time.monotonic() + 20
-    while not pair.sandbox.store.corrections(SEINFELD_ID) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert pair.db.query("SELECT status FROM nextcaller_outbox WHERE dedupe_key = 'V0SHARED0001'") == [("delivered",)]
+    # The API applies the correction before the bot records it delivered: wait for the row, then check both.
+    outbox_row = "SELECT status FROM nextcaller_outbox WHERE dedupe_key = 'V0SHARED0001'"
+
+    def settled() -> bool:
+        return all(status in ("delivered", "rejected") for (status,) in pair.db.query(outbox_row))
+
+    wait_until(settled, what="end of the correction's delivery")
+    assert pair.db.query(outbox_row) == [("delivered",)]
     assert [c["body"] for c in pair.sandbox.store.corrections(SEINFELD_ID)] == [{"first_name": "Jerry Jr."}]
 
 
@@ -110,10 +111,10 @@ def test_a_watched_message_reaching_both_processes_gets_one_threaded_reply(pair)
         return [c for c in fake.calls(name="chat.postMessage") if c["args"].get("thread_ts") == ts]
 
     deliver(a, "1800000000.000100", "Ev0TRIAGEA01")
-    fake.wait_for(lambda cs: len(threaded("1800000000.000100")) == 1, 20)
+    fake.wait_for(lambda cs: len(threaded("1800000000.000100")) == 1)
     deliver(b, "1800000000.000100", "Ev0TRIAGEB01")  # the same message, as a different delivery
     deliver(b, "1800000000.000200", "Ev0TRIAGEB02")  # B handles in order: by its reply, the repeat is done
-    fake.wait_for(lambda cs: len(threaded("1800000000.000200")) == 1, 20)
+    fake.wait_for(lambda cs: len(threaded("1800000000.000200")) == 1)
     assert len(threaded("1800000000.000100")) == 1
     assert pair.db.query("SELECT COUNT(*) FROM nextcaller_triage_items WHERE channel_id = %s", WATCHED) == [(2,)]
 
@@ -141,11 +142,10 @@ def test_a_correction_left_by_a_killed_process_is_delivered_exactly_once_by_the_
         fake.wait_for(
             lambda cs: any(
                 "delivered automatically" in c["args"].get("text", "") for c in cs if c["name"] == "chat.postEphemeral"
-            ),
-            20,
+            )
         )
         pair.procs[0].send_signal(signal.SIGKILL)
-        pair.procs[0].wait(timeout=10)
+        pair.procs[0].wait(timeout=PATIENCE)
     finally:
         sandbox.fail_rate = 0.0
     fake.wait_for(
@@ -154,8 +154,7 @@ def test_a_correction_left_by_a_killed_process_is_delivered_exactly_once_by_the_
             and c["args"].get("channel") == "U0KILL0001"
             and "delivered" in c["args"].get("text", "")
             for c in cs
-        ),
-        timeout=30,
+        )
     )
     assert [c["body"] for c in sandbox.store.corrections(SEINFELD_ID)[before:]] == [{"first_name": "Kramer"}]
     rows = pair.db.query("SELECT status, attempts FROM nextcaller_outbox WHERE dedupe_key = 'V0KILLED001'")

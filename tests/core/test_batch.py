@@ -17,8 +17,9 @@ from nextcaller_ops.batch import iter_lookup_many
 from nextcaller_ops.models import LookupResult, Profile
 from nextcaller_ops.phone import PhoneInput
 from nextcaller_ops.sandbox import synthetic_phone
+from tests.support.common import PATIENCE
 
-WAIT = 10  # seconds before a test gives up on an event that should come (a hang, not a timing)
+WAIT = PATIENCE  # seconds before a test gives up on an event that should come (a hang, not a timing)
 MISSING = "2025550999"
 
 

@@ -14,6 +14,7 @@ from nextcaller_ops import errors
 from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
+from tests.support.common import wait_until
 from tests.support.rawserver import RawServer, close_at_once, drop_mid_body, hang, reply
 from tests.support.secrets import FAULT_SECRET as SECRET
 
@@ -28,7 +29,9 @@ BOMB = (
 
 
 def raw_client(url: str, **kw) -> NextCallerClient:
-    settings = load_settings(base_url=url, timeout=kw.pop("timeout", 2.0), max_retries=kw.pop("max_retries", 2))
+    # Every scripted fault answers at once: a generous read timeout only matters on a loaded machine,
+    # where a short one would turn the fault under test into a timeout.
+    settings = load_settings(base_url=url, timeout=kw.pop("timeout", 10.0), max_retries=kw.pop("max_retries", 2))
     return NextCallerClient(CREDS, settings, sleep=lambda s: None)
 
 
@@ -83,13 +86,15 @@ def test_read_timeout_retries_with_fresh_nonces_then_gives_up():
         with pytest.raises(errors.APITimeoutError) as info:
             client.lookup("2125558383")
     assert "did not answer within" in str(info.value)
-    nonces = server.nonces()
+    # the client gave up on the third request; the server's thread may still be reading it
+    nonces = wait_until(lambda: len(server.nonces()) >= 3 and server.nonces(), what="third request at the server")
     assert len(nonces) == 3 and len(set(nonces)) == 3
 
 
 def test_a_timeout_then_an_answer_succeeds():
     good = reply("200 OK", b'{"records": [{"id": "97d949a413f4ea8b85e9586e1f2d9a", "name": "J"}]}')
-    with RawServer([hang(2), good]) as server, raw_client(server.url, timeout=0.3) as client:
+    # the first request outlasts the client's timeout; the retry's answer comes well within it, even on a busy machine
+    with RawServer([hang(5), good]) as server, raw_client(server.url, timeout=1.0) as client:
         assert client.lookup("2125558383").profiles[0].name == "J"
 
 

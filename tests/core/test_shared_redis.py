@@ -21,7 +21,7 @@ from nextcaller_ops.redis_cache import RedisLookupCache
 from nextcaller_ops.shared_flight import SharedFlight
 from nextcaller_ops.shared_limits import SlidingWindow
 from nextcaller_ops.shared_redis import SharedRedis, check, namespace
-from tests.support.common import SEINFELD_ID
+from tests.support.common import PATIENCE, SEINFELD_ID
 
 
 def make_client(sandbox, redis_url: str, prefix: str, **settings) -> NextCallerClient:
@@ -83,7 +83,7 @@ def test_a_correction_through_one_process_drops_the_number_for_every_process(two
 def test_processes_asking_at_once_make_one_request(sandbox, redis_space):
     """Four clients (own memory, own in-process single-flight), the cache off: only the flight dedupes."""
     clients = [make_client(sandbox, redis_space.url, redis_space.prefix, cache_ttl=0) for _ in range(4)]
-    sandbox.latency_ms = 400
+    sandbox.latency_ms = 1500  # the window in which the other three reach the flight: wide, for a busy machine
     gate = threading.Barrier(len(clients))
     results: list[LookupResult] = []
 
@@ -131,7 +131,7 @@ def test_when_the_holder_fails_each_waiter_asks_for_itself(redis_space):
 
     def failing() -> str:
         holding.set()
-        release.wait(5)
+        release.wait(PATIENCE)
         raise RuntimeError("the API said no")
 
     outcome: list[object] = []
@@ -144,7 +144,7 @@ def test_when_the_holder_fails_each_waiter_asks_for_itself(redis_space):
 
     holder = threading.Thread(target=hold)
     holder.start()
-    holding.wait(5)
+    assert holding.wait(PATIENCE)
     waiter = threading.Thread(
         target=lambda: outcome.append(flight.run("k", lambda: "mine", encode=str, decode=bytes.decode))
     )
@@ -228,11 +228,11 @@ def test_real_processes_asking_at_once_make_one_request(sandbox, redis_space):
     ]
     try:
         assert [p.stdout.readline().strip() for p in procs] == ["ready"] * 4
-        sandbox.latency_ms = 1000  # the holder's request is in flight while the others arrive
+        sandbox.latency_ms = 3000  # the holder's request is in flight while the others arrive, even on a busy machine
         for p in procs:
             p.stdin.write("go\n")
             p.stdin.flush()
-        answers = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+        answers = sorted(p.communicate(timeout=PATIENCE)[0].strip() for p in procs)
     finally:
         for p in procs:
             if p.poll() is None:

@@ -16,7 +16,7 @@ from oauthlib.oauth1 import Client as OAuthClient
 from requests_oauthlib import OAuth1
 
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, STATUS_CONSUMERS, Sandbox, synthetic_phone
-from tests.support.common import SEINFELD_ID
+from tests.support.common import PATIENCE, SEINFELD_ID
 
 
 def _auth(sb, key=None, secret=None):
@@ -353,7 +353,7 @@ def test_cli_sandbox_prints_url_and_credentials(tmp_path):
         assert json.loads(resp.text)["records"][0]["id"] == SEINFELD_ID
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=PATIENCE)
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE", "QUERY"])

@@ -12,7 +12,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, STATUS_CONSUMERS, Sandbox
-from tests.support.common import SEINFELD_ID
+from tests.support.common import PATIENCE, SEINFELD_ID
 
 JERRY = {"first_name": "Jerry", "last_name": "Seinfeld", "address": "129 West 81st Street"}
 
@@ -312,4 +312,4 @@ def test_cli_sandbox_v21_only_prints_the_basic_variables_and_answers_them():
         assert resp.json() == {"spoofed": "true", "fraud_risk": "high"}
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=PATIENCE)

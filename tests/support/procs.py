@@ -1,15 +1,17 @@
-"""Real child processes for tests: free ports, the bot over HTTP."""
+"""Real child processes for tests: free ports, the bot over HTTP, readiness over /healthz."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
-import time
 
 import requests
 
-from .common import ROOT
+from .common import PATIENCE, ROOT, wait_until
+
+# One /healthz probe may take this long; a probe that times out is retried until the deadline.
+PROBE_SECONDS = 5.0
 
 
 def free_port() -> int:
@@ -20,7 +22,15 @@ def free_port() -> int:
     return port
 
 
-def start_http_bot(env: dict, port: int, *, timeout: float = 30) -> subprocess.Popen:
+def answers_healthz(base_url: str) -> bool:
+    """One probe: True when ``base_url``/healthz answers 200; refused, reset or slow is False (not yet)."""
+    try:
+        return requests.get(f"{base_url}/healthz", timeout=PROBE_SECONDS).status_code == 200
+    except (requests.ConnectionError, requests.Timeout):
+        return False
+
+
+def start_http_bot(env: dict, port: int, *, deadline: float = PATIENCE) -> subprocess.Popen:
     """``nextcaller-ops bot --http`` in a child process, returned once /healthz answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "nextcaller_ops", "bot", "--http", "--host", "127.0.0.1", "--port", str(port)],
@@ -30,14 +40,29 @@ def start_http_bot(env: dict, port: int, *, timeout: float = 30) -> subprocess.P
         text=True,
         cwd=ROOT,
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
+
+    def ready() -> bool:
+        if proc.poll() is not None:  # it exited: no point waiting for the deadline
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"the bot exited ({proc.returncode}) before answering /healthz: {err}")
+        return answers_healthz(f"http://127.0.0.1:{port}")
+
+    try:
+        wait_until(ready, what="answer from the bot's /healthz", deadline=deadline)
+    except AssertionError:
+        stop(proc)
+        raise
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> int:
+    """End ``proc`` (SIGTERM, then SIGKILL if it is still there after the deadline); its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("bot did not start: " + (proc.stderr.read() if proc.stderr else ""))
+            return proc.wait(PATIENCE)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    return proc.wait(PATIENCE)

@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from .common import PATIENCE
+
 Behaviour = Callable[[socket.socket, bytes], None]
 
 
@@ -68,7 +70,7 @@ class RawServer:
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:
-            conn.settimeout(5)
+            conn.settimeout(PATIENCE)  # the client under test sends at once; a loaded machine may delay it
             data = b""
             try:
                 while b"\r\n\r\n" not in data:

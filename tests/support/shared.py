@@ -17,9 +17,16 @@ from urllib.parse import quote
 
 import pytest
 
+from .common import PATIENCE
+
 # Read at import: the suite's isolated_env removes NEXTCALLER_* variables from each test.
 TEST_DATABASE_URL = os.environ.get("NEXTCALLER_OPS_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 TEST_REDIS_URL = os.environ.get("NEXTCALLER_OPS_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+# Whether a server is there is asked once per run: a refused connection answers at once, so a generous
+# timeout costs nothing then, and a server slow to answer on a loaded machine is not taken for absent
+# (under CI=true that would fail every test that needs it).
+_PROBE_SECONDS = 20
 
 
 def _missing(what: str, why: str) -> None:
@@ -35,7 +42,7 @@ def _postgres_problem() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(TEST_DATABASE_URL, connect_timeout=3) as conn:
+        with psycopg.connect(TEST_DATABASE_URL, connect_timeout=_PROBE_SECONDS) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:
         return type(exc).__name__
@@ -47,7 +54,9 @@ def _redis_problem() -> str | None:
     try:
         import redis
 
-        redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(
+            TEST_REDIS_URL, socket_timeout=_PROBE_SECONDS, socket_connect_timeout=_PROBE_SECONDS
+        ).ping()
     except Exception as exc:
         return type(exc).__name__
     return None
@@ -97,7 +106,7 @@ class RedisSpace:
 
         self.url = TEST_REDIS_URL
         self.prefix = f"nco-test-{uuid.uuid4().hex[:12]}"
-        self.client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+        self.client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=PATIENCE)
 
     def names(self) -> list[str]:
         return sorted(k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:*", count=500))

@@ -21,6 +21,7 @@ from bot import modal
 from bot.fakeslack import FakeSlack
 from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
 
+from .common import PATIENCE
 from .secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
 from .secrets import RELIABILITY_SIGNING as SIGNING
 
@@ -65,7 +66,7 @@ class Slack:
         body = command_body(text, response_url=self.fake.response_url(name), user_id=user, trigger_id=trigger)
         return send_signed(url, body, SIGNING), name
 
-    def card(self, url: str, text: str, user: str = "U0AGENT001", timeout: float = 20) -> dict[str, Any]:
+    def card(self, url: str, text: str, user: str = "U0AGENT001", timeout: float = PATIENCE) -> dict[str, Any]:
         resp, name = self.command(url, text, user)
         assert resp.status_code == 200, resp.text
         calls = self.fake.wait_for(lambda cs: any(c["kind"] == "response" and c["name"] == name for c in cs), timeout)
@@ -81,7 +82,7 @@ class Slack:
             user=user,
         )
         send_signed(url, interaction_body(click), SIGNING)
-        calls = self.fake.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > before, 20)
+        calls = self.fake.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > before, PATIENCE)
         return [c for c in calls if c["name"] == "views.open"][-1]["args"]["view"]
 
     @staticmethod

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from bot.fakesocket import FakeSocketMode, Link
 from bot.slack_requests import block_actions
 from bot.slack_requests import view_submission as slack_view_submission
 
-from .common import ROOT
+from .common import PATIENCE, ROOT, wait_until
 from .secrets import BOT_TOKEN
 from .secrets import SLACK_APP_LEVEL_TOKEN as APP_TOKEN
 
@@ -42,10 +41,14 @@ def socket_env(sandbox: Any, slack: FakeSlack, data_dir: Path, *, app_token: str
     return env
 
 
+class _Exited(Exception):
+    """The bot process ended while a test waited for it to connect."""
+
+
 class SocketBot:
     """A bot process and the connection it holds; its stderr goes to a file (read with :meth:`stderr`)."""
 
-    def __init__(self, env: dict, sm: FakeSocketMode, log_path: Path, *, timeout: float = 30):
+    def __init__(self, env: dict, sm: FakeSocketMode, log_path: Path, *, timeout: float = PATIENCE):
         newest = max((lk.id for lk in sm.connections()), default=0)
         self.log_path = log_path
         with open(log_path, "w") as err:
@@ -60,35 +63,34 @@ class SocketBot:
         self.link = self._wait_link(sm, newest, timeout)
 
     def _wait_link(self, sm: FakeSocketMode, newest: int, timeout: float) -> Link:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                return sm.wait_connections(1, newer_than=newest, timeout=0.2)[0]
-            except TimeoutError:
-                continue
-        self.stop()
-        raise AssertionError(f"the bot did not connect (exit {self.proc.returncode}): {self.stderr()}")
+        def connected() -> Link:
+            if self.proc.poll() is not None:  # it exited: no point waiting for the deadline
+                raise _Exited
+            return sm.wait_connections(1, newer_than=newest, timeout=0.2)[0]
+
+        try:
+            return wait_until(connected, what="connection", deadline=timeout, interval=0, ignoring=(TimeoutError,))
+        except (_Exited, AssertionError):
+            self.stop()
+            raise AssertionError(f"the bot did not connect (exit {self.proc.returncode}): {self.stderr()}") from None
 
     def stderr(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def terminate(self, timeout: float = 20) -> int:
+    def terminate(self, timeout: float = PATIENCE) -> int:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(10)
+            self.proc.wait(PATIENCE)
 
 
-def until(predicate: Any, what: str, timeout: float = 15) -> None:
-    """Poll ``predicate`` (state outside the stand-ins, e.g. the sandbox's counters) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        time.sleep(0.02)
+def until(predicate: Any, what: str, timeout: float = PATIENCE) -> None:
+    """Poll ``predicate`` (state outside the stand-ins, e.g. the sandbox's counters) until it holds
+    (:func:`tests.support.common.wait_until`)."""
+    wait_until(predicate, what=what, deadline=timeout)
 
 
 def button_click(card: dict[str, Any], action_id: str, *, response_url: str, user: str = AGENT) -> dict[str, Any]:
