@@ -77,7 +77,7 @@ def run_bot_demo(sandbox: Any) -> int:
             started = time.perf_counter()
             ack = send_signed(url, command_body("2125558383", response_url=slack.response_url("demo")), SIGNING_SECRET)
             print(f"ack: HTTP {ack.status_code} in {(time.perf_counter() - started) * 1000:.0f} ms")
-            calls = slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs), timeout=15)
+            calls = slack.wait_for(lambda cs: any(c["kind"] == "response" for c in cs))
             card = next(c for c in calls if c["kind"] == "response")["args"]
             print(
                 f"card ({card.get('response_type')}), {(time.perf_counter() - started) * 1000:.0f} ms after the command:"
@@ -107,7 +107,7 @@ def _triage_demo(url: str, slack: Any) -> bool:
     started = time.perf_counter()
     ack = send_signed(url, event_body(event), SIGNING_SECRET, content_type="application/json")
     posted = slack.wait_for(
-        lambda cs: any(c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts for c in cs), timeout=15
+        lambda cs: any(c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts for c in cs)
     )
     reply = next(c for c in posted if c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts)
     print(
@@ -126,7 +126,7 @@ def _triage_demo(url: str, slack: Any) -> bool:
         trigger_id="demo.claim",
     )
     send_signed(url, interaction_body(payload), SIGNING_SECRET)
-    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.update" for c in cs), timeout=15)
+    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.update" for c in cs))
     updated = next(c for c in calls if c["name"] == "chat.update")["args"]
     print(f"chat.update of the same reply (ts {updated['ts']}) — its last lines now read:")
     print("\n".join(blocks_as_text(updated.get("blocks") or []).splitlines()[-2:]))
