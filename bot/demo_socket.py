@@ -26,7 +26,7 @@ TRIAGE = "C0TRIAGE01"
 def _ask(sm: Any, slack: Any, text: str, name: str) -> tuple[Any, dict[str, Any]]:
     envelope = sm.command(text, response_url=slack.response_url(name), user_id="U0AGENT001", channel_id="C0TRIAGE01")
     ack = sm.wait_ack(envelope)
-    calls = slack.wait_for(lambda cs: any(c["kind"] == "response" and c["name"] == name for c in cs), timeout=15)
+    calls = slack.wait_for(lambda cs: any(c["kind"] == "response" and c["name"] == name for c in cs))
     return ack, next(c for c in calls if c["name"] == name)["args"]
 
 
@@ -38,7 +38,7 @@ def _headline(message: dict[str, Any], line: int = 0) -> str:
 
 
 def run_socket_demo() -> int:
-    from .fakeslack import FakeSlack
+    from .fakeslack import PATIENCE, FakeSlack
     from .fakesocket import FakeSocketMode
     from .slack_requests import message_event
 
@@ -60,7 +60,7 @@ def run_socket_demo() -> int:
         with open(err, "w") as fh:
             bot = subprocess.Popen([sys.executable, "-m", "nextcaller_ops", "bot", "--socket"], env=env, stderr=fh)
         try:
-            link = sm.wait_connections(1, timeout=30)[0]
+            link = sm.wait_connections(1)[0]
             print(f"the bot called apps.connections.open and connected: connection {link.id}, Slack said hello")
             ack, card = _ask(sm, slack, "2125558383", "s1")
             ms = (ack.latency or 0) * 1000
@@ -69,7 +69,7 @@ def run_socket_demo() -> int:
             ts = slack.new_ts()
             event = sm.event(message_event(TRIAGE, "Missed call from (212) 555-8383", ts, user="U0CALLER01"))
             ms = (sm.wait_ack(event).latency or 0) * 1000
-            calls = slack.wait_for(lambda cs: any(c["args"].get("thread_ts") == ts for c in cs), timeout=15)
+            calls = slack.wait_for(lambda cs: any(c["args"].get("thread_ts") == ts for c in cs))
             reply = next(c["args"] for c in calls if c["args"].get("thread_ts") == ts)
             print(
                 f"a message in #triage (an events_api envelope): acked in {ms:.0f} ms; in its thread: {_headline(reply, 1)}"
@@ -93,7 +93,7 @@ def run_socket_demo() -> int:
                 f"{(third.opened_at - started) * 1000:.0f} ms; the next /caller acked in {(ack.latency or 0) * 1000:.0f} ms"
             )
             bot.terminate()
-            code = bot.wait(20)
+            code = bot.wait(PATIENCE)
             how = "with a close frame" if third.closed_by == "bot" else f"({third.closed_by or 'still open'})"
             print(f"SIGTERM: the bot closed its socket {how} and exited {code}")
             acks_once = all(len(sm.acks(a.envelope_id)) == 1 for a in sm.acks())
@@ -104,5 +104,5 @@ def run_socket_demo() -> int:
         finally:
             if bot.poll() is None:
                 bot.kill()
-                bot.wait(10)
+                bot.wait(PATIENCE)
     return 0 if ok else 1

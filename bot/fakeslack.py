@@ -19,6 +19,10 @@ from urllib.parse import parse_qs
 __all__ = ["FakeSlack"]
 
 
+# How long a wait here (a test's, the demo's) gives the bot by default: generous, so that a loaded
+# machine is not taken for a broken bot; only a wait that is failing anyway lasts this long.
+PATIENCE = 60.0
+
 BOT_USER_ID = "U0BOT00001"  # who auth.test says the bot is
 BOT_ID = "B0BOT00001"
 
@@ -144,7 +148,7 @@ class FakeSlack:
             ]
 
     def wait_for(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = PATIENCE
     ) -> list[dict[str, Any]]:
         """Block until ``predicate(all calls)`` holds; returns the calls (raises TimeoutError)."""
         deadline = time.monotonic() + timeout

@@ -32,7 +32,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from . import fakesocket_frames as frames
-from .fakeslack import FakeSlack
+from .fakeslack import PATIENCE, FakeSlack
 from .fakesocket_frames import Ack, Envelope, Link
 from .slack_requests import command_body
 
@@ -132,7 +132,9 @@ class FakeSocketMode:
             self._cond.notify_all()
 
     # -- what a test or the demo does --------------------------------------------------------
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "the expected state") -> None:
+    def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = PATIENCE, what: str = "the expected state"
+    ) -> None:
         with self._cond:
             if not self._cond.wait_for(predicate, timeout):
                 raise TimeoutError(f"Socket Mode stand-in: no {what} within {timeout} s")
@@ -144,7 +146,7 @@ class FakeSocketMode:
     def _open(self) -> list[Link]:
         return [lk for lk in self._links.values() if lk.state == "open" and lk.opened_at]
 
-    def wait_connections(self, count: int = 1, *, newer_than: int = 0, timeout: float = 20.0) -> list[Link]:
+    def wait_connections(self, count: int = 1, *, newer_than: int = 0, timeout: float = PATIENCE) -> list[Link]:
         """Block until ``count`` connections with an id above ``newer_than`` are open (hello sent)."""
         self.wait_for(
             lambda: sum(1 for lk in self._open() if lk.id > newer_than) >= count, timeout, f"{count} open connection(s)"
@@ -161,7 +163,7 @@ class FakeSocketMode:
         retry_attempt: int = 0,
         retry_reason: str = "",
         accepts_response_payload: bool = False,
-        timeout: float = 10.0,
+        timeout: float = PATIENCE,
         envelope_id: str | None = None,
     ) -> Envelope:
         """Deliver one envelope on ``connection`` or, like Slack, on the next open connection in turn
@@ -232,7 +234,7 @@ class FakeSocketMode:
         with self._cond:
             return [a for a in self._acks if envelope_id is None or a.envelope_id == envelope_id]
 
-    def wait_ack(self, envelope: Envelope | str, timeout: float = 10.0) -> Ack:
+    def wait_ack(self, envelope: Envelope | str, timeout: float = PATIENCE) -> Ack:
         envelope_id = envelope if isinstance(envelope, str) else envelope.envelope_id
         self.wait_for(lambda: any(a.envelope_id == envelope_id for a in self._acks), timeout, "acknowledgement")
         return self.acks(envelope_id)[0]
@@ -244,7 +246,7 @@ class FakeSocketMode:
         self._update(link, state="refreshing")
         ws = link.ws
         assert ws is not None
-        asyncio.run_coroutine_threadsafe(ws.send(json.dumps(message)), self._loop).result(5)
+        asyncio.run_coroutine_threadsafe(ws.send(json.dumps(message)), self._loop).result(PATIENCE)
 
         def close_if_kept() -> None:
             if link.state != "closed":
@@ -261,7 +263,7 @@ class FakeSocketMode:
         ws = link.ws
         assert ws is not None
         self._loop.call_soon_threadsafe(ws.transport.abort)
-        self.wait_for(lambda: link.state == "closed", 5, "closed connection")
+        self.wait_for(lambda: link.state == "closed", what="closed connection")
         return link
 
     def _only(self, connection: int | None) -> Link:
@@ -289,14 +291,14 @@ class FakeSocketMode:
 
         self._thread = threading.Thread(target=run, name="fake-socket-mode", daemon=True)
         self._thread.start()
-        if not ready.wait(10):
+        if not ready.wait(PATIENCE):
             raise RuntimeError("the Socket Mode stand-in did not start")
         return self
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._server.close)
-            self._thread.join(10)
+            self._thread.join(PATIENCE)
             self._loop.close()
         self.slack.methods.pop("apps.connections.open", None)
 

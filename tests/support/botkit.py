@@ -17,6 +17,7 @@ from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 
+from .common import PATIENCE
 from .secrets import BOT_SIGNING_SECRET as SIGNING_SECRET
 from .secrets import BOT_TOKEN
 
@@ -106,7 +107,7 @@ class RunningBot:
         )
         return resp, name
 
-    def responses(self, name: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+    def responses(self, name: str, count: int = 1, timeout: float = PATIENCE) -> list[dict[str, Any]]:
         calls = self.slack.wait_for(
             lambda cs: sum(1 for c in cs if c["kind"] == "response" and c["name"] == name) >= count, timeout
         )
