@@ -198,7 +198,7 @@ class FakeSocketMode:
             return next(lk for lk in links if lk.id == connection)
         return links[next(self._turn) % len(links)]
 
-    def redeliver(self, envelope: Envelope, *, connection: int | None = None, timeout: float = 10.0) -> Envelope:
+    def redeliver(self, envelope: Envelope, *, connection: int | None = None, timeout: float = PATIENCE) -> Envelope:
         """``envelope`` delivered again, with its ``envelope_id``: what Slack does when its ack never arrived
         (the connection died first), on whichever connection is open then."""
         return self.send(
