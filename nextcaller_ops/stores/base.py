@@ -37,6 +37,7 @@ __all__ = [
     "DELIVERED",
     "REJECTED",
     "TriageItem",
+    "OpenItem",
     "TriageStore",
 ]
 
@@ -228,6 +229,27 @@ class TriageItem:
     resolved_at: float | None = None
     flagged_by: str | None = None
     flagged_at: float | None = None
+    # Who holds the item's lease: a token the store draws at each add / lease / take_due.  Every write
+    # a worker makes names it, so the writes of a worker whose lease was taken over change nothing.
+    lease_id: str | None = None
+    posting_at: float | None = None  # a post of the reply was started (its ts may never have been saved)
+    shown_digest: str | None = None  # what the reply at reply_ts was last drawn with (unchanged: not redrawn)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """What `/caller triage` shows of an open item: when, which numbers, the summary, who did what."""
+
+    message_ts: str
+    created: float
+    numbers: list[str]
+    summary: str
+    claimed_by: str | None = None
+    claimed_at: float | None = None
+    flagged_by: str | None = None
+    flagged_at: float | None = None
+    resolved_by: str | None = None  # always None: open items are the unresolved ones
+    resolved_at: float | None = None
 
 
 class TriageStore(Protocol):
@@ -244,8 +266,9 @@ class TriageStore(Protocol):
 
     def set_watch(self, channel_id: str, on: bool, *, by: str | None, now: float) -> None: ...
 
-    def add(self, item: TriageItem, *, lease_seconds: float) -> bool:
-        """Store a new item, leased to the caller; False when that message (channel + ts) is already known."""
+    def add(self, item: TriageItem, *, lease_seconds: float) -> TriageItem | None:
+        """Store a new item, leased to the caller (the item returned carries the lease's ``lease_id``);
+        None when that message (channel + ts) is already known."""
         ...
 
     def sighted(self, channel_id: str, phone: str, message_ts: str, now: float) -> None:
@@ -259,28 +282,42 @@ class TriageStore(Protocol):
     def get(self, channel_id: str, message_ts: str) -> TriageItem | None: ...
 
     def take_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[TriageItem]:
-        """Lease items whose lookups are due again (retry, paused, or a lease that ran out)."""
+        """Lease items whose lookups are due again (retry, paused, or a lease that ran out).
+
+        Fair across channels: each channel's oldest due item comes before any channel's second,
+        so one channel's thousand paused items never hold another's back.
+        """
         ...
 
     def lease(self, channel_id: str, message_ts: str, *, now: float, lease_seconds: float) -> TriageItem | None:
         """Lease one item now (a person pressed Look up); None when someone else holds it."""
         ...
 
-    def save_reply(
-        self,
-        channel_id: str,
-        message_ts: str,
-        *,
-        cards: list[dict[str, Any]],
-        summary: str,
-        reply_ts: str | None = None,
-    ) -> None:
-        """Keep the reply's cards (before posting them: a button pressed at once re-draws from here),
-        and its ts once Slack has it."""
+    # Each write below is fenced on ``item.lease_id``: False (and nothing changed) once another
+    # worker has taken the item over, or the lease was given back by :meth:`finish`.
+    def renew(self, item: TriageItem, *, now: float, lease_seconds: float) -> bool:
+        """Extend the lease ``item`` was taken under (lookups outlasting it are not a dead worker)."""
         ...
 
-    def finish(self, channel_id: str, message_ts: str, *, stage: str, next_attempt: float) -> None:
-        """Record how the attempt went (counting it), when to try again, and release the lease."""
+    def save_reply(self, item: TriageItem, *, cards: list[dict[str, Any]], summary: str) -> bool:
+        """Keep the reply's cards (before posting them: a button pressed at once re-draws from here)."""
+        ...
+
+    def mark_posting(self, item: TriageItem, *, now: float) -> bool:
+        """Note that the reply is about to be posted: a taker finding this without a ``reply_ts``
+        looks in the thread before posting (the post may have landed, its ts never saved)."""
+        ...
+
+    def save_reply_ts(self, item: TriageItem, reply_ts: str) -> bool:
+        """The reply's ts, once Slack has it (or once it was found in the thread)."""
+        ...
+
+    def save_shown(self, channel_id: str, message_ts: str, *, reply_ts: str, digest: str) -> None:
+        """What the reply ``reply_ts`` was just drawn with (not fenced: a button's redraw records it too)."""
+        ...
+
+    def finish(self, item: TriageItem, *, stage: str, next_attempt: float) -> bool:
+        """Record how the attempt went (counting it), when to try again, and give the lease back."""
         ...
 
     def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
@@ -293,6 +330,11 @@ class TriageStore(Protocol):
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         """Items of ``channel_id`` created at or after ``since`` and not resolved, oldest first."""
+        ...
+
+    def open_summary(self, channel_id: str, since: float, limit: int) -> tuple[list[OpenItem], int]:
+        """The oldest ``limit`` open items (as :meth:`open_items`, only what a list shows), and how many
+        are open in all: two bounded statements, however many items there are."""
         ...
 
     def purge(self, before: float) -> int:

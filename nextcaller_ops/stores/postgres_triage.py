@@ -9,9 +9,11 @@ take different items without waiting for one another.
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -20,10 +22,13 @@ __all__ = ["PostgresTriageStore"]
 
 _COLUMNS = (
     "channel_id, message_ts, thread_ts, poster, numbers, created, stage, attempts, reply_ts, cards, summary,"
-    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at"
+    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest"
 )
 _ITEMS = "nextcaller_triage_items"
 _KEY = "channel_id = %s AND message_ts = %s"
+_HELD = f"{_KEY} AND lease_id = %s"  # a write by the lease holder: a stale worker's changes nothing
+_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}') AND next_attempt <= %(now)s AND lease_until < %(now)s"
+_OPEN = "channel_id = %s AND created >= %s AND resolved_at IS NULL"
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
@@ -36,6 +41,7 @@ _ACTIONS = {
 
 def _item(row: tuple) -> TriageItem:
     (channel, ts, thread, poster, numbers, created, stage, attempts, reply, cards, summary, *state) = row
+    lease_id, posting_at, shown_digest = state[6:9]
     return TriageItem(
         channel_id=channel,
         message_ts=ts,
@@ -54,7 +60,14 @@ def _item(row: tuple) -> TriageItem:
         resolved_at=state[3],
         flagged_by=state[4],
         flagged_at=state[5],
+        lease_id=lease_id,
+        posting_at=posting_at,
+        shown_digest=shown_digest,
     )
+
+
+def _lease_id() -> str:
+    return secrets.token_hex(8)
 
 
 class PostgresTriageStore:
@@ -84,26 +97,27 @@ class PostgresTriageStore:
         )
 
     # -- items ------------------------------------------------------------------------------
-    def add(self, item: TriageItem, *, lease_seconds: float) -> bool:
+    def add(self, item: TriageItem, *, lease_seconds: float) -> TriageItem | None:
         from psycopg.types.json import Jsonb
 
-        return (
-            self._change(
-                f"INSERT INTO {_ITEMS} (channel_id, message_ts, thread_ts, poster, numbers, created, stage,"
-                " lease_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, message_ts) DO NOTHING",
-                (
-                    item.channel_id,
-                    item.message_ts,
-                    item.thread_ts,
-                    item.poster,
-                    Jsonb(item.numbers),
-                    item.created,
-                    item.stage,
-                    item.created + lease_seconds,
-                ),
-            )
-            == 1
+        lease_id = _lease_id()
+        added = self._change(
+            f"INSERT INTO {_ITEMS} (channel_id, message_ts, thread_ts, poster, numbers, created, stage,"
+            " lease_until, lease_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (channel_id, message_ts) DO NOTHING",
+            (
+                item.channel_id,
+                item.message_ts,
+                item.thread_ts,
+                item.poster,
+                Jsonb(item.numbers),
+                item.created,
+                item.stage,
+                item.created + lease_seconds,
+                lease_id,
+            ),
         )
+        return replace(item, lease_id=lease_id) if added == 1 else None
 
     def get(self, channel_id: str, message_ts: str) -> TriageItem | None:
         rows = self._rows(f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_KEY}", (channel_id, message_ts))
@@ -124,44 +138,71 @@ class PostgresTriageStore:
         return int(rows[0][0])
 
     def take_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[TriageItem]:
-        # One statement: the due items no other worker holds right now, leased to this one.
+        # One statement.  The candidates are due items round-robin across channels (each channel's
+        # numbered oldest first, every channel's first before any channel's second); of those, the
+        # ones no other worker holds right now (SKIP LOCKED, the due condition checked again on the
+        # locked row) are leased to this one.  All under one new lease_id: it fences this take.
         rows = self._rows(
-            f"UPDATE {_ITEMS} SET lease_until = %(until)s WHERE (channel_id, message_ts) IN ("
-            f" SELECT channel_id, message_ts FROM {_ITEMS}"
-            "  WHERE stage NOT IN (%(done)s, %(gave_up)s) AND next_attempt <= %(now)s AND lease_until < %(now)s"
-            f"  ORDER BY created LIMIT %(limit)s FOR UPDATE SKIP LOCKED) RETURNING {_COLUMNS}",
-            {"until": now + lease_seconds, "done": DONE, "gave_up": GAVE_UP, "now": now, "limit": limit},
+            f"UPDATE {_ITEMS} SET lease_until = %(until)s, lease_id = %(lease)s"
+            " WHERE (channel_id, message_ts) IN ("
+            f"  SELECT channel_id, message_ts FROM {_ITEMS}"
+            "   WHERE (channel_id, message_ts) IN ("
+            "    SELECT channel_id, message_ts FROM ("
+            "     SELECT channel_id, message_ts, created,"
+            "      ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY created, message_ts) AS turn"
+            f"     FROM {_ITEMS} WHERE {_DUE}) AS due"
+            "    ORDER BY turn, created, message_ts LIMIT %(limit)s)"
+            f"   AND {_DUE} FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {_COLUMNS}",
+            {"until": now + lease_seconds, "lease": _lease_id(), "now": now, "limit": limit},
         )
         return sorted((_item(r) for r in rows), key=lambda i: (i.created, i.message_ts))
 
     def lease(self, channel_id: str, message_ts: str, *, now: float, lease_seconds: float) -> TriageItem | None:
-        # Whoever changes lease_until first holds the item; a second taker changes no row.
+        # Whoever changes lease_until first holds the item (under a new lease_id); a second taker changes no row.
         rows = self._rows(
-            f"UPDATE {_ITEMS} SET lease_until = %s WHERE {_KEY} AND lease_until < %s RETURNING {_COLUMNS}",
-            (now + lease_seconds, channel_id, message_ts, now),
+            f"UPDATE {_ITEMS} SET lease_until = %s, lease_id = %s WHERE {_KEY} AND lease_until < %s"
+            f" RETURNING {_COLUMNS}",
+            (now + lease_seconds, _lease_id(), channel_id, message_ts, now),
         )
         return _item(rows[0]) if rows else None
 
-    def save_reply(
-        self,
-        channel_id: str,
-        message_ts: str,
-        *,
-        cards: list[dict[str, Any]],
-        summary: str,
-        reply_ts: str | None = None,
-    ) -> None:
+    def renew(self, item: TriageItem, *, now: float, lease_seconds: float) -> bool:
+        return self._held("lease_until = %s", (now + lease_seconds,), item)
+
+    def save_reply(self, item: TriageItem, *, cards: list[dict[str, Any]], summary: str) -> bool:
         from psycopg.types.json import Jsonb
 
+        return self._held("cards = %s, summary = %s", (Jsonb(cards), summary), item)
+
+    def mark_posting(self, item: TriageItem, *, now: float) -> bool:
+        return self._held("posting_at = %s", (now,), item)
+
+    def save_reply_ts(self, item: TriageItem, reply_ts: str) -> bool:
+        return self._held("reply_ts = %s", (reply_ts,), item)
+
+    def save_shown(self, channel_id: str, message_ts: str, *, reply_ts: str, digest: str) -> None:
         self._change(
-            f"UPDATE {_ITEMS} SET cards = %s, summary = %s, reply_ts = COALESCE(%s, reply_ts) WHERE {_KEY}",
-            (Jsonb(cards), summary, reply_ts, channel_id, message_ts),
+            f"UPDATE {_ITEMS} SET shown_digest = %s WHERE {_KEY} AND reply_ts = %s",
+            (digest, channel_id, message_ts, reply_ts),
         )
 
-    def finish(self, channel_id: str, message_ts: str, *, stage: str, next_attempt: float) -> None:
-        self._change(
-            f"UPDATE {_ITEMS} SET stage = %s, next_attempt = %s, lease_until = 0, attempts = attempts + 1 WHERE {_KEY}",
-            (stage, next_attempt, channel_id, message_ts),
+    def finish(self, item: TriageItem, *, stage: str, next_attempt: float) -> bool:
+        return self._held(
+            "stage = %s, next_attempt = %s, lease_until = 0, lease_id = NULL, attempts = attempts + 1",
+            (stage, next_attempt),
+            item,
+        )
+
+    def _held(self, sets: str, args: tuple[Any, ...], item: TriageItem) -> bool:
+        """``UPDATE … SET sets`` only while ``item``'s lease is the item's lease; whether it was."""
+        if not item.lease_id:
+            return False
+        return (
+            self._change(
+                f"UPDATE {_ITEMS} SET {sets} WHERE {_HELD}", (*args, item.channel_id, item.message_ts, item.lease_id)
+            )
+            == 1
         )
 
     def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
@@ -176,11 +217,32 @@ class PostgresTriageStore:
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         rows = self._rows(
-            f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE channel_id = %s AND created >= %s AND resolved_at IS NULL"
-            " ORDER BY created, message_ts",
-            (channel_id, since),
+            f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_OPEN} ORDER BY created, message_ts", (channel_id, since)
         )
         return [_item(r) for r in rows]
+
+    def open_summary(self, channel_id: str, since: float, limit: int) -> tuple[list[OpenItem], int]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT message_ts, created, numbers, summary, claimed_by, claimed_at, flagged_by, flagged_at"
+                f" FROM {_ITEMS} WHERE {_OPEN} ORDER BY created, message_ts LIMIT %s",
+                (channel_id, since, limit),
+            ).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM {_ITEMS} WHERE {_OPEN}", (channel_id, since)).fetchone()
+        items = [
+            OpenItem(
+                message_ts=ts,
+                created=created,
+                numbers=list(numbers),
+                summary=summary,
+                claimed_by=claimed_by,
+                claimed_at=claimed_at,
+                flagged_by=flagged_by,
+                flagged_at=flagged_at,
+            )
+            for (ts, created, numbers, summary, claimed_by, claimed_at, flagged_by, flagged_at) in rows
+        ]
+        return items, int(total[0]) if total else 0
 
     def purge(self, before: float) -> int:
         self._change("DELETE FROM nextcaller_triage_sightings WHERE seen_at < %s", (before,))

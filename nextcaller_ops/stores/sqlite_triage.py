@@ -4,20 +4,26 @@ Plain SQL a PostgreSQL store can repeat statement for statement: ``INSERT … ON
 CONFLICT DO NOTHING`` for the first claim of a message, a conditional ``UPDATE``
 for every race (two claimers, two workers), ``SELECT`` for the rest.  Several
 processes may open the same file: SQLite serialises the writers.
+
+A file made before the lease columns (PostgreSQL's ``0003_triage_lease``) gets
+them when it is opened (:data:`ADDED_COLUMNS`, one transaction, idempotent).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..storage import open_private_db
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
 
-__all__ = ["SqliteTriageStore", "SCHEMA"]
+__all__ = ["SqliteTriageStore", "SCHEMA", "ADDED_COLUMNS"]
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS triage_watch (
@@ -36,12 +42,22 @@ SCHEMA = (
         PRIMARY KEY (channel_id, phone, message_ts))""",
     "CREATE INDEX IF NOT EXISTS triage_sightings_seen ON triage_sightings (channel_id, phone, seen_at)",
 )
+# Columns added after the first release, as PostgreSQL's migrations add them (0003_triage_lease):
+# the lease holder's token, a post under way, what the reply was last drawn with.
+ADDED_COLUMNS = (("lease_id", "TEXT"), ("posting_at", "REAL"), ("shown_digest", "TEXT"))
+ADDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS triage_items_unresolved ON triage_items (channel_id, created)"
+    " WHERE resolved_at IS NULL",
+)
 
 _COLUMNS = (
     "channel_id, message_ts, thread_ts, poster, numbers, created, stage, attempts, reply_ts, cards, summary,"
-    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at"
+    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest"
 )
 _KEY = "channel_id = ? AND message_ts = ?"
+_HELD = f"{_KEY} AND lease_id = ?"  # a write by the lease holder: a stale worker's changes nothing
+_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}') AND next_attempt <= :now AND lease_until < :now"
+_OPEN = "channel_id = ? AND created >= ? AND resolved_at IS NULL"
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
@@ -54,6 +70,7 @@ _ACTIONS = {
 
 def _item(row: tuple) -> TriageItem:
     (channel, ts, thread, poster, numbers, created, stage, attempts, reply, cards, summary, *state) = row
+    lease_id, posting_at, shown_digest = state[6:9]
     return TriageItem(
         channel_id=channel,
         message_ts=ts,
@@ -72,7 +89,30 @@ def _item(row: tuple) -> TriageItem:
         resolved_at=state[3],
         flagged_by=state[4],
         flagged_at=state[5],
+        lease_id=lease_id,
+        posting_at=posting_at,
+        shown_digest=shown_digest,
     )
+
+
+def _lease_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Add the columns a file made by an older release lacks (several processes may open it at once)."""
+    db.execute("BEGIN IMMEDIATE")  # one opener at a time: the check and the ALTERs see the same table
+    try:
+        have = {row[1] for row in db.execute("PRAGMA table_info(triage_items)")}
+        for name, kind in ADDED_COLUMNS:
+            if name not in have:
+                db.execute(f"ALTER TABLE triage_items ADD COLUMN {name} {kind}")
+        for statement in ADDED_INDEXES:
+            db.execute(statement)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class SqliteTriageStore:
@@ -82,6 +122,7 @@ class SqliteTriageStore:
         self._db = open_private_db(self.path)
         for statement in SCHEMA:
             self._db.execute(statement)
+        _upgrade(self._db)
 
     def _one(self, sql: str, args: tuple) -> tuple | None:
         with self._lock:
@@ -105,24 +146,24 @@ class SqliteTriageStore:
         )
 
     # -- items ------------------------------------------------------------------------------
-    def add(self, item: TriageItem, *, lease_seconds: float) -> bool:
-        return (
-            self._change(
-                "INSERT INTO triage_items (channel_id, message_ts, thread_ts, poster, numbers, created, stage,"
-                " lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, message_ts) DO NOTHING",
-                (
-                    item.channel_id,
-                    item.message_ts,
-                    item.thread_ts,
-                    item.poster,
-                    json.dumps(item.numbers),
-                    item.created,
-                    item.stage,
-                    item.created + lease_seconds,
-                ),
-            )
-            == 1
+    def add(self, item: TriageItem, *, lease_seconds: float) -> TriageItem | None:
+        lease_id = _lease_id()
+        added = self._change(
+            "INSERT INTO triage_items (channel_id, message_ts, thread_ts, poster, numbers, created, stage,"
+            " lease_until, lease_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, message_ts) DO NOTHING",
+            (
+                item.channel_id,
+                item.message_ts,
+                item.thread_ts,
+                item.poster,
+                json.dumps(item.numbers),
+                item.created,
+                item.stage,
+                item.created + lease_seconds,
+                lease_id,
+            ),
         )
+        return replace(item, lease_id=lease_id) if added == 1 else None
 
     def get(self, channel_id: str, message_ts: str) -> TriageItem | None:
         row = self._one(f"SELECT {_COLUMNS} FROM triage_items WHERE {_KEY}", (channel_id, message_ts))
@@ -143,13 +184,19 @@ class SqliteTriageStore:
         return int(row[0]) if row else 0
 
     def take_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[TriageItem]:
-        taken: list[TriageItem] = []
+        # Round-robin across channels: each channel's items numbered oldest first, then every
+        # channel's first before any channel's second.  Each is then leased by its own conditional
+        # UPDATE (another process may take one in between: it is skipped).
         with self._lock:
             keys = self._db.execute(
-                "SELECT channel_id, message_ts FROM triage_items"
-                " WHERE stage NOT IN (?, ?) AND next_attempt <= ? AND lease_until < ? ORDER BY created LIMIT ?",
-                (DONE, GAVE_UP, now, now, limit),
+                "SELECT channel_id, message_ts FROM ("
+                "  SELECT channel_id, message_ts, created,"
+                "   ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY created, message_ts) AS turn"
+                f"  FROM triage_items WHERE {_DUE})"
+                " ORDER BY turn, created, message_ts LIMIT :limit",
+                {"now": now, "limit": limit},
             ).fetchall()
+        taken: list[TriageItem] = []
         for channel_id, message_ts in keys:
             item = self._lease(channel_id, message_ts, now, lease_seconds, due_only=True)
             if item is not None:
@@ -162,31 +209,55 @@ class SqliteTriageStore:
     def _lease(
         self, channel_id: str, message_ts: str, now: float, lease_seconds: float, *, due_only: bool
     ) -> TriageItem | None:
-        # Whoever changes lease_until first holds the item; a second taker changes no row.
-        due = f" AND stage NOT IN ('{DONE}', '{GAVE_UP}') AND next_attempt <= ?" if due_only else ""
-        args: tuple[Any, ...] = (now + lease_seconds, channel_id, message_ts, now) + ((now,) if due_only else ())
-        if self._change(f"UPDATE triage_items SET lease_until = ? WHERE {_KEY} AND lease_until < ?{due}", args) != 1:
+        # Whoever changes lease_until first holds the item (under a new lease_id); a second taker changes no row.
+        lease_id = _lease_id()
+        condition = _DUE if due_only else "lease_until < :now"
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE triage_items SET lease_until = :until, lease_id = :lease"
+                f" WHERE channel_id = :channel AND message_ts = :ts AND {condition}",
+                {"until": now + lease_seconds, "lease": lease_id, "channel": channel_id, "ts": message_ts, "now": now},
+            ).rowcount
+        if changed != 1:
             return None
-        return self.get(channel_id, message_ts)
+        item = self.get(channel_id, message_ts)
+        return item if item is not None and item.lease_id == lease_id else None
 
-    def save_reply(
-        self,
-        channel_id: str,
-        message_ts: str,
-        *,
-        cards: list[dict[str, Any]],
-        summary: str,
-        reply_ts: str | None = None,
-    ) -> None:
+    def renew(self, item: TriageItem, *, now: float, lease_seconds: float) -> bool:
+        return self._held("lease_until = ?", (now + lease_seconds,), item)
+
+    def save_reply(self, item: TriageItem, *, cards: list[dict[str, Any]], summary: str) -> bool:
+        return self._held("cards = ?, summary = ?", (json.dumps(cards), summary), item)
+
+    def mark_posting(self, item: TriageItem, *, now: float) -> bool:
+        return self._held("posting_at = ?", (now,), item)
+
+    def save_reply_ts(self, item: TriageItem, reply_ts: str) -> bool:
+        return self._held("reply_ts = ?", (reply_ts,), item)
+
+    def save_shown(self, channel_id: str, message_ts: str, *, reply_ts: str, digest: str) -> None:
         self._change(
-            f"UPDATE triage_items SET cards = ?, summary = ?, reply_ts = COALESCE(?, reply_ts) WHERE {_KEY}",
-            (json.dumps(cards), summary, reply_ts, channel_id, message_ts),
+            f"UPDATE triage_items SET shown_digest = ? WHERE {_KEY} AND reply_ts = ?",
+            (digest, channel_id, message_ts, reply_ts),
         )
 
-    def finish(self, channel_id: str, message_ts: str, *, stage: str, next_attempt: float) -> None:
-        self._change(
-            f"UPDATE triage_items SET stage = ?, next_attempt = ?, lease_until = 0, attempts = attempts + 1 WHERE {_KEY}",
-            (stage, next_attempt, channel_id, message_ts),
+    def finish(self, item: TriageItem, *, stage: str, next_attempt: float) -> bool:
+        return self._held(
+            "stage = ?, next_attempt = ?, lease_until = 0, lease_id = NULL, attempts = attempts + 1",
+            (stage, next_attempt),
+            item,
+        )
+
+    def _held(self, sets: str, args: tuple[Any, ...], item: TriageItem) -> bool:
+        """``UPDATE … SET sets`` only while ``item``'s lease is the item's lease; whether it was."""
+        if not item.lease_id:
+            return False
+        return (
+            self._change(
+                f"UPDATE triage_items SET {sets} WHERE {_HELD}",
+                (*args, item.channel_id, item.message_ts, item.lease_id),
+            )
+            == 1
         )
 
     def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
@@ -202,11 +273,33 @@ class SqliteTriageStore:
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM triage_items WHERE channel_id = ? AND created >= ? AND resolved_at IS NULL"
-                " ORDER BY created, message_ts",
+                f"SELECT {_COLUMNS} FROM triage_items WHERE {_OPEN} ORDER BY created, message_ts",
                 (channel_id, since),
             ).fetchall()
         return [_item(r) for r in rows]
+
+    def open_summary(self, channel_id: str, since: float, limit: int) -> tuple[list[OpenItem], int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT message_ts, created, numbers, summary, claimed_by, claimed_at, flagged_by, flagged_at"
+                f" FROM triage_items WHERE {_OPEN} ORDER BY created, message_ts LIMIT ?",
+                (channel_id, since, limit),
+            ).fetchall()
+            total = self._db.execute(f"SELECT COUNT(*) FROM triage_items WHERE {_OPEN}", (channel_id, since)).fetchone()
+        items = [
+            OpenItem(
+                message_ts=ts,
+                created=created,
+                numbers=json.loads(numbers),
+                summary=summary,
+                claimed_by=claimed_by,
+                claimed_at=claimed_at,
+                flagged_by=flagged_by,
+                flagged_at=flagged_at,
+            )
+            for (ts, created, numbers, summary, claimed_by, claimed_at, flagged_by, flagged_at) in rows
+        ]
+        return items, int(total[0])
 
     def purge(self, before: float) -> int:
         self._change("DELETE FROM triage_sightings WHERE seen_at < ?", (before,))
