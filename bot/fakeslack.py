@@ -44,12 +44,20 @@ class _Handler(BaseHTTPRequestHandler):
             args = json.loads(raw or "{}")
         else:
             args = {k: v[0] for k, v in parse_qs(raw).items()}
-            for key in ("blocks", "view"):
+            for key in ("blocks", "view", "metadata"):
                 if isinstance(args.get(key), str):
                     try:
                         args[key] = json.loads(args[key])
                     except ValueError:
                         pass
+        self._answer(args)
+
+    def do_GET(self) -> None:
+        """The read methods slack_sdk sends as GET (``conversations.replies``): arguments in the query."""
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        self._answer({k: v[0] for k, v in parse_qs(query).items()})
+
+    def _answer(self, args: dict[str, Any]) -> None:
         path = self.path.split("?", 1)[0]
         if path.startswith("/api/"):
             method = path[len("/api/") :]
@@ -133,7 +141,47 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts, **args}}
         if name == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text", "")}
+        if name == "chat.delete":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if name == "conversations.replies":
+            return {"ok": True, "messages": self.thread(args), "has_more": False}
         return {"ok": True}
+
+    def thread(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """``conversations.replies``: the bot's messages in the thread ``args["ts"]``, as they stand now.
+
+        Only what the bot posted is known here (the messages people post reach the bot as events);
+        each as last updated, deleted ones left out; ``metadata`` only with ``include_all_metadata``,
+        as Slack does.
+        """
+        channel, thread_ts = args.get("channel"), str(args.get("ts") or "")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        posted: dict[str, dict[str, Any]] = {}
+        with self._cond:
+            calls = list(self._calls)
+        for call in calls:
+            a = call["args"]
+            if call["kind"] != "api" or a.get("channel") != channel:
+                continue
+            if call["name"] == "chat.postMessage" and call.get("ts"):
+                if call["ts"] == thread_ts or a.get("thread_ts") == thread_ts:
+                    message = {
+                        "type": "message",
+                        "ts": call["ts"],
+                        "thread_ts": a.get("thread_ts") or call["ts"],
+                        "user": BOT_USER_ID,
+                        "bot_id": BOT_ID,
+                        "text": a.get("text", ""),
+                        "blocks": a.get("blocks") or [],
+                    }
+                    if with_metadata and a.get("metadata"):
+                        message["metadata"] = a["metadata"]
+                    posted[call["ts"]] = message
+            elif call["name"] == "chat.update" and a.get("ts") in posted:
+                posted[a["ts"]].update(text=a.get("text", ""), blocks=a.get("blocks") or [])
+            elif call["name"] == "chat.delete":
+                posted.pop(str(a.get("ts")), None)
+        return sorted(posted.values(), key=lambda m: float(m["ts"]))
 
     def new_ts(self) -> str:
         """A message timestamp as Slack makes them ("1700000000.000100"): unique and increasing."""

@@ -6,7 +6,13 @@ delivery of a message claims it in the store (so a Slack retry, or the same even
 reaching another process, never gives a second reply), looks its numbers up and
 posts the reply in the thread.  Lookups the API failed, or the channel's budget
 paused, are done again by the worker (:mod:`.worker`) from the store, so they
-survive a restart; the reply is then updated in place.
+survive a restart; the reply is then updated in place, only when it changed.
+
+Exactly one reply per message, also when lookups outlast the lease or a process
+dies mid-way: whoever works on an item holds its lease (:mod:`.lease`: renewed
+while the work runs, every write fenced on it), marks the item "posting" before
+``chat.postMessage``, and a worker taking over an item whose post was started but
+whose ts was never saved looks in the thread for that reply first (:mod:`.thread`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,21 +31,25 @@ from nextcaller_ops.client import NextCallerClient
 from nextcaller_ops.phone import parse
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.stores import AuditStore, TriageItem, TriageStore
-from nextcaller_ops.stores.base import DONE, GAVE_UP, PAUSED, RETRY
+from nextcaller_ops.stores.base import DONE, GAVE_UP, PAUSED, RETRY, OpenItem
 
 from ..outbox import RETRYABLE
 from ..settings import BotSettings
 from . import cards, outcomes
 from .budget import ChannelBudget
 from .intake import Message
+from .lease import Holding
 from .outcomes import NumberOutcome
+from .thread import UNKNOWN, digest, find_reply, reply_metadata
 
-__all__ = ["Triage", "DAY"]
+__all__ = ["Triage", "DAY", "LEASE_SECONDS"]
 
 log = logging.getLogger("bot.triage")
 
 DAY = 86400.0
-LEASE_SECONDS = 60.0  # an item whose lookups have not finished in this long was cut off: taken over
+# An item whose worker has not renewed its lease for this long was cut off (a process killed, a
+# machine gone): another worker takes it over.  Renewed every third of it while the work runs.
+LEASE_SECONDS = 60.0
 MAX_BACKOFF = 300.0
 KEEP_SECONDS = 7 * DAY  # items (and the cards they hold) are forgotten after a week
 
@@ -53,6 +64,7 @@ class Triage:
         audit: AuditStore,
         *,
         clock: Callable[[], float] = time.time,
+        lease_seconds: float | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -61,7 +73,8 @@ class Triage:
         self.audit = audit
         self.budget = ChannelBudget(settings.watch_lookups_per_minute)
         self._clock = clock  # nothing purged here: retention is bot.retention's, on its own schedule
-        self.lease_seconds = LEASE_SECONDS
+        self.lease_seconds = LEASE_SECONDS if lease_seconds is None else lease_seconds
+        self._bot: tuple[str | None, str | None] | None = None  # our (user id, bot id), asked once
 
     def purge(self) -> int:
         """Forget items (and the cards they hold) and sightings older than a week."""
@@ -107,20 +120,48 @@ class Triage:
             numbers=[n.number for n in message.numbers],
             created=now,
         )
-        if not self.store.add(item, lease_seconds=self.lease_seconds if lease_seconds is None else lease_seconds):
+        leased = self.store.add(item, lease_seconds=self.lease_seconds if lease_seconds is None else lease_seconds)
+        if leased is None:
             log.info("message %s in %s already answered: not again", message.ts, message.channel_id)
             return None
         for number in item.numbers:
             self.store.sighted(item.channel_id, number, item.message_ts, now)
-        return item
+        return leased
 
     # -- looking up and replying ---------------------------------------------------------------
     def run(self, item: TriageItem, *, more: int = 0, by: str | None = None) -> None:
         """Look the item's numbers up (a person's ``by`` skips the channel's budget) and post or update the reply.
 
-        The caller holds the item's lease; this records how it went and releases it.
+        The caller holds the item's lease (``item.lease_id``, from the store's add, lease or
+        take_due): it is renewed while this runs, every write is fenced on it, and it is given
+        back at the end with how it went.  Once another worker has taken the item over, this
+        stops and changes nothing: the new holder answers.
         """
-        found = [self._lookup(item, number, by=by) for number in item.numbers]
+        with Holding(self.store, item, self.lease_seconds, self._clock) as held:
+            found = []
+            for number in item.numbers:
+                if not held.renew():  # before each number: lookups on a slow API outlast the lease
+                    return
+                found.append(self._lookup(item, number, by=by))
+            if held.lost:
+                return
+            blocks = self._cards(item, found, more)
+            summary = cards.reply_text(found)
+            stage, next_attempt = self._next(item, found)
+            changed = (blocks, summary) != (item.cards, item.summary)  # not for a rerun still paused, or failing
+            if changed and not self.store.save_reply(item, cards=blocks, summary=summary):
+                self._lost(item)
+                return
+            posted = self._post(item)
+            if posted is None:
+                self._lost(item)
+                return
+            if not posted:
+                stage, next_attempt = RETRY, self._clock() + self._backoff(item.attempts)
+            if not self.store.finish(item, stage=stage, next_attempt=next_attempt):
+                self._lost(item)
+
+    def _cards(self, item: TriageItem, found: list[NumberOutcome], more: int) -> list[dict[str, Any]]:
         blocks = [
             block
             for i, outcome in enumerate(found)
@@ -140,12 +181,13 @@ class Triage:
         )
         if note:  # kept from the first attempt: only the first delivery knows how many were left out
             blocks.append(note)
-        summary = cards.reply_text(found)
-        stage, next_attempt = self._next(item, found)
-        self.store.save_reply(item.channel_id, item.message_ts, cards=blocks, summary=summary)
-        if not self._post(item.channel_id, item.message_ts):
-            stage, next_attempt = RETRY, self._clock() + self._backoff(item.attempts)
-        self.store.finish(item.channel_id, item.message_ts, stage=stage, next_attempt=next_attempt)
+        return blocks
+
+    def _lost(self, item: TriageItem) -> None:
+        log.warning(
+            "triage: an item in %s was taken over by another worker (or forgotten) meanwhile: nothing written",
+            item.channel_id,
+        )
 
     def _lookup(self, item: TriageItem, number: str, *, by: str | None) -> NumberOutcome:
         now = self._clock()
@@ -185,49 +227,92 @@ class Triage:
     def _backoff(self, attempts: int) -> float:
         return min(MAX_BACKOFF, self.settings.triage_retry_seconds * 2**attempts)
 
-    def _post(self, channel_id: str, message_ts: str) -> bool:
-        """Post the reply in the thread, or update it in place; False when Slack did not take it.
+    def _post(self, leased: TriageItem) -> bool | None:
+        """Post the reply in the thread, or update it in place: True when Slack has it, False when
+        Slack did not take it (tried again later), None when the lease was lost or the item is gone.
 
         Drawn from the store, so claims made meanwhile show; a button pressed between the
         post and the moment its ts is stored could not re-draw it, so that is checked after.
         """
-        item = self.store.get(channel_id, message_ts)
-        if item is None:
-            return True  # purged meanwhile: nothing left to answer
+        item = self.store.get(leased.channel_id, leased.message_ts)
+        if item is None or item.lease_id != leased.lease_id:
+            return None  # purged meanwhile (nothing left to answer), or another worker's now
+        if not item.reply_ts and item.posting_at is not None:
+            # A post was started and its ts never saved (cut off after posting, or Slack's answer
+            # lost): it may be in the thread.  Adopt it rather than post a second reply.
+            found = find_reply(self.web, item, self._bot_ids())
+            if found == UNKNOWN:
+                return False
+            if found:
+                if not self.store.save_reply_ts(leased, found):
+                    return None
+                log.info(
+                    "triage: found the reply in %s posted by an earlier attempt; not posting again", item.channel_id
+                )
+                item = replace(item, reply_ts=found, shown_digest=None)
         if item.reply_ts:
             return self._update(item)
+        if not self.store.mark_posting(leased, now=self._clock()):
+            return None
+        text, blocks = _drawn(item)
         try:
             reply = self.web.chat_postMessage(
                 channel=item.channel_id,
                 thread_ts=item.thread_ts,
-                text=item.summary or "Caller card",
-                blocks=cards.reply_blocks(item, item.cards or []),
+                text=text,
+                blocks=blocks,
+                metadata=reply_metadata(item),
             )
         except SlackClientError as exc:
             log.warning("triage reply in %s not posted (retried later): %s", item.channel_id, type(exc).__name__)
             return False
-        self.store.save_reply(
-            channel_id, message_ts, cards=item.cards or [], summary=item.summary, reply_ts=str(reply["ts"])
-        )
-        latest = self.store.get(channel_id, message_ts)
-        if latest is not None and _state(latest) != _state(item):
-            self._update(latest)
+        reply_ts = str(reply["ts"])
+        if not self.store.save_reply_ts(leased, reply_ts):
+            self._posted_after_losing(item, reply_ts)
+            return None
+        self.store.save_shown(item.channel_id, item.message_ts, reply_ts=reply_ts, digest=digest(text, blocks))
+        latest = self.store.get(item.channel_id, item.message_ts)
+        if latest is not None:
+            self._update(latest)  # a button pressed meanwhile is drawn now (nothing is sent when nothing changed)
         return True
 
+    def _posted_after_losing(self, item: TriageItem, reply_ts: str) -> None:
+        """Our post landed after another worker took the item over: if that one posted its own
+        reply, ours is a second one and is taken back; else the new holder finds ours in the thread."""
+        latest = self.store.get(item.channel_id, item.message_ts)
+        if latest is None or not latest.reply_ts or latest.reply_ts == reply_ts:
+            return
+        try:
+            self.web.chat_delete(channel=item.channel_id, ts=reply_ts)
+            log.warning("triage: took back a second reply in %s (another worker had answered)", item.channel_id)
+        except SlackClientError as exc:
+            log.warning("triage: a second reply in %s could not be taken back: %s", item.channel_id, type(exc).__name__)
+
     def _update(self, item: TriageItem) -> bool:
+        """Re-draw the reply in place; no call at all when it would look as it does (a paused rerun)."""
         if not item.reply_ts:
             return False
+        text, blocks = _drawn(item)
+        drawn = digest(text, blocks)
+        if drawn == item.shown_digest:
+            return True
         try:
-            self.web.chat_update(
-                channel=item.channel_id,
-                ts=item.reply_ts,
-                text=item.summary or "Caller card",
-                blocks=cards.reply_blocks(item, item.cards or []),
-            )
+            self.web.chat_update(channel=item.channel_id, ts=item.reply_ts, text=text, blocks=blocks)
         except SlackClientError as exc:
             log.warning("triage reply in %s not updated: %s", item.channel_id, type(exc).__name__)
             return False
+        self.store.save_shown(item.channel_id, item.message_ts, reply_ts=item.reply_ts, digest=drawn)
         return True
+
+    def _bot_ids(self) -> tuple[str | None, str | None]:
+        """Who we are in Slack (user id, bot id), to tell our replies from other apps'; asked once."""
+        if self._bot is None:
+            try:
+                who = self.web.auth_test()
+                self._bot = (who.get("user_id"), who.get("bot_id"))
+            except SlackClientError:
+                return (None, None)  # asked again next time
+        return self._bot
 
     # -- what people do ---------------------------------------------------------------------
     def act(self, channel_id: str, message_ts: str, action: str, user_id: str) -> tuple[TriageItem | None, bool]:
@@ -247,7 +332,7 @@ class Triage:
 
     def look_up_now(self, channel_id: str, message_ts: str, user_id: str) -> bool:
         """A person pressed Look up: do it now, past the channel's budget.  False when it is already under way."""
-        item = self.store.lease(channel_id, message_ts, now=self._clock(), lease_seconds=LEASE_SECONDS)
+        item = self.store.lease(channel_id, message_ts, now=self._clock(), lease_seconds=self.lease_seconds)
         if item is None:
             return False
         self.run(item, by=user_id)
@@ -256,9 +341,15 @@ class Triage:
     def open_items(self, channel_id: str) -> list[TriageItem]:
         return self.store.open_items(channel_id, self._clock() - DAY)
 
+    def open_summary(self, channel_id: str, limit: int) -> tuple[list[OpenItem], int]:
+        """The channel's oldest ``limit`` open items of the last 24 h (what a list shows), and how many in all."""
+        return self.store.open_summary(channel_id, self._clock() - DAY, limit)
+
     def due(self, limit: int = 20) -> list[TriageItem]:
-        return self.store.take_due(now=self._clock(), lease_seconds=LEASE_SECONDS, limit=limit)
+        """Items due again, leased to the caller; fair across channels (the store's take_due)."""
+        return self.store.take_due(now=self._clock(), lease_seconds=self.lease_seconds, limit=limit)
 
 
-def _state(item: TriageItem) -> tuple[Any, ...]:
-    return (item.claimed_by, item.resolved_at, item.flagged_at)
+def _drawn(item: TriageItem) -> tuple[str, list[dict[str, Any]]]:
+    """The reply as Slack shows it: its notification text and its blocks (cards, status, buttons)."""
+    return item.summary or "Caller card", cards.reply_blocks(item, item.cards or [])

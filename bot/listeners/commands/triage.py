@@ -1,6 +1,6 @@
 """``/caller watch [on|off]`` and ``/caller triage``: a triage channel's words, answered in the ack.
 
-Both only read or write the triage store (no API call), so they fit in Slack's 3 s.
+Both only read or write the triage store (no API call, and a bounded read), so they fit in Slack's 3 s.
 """
 
 from __future__ import annotations
@@ -34,21 +34,25 @@ def watch(services: Services, user_id: str | None, channel_id: str | None, arg: 
 
 
 def triage_list(services: Services, user_id: str | None, channel_id: str | None) -> Answer:
-    """The channel's open items from the last 24 h, oldest first, privately."""
+    """The channel's open items from the last 24 h, oldest first, privately.
+
+    Answered in the ack: one bounded page (the oldest :data:`MAX_LISTED`, only the columns a line
+    shows) and a count, however many items are open.
+    """
     triage = services.triage
     if not channel_id or not triage.watched(channel_id):
         return say_text(messages.NOT_WATCHED)
-    items = triage.open_items(channel_id)
+    items, total = triage.open_summary(channel_id, MAX_LISTED)
     services.audit.record(
-        user_id=user_id, channel_id=channel_id, action="triage", phone=None, outcome=f"listed {len(items)}"
+        user_id=user_id, channel_id=channel_id, action="triage", phone=None, outcome=f"listed {total}"
     )
-    if not items:
+    if not total:
         return say_text(messages.NO_OPEN_ITEMS)
-    lines = [messages.open_items_title(len(items))]
-    for item in items[:MAX_LISTED]:
+    lines = [messages.open_items_title(total)]
+    for item in items:
         lines.append(
             f"• {messages.when(item.created)} — {item.summary or ', '.join(item.numbers)} — {status_line(item)}"
         )
-    if len(items) > MAX_LISTED:
-        lines.append(messages.triage_more_items(len(items) - MAX_LISTED))
+    if total > len(items):
+        lines.append(messages.triage_more_items(total - len(items)))
     return say_text("\n".join(lines))
