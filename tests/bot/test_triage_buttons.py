@@ -10,16 +10,18 @@ are left alone.  Signed HTTP to the real Bolt app, the fake Slack, the sandbox.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import replace
 
 import pytest
 
+from bot import blocks as bk
 from bot import messages
 from bot.slack_requests import block_actions, interaction_body, message_event, send_signed
 from bot.triage import cards
-from tests.support.botkit import AGENT
+from tests.support.botkit import AGENT, TRIAGE
 from tests.support.secrets import BOT_SIGNING_SECRET
 
 pytestmark = pytest.mark.timeout(90)
@@ -271,3 +273,62 @@ def test_a_press_on_an_item_whose_reply_was_never_posted_is_refused(make_bot, sl
     bot.drain()
     assert channel.item(ts).claimed_by is None and not slack.calls("api", "chat.update")
     assert channel.audit() == [("claim", WATCHED, "refused: reply not posted yet")]
+
+
+# -- the same class on the private card's buttons: Share and Suggest take the number from the value --------
+
+
+def _card_press(bot, action_id: str, value: str) -> str:
+    """A press on the private card /caller answered with (an ephemeral message in TRIAGE)."""
+    resp, name = bot.click(action_id, value)
+    assert resp.status_code == 200
+    return name
+
+
+def _rivera_button(sandbox) -> str:
+    """A card button's value for a number this bot never looked up (its id read with a client of its own)."""
+    from tests.support.botkit import sandbox_client
+
+    client = sandbox_client(sandbox)
+    try:
+        profile_id = client.lookup(RIVERA).profiles[0].id
+    finally:
+        client.close()
+    return json.dumps({"id": profile_id, "phone": RIVERA})
+
+
+@pytest.mark.parametrize("action_id", [bk.ACTION_SHARE, bk.ACTION_SUGGEST])
+def test_share_and_suggest_for_a_number_not_looked_up_count_on_the_presser_s_limit(make_bot, slack, sandbox, action_id):
+    bot = make_bot(lookups_per_minute=1)
+    forged = _rivera_button(sandbox)
+    bot.card(JERRY)  # the one lookup this minute
+    requests = sandbox.httpd.request_count
+
+    (told,) = bot.responses(_card_press(bot, action_id, forged))
+    assert told["response_type"] == "ephemeral" and "1 lookups a minute" in told["text"]
+    bot.drain()
+    assert sandbox.httpd.request_count == requests  # the API was not asked
+    assert not slack.calls("api", "chat.postMessage") and not slack.calls("api", "views.open")
+    refused = [(e["action"], e["phone"], e["outcome"]) for e in bot.services.audit.entries() if e["phone"] == RIVERA]
+    assert refused == [
+        ({bk.ACTION_SHARE: "share", bk.ACTION_SUGGEST: "suggest"}[action_id], RIVERA, "refused: rate limit")
+    ]
+
+
+def test_share_and_suggest_of_the_card_just_shown_are_not_counted_again(make_bot, slack, sandbox):
+    bot = make_bot(lookups_per_minute=1)
+    card = bot.card(JERRY)
+    value = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"])
+    bot.responses(_card_press(bot, bk.ACTION_SHARE, value))
+    _card_press(bot, bk.ACTION_SUGGEST, value)
+    slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
+    assert len(slack.calls("api", "chat.postMessage")) == 1 and sandbox.httpd.request_count == 1
+
+
+def test_a_correction_form_opened_is_audited_with_the_number_it_shows(bot, slack, sandbox):
+    """The form shows the whole record: whoever opens it is in the audit log, as for a lookup."""
+    _card_press(bot, bk.ACTION_SUGGEST, _rivera_button(sandbox))
+    slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
+    bot.drain()
+    opened = [(e["user_id"], e["channel_id"], e["action"], e["phone"]) for e in bot.services.audit.entries()]
+    assert opened == [(AGENT, TRIAGE, "suggest", RIVERA)]

@@ -20,7 +20,7 @@ from nextcaller_ops.redact import mask_phone
 from ... import blocks, messages
 from ...answers import error_answer
 from ...services import services_from
-from ._button import button_value, pressed_by
+from ._button import button_value, fetch_refusal, pressed_by
 
 log = logging.getLogger("bot")
 
@@ -40,8 +40,12 @@ def share_card(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClie
         return
     services = services_from(context)
     phone = parse(value["phone"])
+    refusal = fetch_refusal(services, user_id, channel_id, "share", phone.number)
+    if refusal:
+        respond(response_type="ephemeral", replace_original=False, text=refusal)
+        return
     try:
-        result = services.client.lookup(phone)  # the card was just shown: the cache has it
+        result = services.client.lookup(phone)  # the card was just shown: the cache has it (else counted above)
     except errors.NextCallerError as exc:
         respond(response_type="ephemeral", replace_original=False, text=error_answer(exc, "share").text)
         return

@@ -14,7 +14,7 @@ from nextcaller_ops.phone import parse
 from ... import messages, modal
 from ...answers import error_answer
 from ...services import services_from
-from ._button import button_value, pressed_by
+from ._button import button_value, fetch_refusal, pressed_by
 
 
 def open_correction_modal(
@@ -22,13 +22,18 @@ def open_correction_modal(
 ) -> None:
     ack()
     value = button_value(body)
-    _user_id, channel_id = pressed_by(body)
+    user_id, channel_id = pressed_by(body)
     if not value:
         return
     services = services_from(context)
+    phone = parse(value["phone"])
+    refusal = fetch_refusal(services, user_id, channel_id, "suggest", phone.number)
+    if refusal:
+        respond(response_type="ephemeral", replace_original=False, text=refusal)
+        return
     try:
         # From the cache: the trigger_id is only good for 3 seconds.
-        result = services.client.lookup(parse(value["phone"]))
+        result = services.client.lookup(phone)
     except errors.NextCallerError as exc:
         respond(response_type="ephemeral", replace_original=False, text=error_answer(exc, "modal").text)
         return
@@ -42,3 +47,8 @@ def open_correction_modal(
         )
     except SlackClientError:  # e.g. the trigger expired (3 s): the agent can simply press again
         respond(response_type="ephemeral", replace_original=False, text=messages.FORM_NOT_OPENED)
+        return
+    # The form shows the whole record: whoever opened it is in the audit log, as for a lookup.
+    services.audit.record(
+        user_id=user_id, channel_id=channel_id, action="suggest", phone=phone.number, outcome="form opened"
+    )
