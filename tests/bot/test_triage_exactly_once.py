@@ -24,6 +24,9 @@ from slack_sdk.errors import SlackRequestError
 
 from bot.triage import Triage, TriageWorker, service
 from bot.triage.intake import Message
+from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.config import load_settings
+from nextcaller_ops.credentials import Credentials
 from nextcaller_ops.phone import parse
 from nextcaller_ops.sandbox import synthetic_phone
 from nextcaller_ops.stores import StoreUnavailableError, open_stores
@@ -115,6 +118,13 @@ def process(backend, sandbox, slack, tmp_path):
         client.close()
 
 
+def patient_client(sandbox, timeout: float) -> NextCallerClient:
+    """A client for the sandbox that waits ``timeout`` s for an answer (the suite's waits 5 s)."""
+    settings = load_settings(base_url=sandbox.url, max_retries=0, timeout=timeout)
+    credentials = Credentials(sandbox.consumer_key, sandbox.consumer_secret, source="explicit", auth=settings.auth)
+    return NextCallerClient(credentials, settings, sleep=lambda s: None)
+
+
 def message(ts: str, numbers: list[str], thread_ts: str | None = None) -> Message:
     return Message(
         channel_id=WATCHED,
@@ -173,7 +183,8 @@ def test_five_numbers_at_15_s_an_answer_keep_the_lease_and_get_one_reply(process
 def test_a_really_slow_api_under_a_short_lease_still_gets_one_reply(process, slack, sandbox, monkeypatch):
     monkeypatch.setattr(service, "LEASE_SECONDS", 3.0)  # renewed every second: a busy machine has room
     sandbox.latency_ms = 6500  # the answer outlasts the lease twice over
-    first, other = process(), process()
+    slow = patient_client(sandbox, timeout=30)
+    first, other = process(wrap=lambda c: slow), process()
     stop = threading.Event()
     taken: list[int] = []
 
@@ -191,6 +202,7 @@ def test_a_really_slow_api_under_a_short_lease_still_gets_one_reply(process, sla
     finally:
         stop.set()
         poller.join(30)
+        slow.close()
     assert len(posts(slack, ts)) == 1 and sum(taken) == 0
     assert sandbox.httpd.request_count == 1
     assert first.store.get(WATCHED, ts).stage == DONE
