@@ -14,7 +14,6 @@ import pytest
 
 from nextcaller_ops.cli import main
 from nextcaller_ops.errors import MissingExtraError, UsageError, missing_extra, require
-from tests.support.common import ROOT
 
 
 def _one_line(text: str) -> str:
@@ -114,22 +113,23 @@ print(json.dumps({"after_load": after_load, "card": "Jerry Seinfeld" in repr(car
 """
 
 
-def _notebook(*hidden: str) -> dict:
+def _notebook(folder, *hidden: str) -> dict:
+    # run in a folder of the test's own: the cell writes calls.csv where it runs
     proc = subprocess.run(
-        [sys.executable, "-c", _NOTEBOOK, *hidden], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", _NOTEBOOK, *hidden], capture_output=True, text=True, cwd=folder, timeout=120
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_load_ext_needs_nothing_beyond_ipython(api_env):
-    seen = _notebook()
+def test_load_ext_needs_nothing_beyond_ipython(api_env, tmp_path):
+    seen = _notebook(tmp_path)
     assert seen["after_load"] == []  # no table, no Slack, no shared state: none of their libraries imported
     assert seen["card"] is True
 
 
-def test_without_pandas_the_extension_loads_and_a_table_file_names_the_notebook_extra(api_env):
-    seen = _notebook("pandas", "pyarrow")
+def test_without_pandas_the_extension_loads_and_a_table_file_names_the_notebook_extra(api_env, tmp_path):
+    seen = _notebook(tmp_path, "pandas", "pyarrow")
     assert seen["card"] is True  # %load_ext and a lookup work without pandas
     assert seen["refused"] is not None and "\n" not in seen["refused"]
     assert "pip install 'nextcaller-ops[notebook]'" in seen["refused"]
