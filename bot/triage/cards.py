@@ -71,7 +71,7 @@ def _record_line(profile: Profile, *, pii: bool) -> str:
     place = ", ".join(p for p in ((address.city, address.state) if address else ()) if p)
     parts = [f"*{esc(profile.display_name)}*", esc(place), esc(profile.carrier or "")]
     if profile.fraud_threat:
-        parts.append(f"{threat_label(profile)} fraud threat")
+        parts.append(f"{esc(threat_label(profile))} fraud threat")  # the API's word: escaped like the rest
     line = " · ".join(p for p in parts if p)
     extra = []
     if profile.email:
