@@ -74,15 +74,20 @@ def _press_of(body: dict[str, Any]) -> _Press | None:
         phone = parse(value["phone"]).number if "phone" in value else None
     except (KeyError, IndexError, TypeError, ValueError, errors.InvalidPhoneError):
         return None
-    container = body.get("container") or {}
+    container, channel, message = (_part(body, key) for key in ("container", "channel", "message"))
     return _Press(
         channel_id=channel_id,
         message_ts=message_ts,
         phone=phone,
-        user_id=(body.get("user") or {}).get("id"),
-        pressed_in=_agreed((body.get("channel") or {}).get("id"), container.get("channel_id")),
-        pressed_on=_agreed((body.get("message") or {}).get("ts"), container.get("message_ts")),
+        user_id=_part(body, "user").get("id"),
+        pressed_in=_agreed(channel.get("id"), container.get("channel_id")),
+        pressed_on=_agreed(message.get("ts"), container.get("message_ts")),
     )
+
+
+def _part(body: dict[str, Any], key: str) -> dict[str, Any]:
+    part = body.get(key)
+    return part if isinstance(part, dict) else {}
 
 
 def _private(respond: Respond, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
