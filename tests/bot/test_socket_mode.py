@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,10 @@ from bot.fakeslack import FakeSlack
 from bot.fakesocket import Envelope, FakeSocketMode
 from bot.slack_requests import message_event
 from nextcaller_ops.sandbox import Sandbox
-from tests.support.common import SEINFELD_ID
+from tests.support.common import PATIENCE, SEINFELD_ID, hold_requests
 from tests.support.secrets import WRONG_APP_TOKEN
 from tests.support.socketkit import APP_TOKEN, SocketBot, button_click, socket_env, until, view_submission
 
-pytestmark = pytest.mark.timeout(60)
 WATCHED = "C0WATCHED01"  # a triage channel (NEXTCALLER_OPS_WATCH_CHANNELS)
 
 
@@ -46,7 +46,7 @@ class World:
         return self.sm.command(text, response_url=url, connection=connection, **fields), name
 
     def responses(self, name: str, count: int = 1) -> list[dict[str, Any]]:
-        calls = self.slack.wait_for(lambda cs: sum(c["name"] == name for c in cs) >= count, timeout=15)
+        calls = self.slack.wait_for(lambda cs: sum(c["name"] == name for c in cs) >= count, timeout=PATIENCE)
         return [c["args"] for c in calls if c["kind"] == "response" and c["name"] == name]
 
     def answered(self, text: str = "2125558383", **fields: Any) -> tuple[Envelope, dict[str, Any]]:
@@ -231,7 +231,7 @@ def test_a_token_revoked_while_running_ends_the_bot_at_its_next_connection_with_
         opened = len(slack.calls("api", "apps.connections.open"))
         sm.app_token = WRONG_APP_TOKEN  # the app's token was regenerated: the bot's no longer works
         sm.drop(bot.link.id)
-        assert bot.proc.wait(20) == 2
+        assert bot.proc.wait(PATIENCE) == 2
     finally:
         sm.app_token = APP_TOKEN
         bot.stop()
@@ -240,9 +240,11 @@ def test_a_token_revoked_while_running_ends_the_bot_at_its_next_connection_with_
     assert len(slack.calls("api", "apps.connections.open")) == opened + 1  # asked once: no retry loop
 
 
-def test_sigterm_closes_the_socket_and_exits_0_after_the_correction_in_flight(world, tmp_path):
+def test_sigterm_closes_the_socket_and_exits_0_after_the_correction_in_flight(world, tmp_path, monkeypatch):
     sm, sandbox = world.sm, world.sandbox
-    bot = SocketBot(socket_env(sandbox, world.slack, tmp_path / "bot"), sm, tmp_path / "term.err")
+    # the held POST below must not time out in the bot's client while the test waits for the close
+    env = socket_env(sandbox, world.slack, tmp_path / "bot", NEXTCALLER_TIMEOUT=str(int(PATIENCE)))
+    bot = SocketBot(env, sm, tmp_path / "term.err")
     try:
         here = bot.link.id  # the shared bot is connected too: send to this one
         _, name = world.command("2125558383", connection=here)
@@ -253,14 +255,21 @@ def test_sigterm_closes_the_socket_and_exits_0_after_the_correction_in_flight(wo
         calls = world.slack.wait_for(lambda cs: sum(c["name"] == "views.open" for c in cs) > opened)
         view = [c for c in calls if c["name"] == "views.open"][-1]["args"]["view"]
         posts = sandbox.httpd.received.get("POST", 0)
-        sandbox.latency_ms = 1500  # the correction's POST will be in flight when SIGTERM comes
-        change = view_submission(view, {"last_name": "Seinfeld-Term"}, view_id="V0SOCKTERM1")
-        submit = sm.interactive(change, connection=here)
-        sm.wait_ack(submit)
-        until(lambda: sandbox.httpd.received.get("POST", 0) > posts, "the correction's POST")
-        assert bot.terminate() == 0
+        # The correction's POST is held at the API until the bot has closed its socket: it is in flight
+        # when SIGTERM comes however slow the machine is (a fixed latency could be outlasted).
+        release = hold_requests(sandbox, monkeypatch, "POST")
+        try:
+            change = view_submission(view, {"last_name": "Seinfeld-Term"}, view_id="V0SOCKTERM1")
+            submit = sm.interactive(change, connection=here)
+            sm.wait_ack(submit)
+            until(lambda: sandbox.httpd.received.get("POST", 0) > posts, "the correction's POST")
+            bot.proc.send_signal(signal.SIGTERM)
+            sm.wait_for(lambda: bot.link.state == "closed", what="the bot's socket closed after SIGTERM")
+            assert bot.proc.poll() is None, "the bot exited without waiting for the correction in flight"
+        finally:
+            release.set()
+        assert bot.proc.wait(PATIENCE) == 0
     finally:
-        sandbox.latency_ms = 0
         bot.stop()
     assert bot.link.state == "closed" and bot.link.closed_by == "bot"
     assert "Traceback" not in bot.stderr()
