@@ -2,9 +2,10 @@
 between the post and saving its ts (kill -9), a post whose answer was lost, a holder that lost its lease.
 
 Each "process" is a :class:`bot.triage.Triage` with store connections of its own, on SQLite and on
-PostgreSQL; Slack is the local fake, the API the sandbox over HTTP.  Lookups that outlast the lease
-run on a fake clock (15 s per answer) so the test does not wait for them, except one that waits
-for a really slow sandbox under a short lease.
+PostgreSQL; Slack is the local fake, the API the sandbox over HTTP.  Leases run on a fake clock, so
+that no test depends on how fast a loaded machine renews them: lookups that outlast the lease take
+15 s of it per answer, and the really slow sandbox holds its answer until that clock has moved past
+two leases, each step only after a renewal.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nextcaller_ops.sandbox import synthetic_phone
 from nextcaller_ops.stores import StoreUnavailableError, open_stores
 from nextcaller_ops.stores.base import DONE
 from tests.support.botkit import bot_settings, sandbox_client
+from tests.support.common import PATIENCE, hold_requests, wait_until
 from tests.support.secrets import BOT_TOKEN
 
 pytestmark = pytest.mark.timeout(120)
@@ -144,17 +146,16 @@ def posts(slack, thread_ts: str) -> list[dict]:
     ]
 
 
-def run_until_answered(triage: Triage, message_ts: str, timeout: float = 30.0):
+def run_until_answered(triage: Triage, message_ts: str):
     """Run ``triage``'s worker until the item has its reply's ts (it becomes due when the lease runs out)."""
     worker = TriageWorker(triage)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answered():
         worker.run_due()
         item = triage.store.get(WATCHED, message_ts)
-        if item is not None and item.reply_ts and item.stage == DONE:
-            return item
-        time.sleep(0.05)
-    raise AssertionError(f"the item was not answered in {timeout} s: {triage.store.get(WATCHED, message_ts)}")
+        return item if item is not None and item.reply_ts and item.stage == DONE else None
+
+    return wait_until(answered, what=f"reply ts and stage done for the item {message_ts}", interval=0.05)
 
 
 # -- lookups that outlast the lease ---------------------------------------------------------------
@@ -181,29 +182,47 @@ def test_five_numbers_at_15_s_an_answer_keep_the_lease_and_get_one_reply(process
 
 
 def test_a_really_slow_api_under_a_short_lease_still_gets_one_reply(process, slack, sandbox, monkeypatch):
-    monkeypatch.setattr(service, "LEASE_SECONDS", 3.0)  # renewed every second: a busy machine has room
-    sandbox.latency_ms = 6500  # the answer outlasts the lease twice over
-    slow = patient_client(sandbox, timeout=30)
-    first, other = process(wrap=lambda c: slow), process()
-    stop = threading.Event()
+    """One answer over HTTP that outlasts the lease more than twice over: the lease is renewed from a
+    thread while it is awaited, so the other process's worker, polling meanwhile, never takes it over.
+
+    The lease is on a fake clock that the test moves on by 0.9 of a lease only once the holder has
+    renewed at the current time, and the sandbox holds the answer until the clock is 2.7 leases on:
+    a loaded machine that renews late makes the test wait, never makes the item look abandoned.
+    """
+    lease = 3.0
+    monkeypatch.setattr(service, "LEASE_SECONDS", lease)  # the holder's thread renews every second
+    clock = Clock()
+    slow = patient_client(sandbox, timeout=PATIENCE)  # the suite's client would give up after 5 s
+    first, other = process(clock=clock, wrap=lambda c: slow), process(clock=clock)
+    renewed_at: list[float] = []  # the (fake) time of each renewal by the first process
+    renew = first.store.renew
+
+    def noted(item, *, now, lease_seconds):
+        kept = renew(item, now=now, lease_seconds=lease_seconds)
+        renewed_at.append(now)
+        return kept
+
+    monkeypatch.setattr(first.store, "renew", noted, raising=False)
+    other_worker = TriageWorker(other)
     taken: list[int] = []
-
-    def poll() -> None:  # the other process's worker, as it runs all the time
-        worker = TriageWorker(other)
-        while not stop.is_set():
-            taken.append(worker.run_due())
-            stop.wait(0.1)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
+    handled: list[bool] = []
     ts = slack.new_ts()
+    release = hold_requests(sandbox, monkeypatch, "GET")
+    handling = threading.Thread(target=lambda: handled.append(first.handle(message(ts, [synthetic_phone(1)]))))
+    handling.start()
     try:
-        assert first.handle(message(ts, [synthetic_phone(1)]))
+        wait_until(lambda: sandbox.httpd.received.get("GET", 0) >= 1, what="lookup in flight at the sandbox")
+        renewed_at.clear()  # from here on only the holder's thread renews: the lookup is held
+        for _ in range(3):
+            wait_until(lambda: renewed_at and renewed_at[-1] >= clock(), what="renewal while the answer is awaited")
+            clock.advance(0.9 * lease)  # still within the lease just renewed
+            taken.append(other_worker.run_due())
     finally:
-        stop.set()
-        poller.join(30)
+        release.set()
+        handling.join(PATIENCE)
         slow.close()
-    assert len(posts(slack, ts)) == 1 and sum(taken) == 0
+    assert handled == [True]
+    assert len(posts(slack, ts)) == 1 and taken == [0, 0, 0]
     assert sandbox.httpd.request_count == 1
     assert first.store.get(WATCHED, ts).stage == DONE
 

@@ -8,6 +8,7 @@ another channel is still acknowledged at once, and every message still gets exac
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ WATCHED, ELSEWHERE = "C0FLOODED1", "C0ELSEWHR1"
 FLOOD = 100
 API_SECONDS = 3.0
 SLACK_ACK_SECONDS = 3.0
+ACKS = 5  # /caller commands timed during the flood
 
 
 def thread_replies(slack, channel: str) -> Counter[str]:
@@ -56,19 +58,28 @@ def test_caller_is_acked_at_once_while_100_watched_messages_wait_on_a_3_s_api(
     bot = make_bot(watch_channels=frozenset({WATCHED}), watch_lookups_per_minute=1000)
     sandbox.latency_ms = API_SECONDS * 1000
     stamps = flood(bot, slack, FLOOD)
-    until(lambda: sandbox.httpd.received.get("GET", 0) >= 8, "triage lookups in flight", timeout=30)
+    until(lambda: sandbox.httpd.received.get("GET", 0) >= 8, "triage lookups in flight")
 
     acked = []
-    for _ in range(3):  # three people in another channel, while the flood waits on the API
+    for _ in range(ACKS):  # people in another channel, while the flood waits on the API
         started = time.perf_counter()
         resp, name = bot.command("2125558383", channel=ELSEWHERE)
         acked.append(time.perf_counter() - started)
         assert resp.status_code == 200, resp.text
+    # timed while the flood still waited on the API (100 answers of 3 s, 16 at a time: over 18 s)
+    assert len(thread_replies(slack, WATCHED)) < FLOOD
+    median = statistics.median(acked)
     record_property("caller_ack_seconds_under_flood", [round(s, 3) for s in acked])
-    print(f"/caller acked in {', '.join(f'{s * 1000:.0f} ms' for s in acked)} under the flood")
-    # The target is 300 ms; a loaded CI machine gets room, but well under Slack's 3 s.
-    assert max(acked) < SLACK_ACK_SECONDS / 2, acked
-    assert "Seinfeld" in str(bot.responses(name, timeout=60)[0])  # and the card follows
+    print(
+        f"/caller acked in {', '.join(f'{s * 1000:.0f} ms' for s in acked)} under the flood"
+        f" (median {median * 1000:.0f} ms)"
+    )
+    # The target is 300 ms (before the fix: 2.9 s, the listener threads all busy with the
+    # flood).  The median must stay well under Slack's 3 s, so that a moment when a loaded machine
+    # runs something else does not count; no ack may reach Slack's limit.
+    assert median < SLACK_ACK_SECONDS / 2, acked
+    assert max(acked) < SLACK_ACK_SECONDS, acked
+    assert "Seinfeld" in str(bot.responses(name)[0])  # and the card follows
 
     slack.wait_for(lambda cs: len(thread_replies(slack, WATCHED)) >= FLOOD, timeout=200)
     bot.close()  # every lookup started has finished: what was posted is all there is
@@ -87,7 +98,7 @@ def test_when_the_pool_is_full_the_message_is_left_to_the_worker_and_answered_on
     until(lambda: sandbox.httpd.received.get("GET", 0) >= 1, "the first lookup in flight")
     stamps += [post(bot, slack, i) for i in range(1, 6)]
 
-    slack.wait_for(lambda cs: len(thread_replies(slack, WATCHED)) >= 6, timeout=60)
+    slack.wait_for(lambda cs: len(thread_replies(slack, WATCHED)) >= 6)
     bot.close()
     assert thread_replies(slack, WATCHED) == Counter(dict.fromkeys(stamps, 1))
     assert services.triage_pool.left_to_worker == 4
