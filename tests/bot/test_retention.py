@@ -19,6 +19,7 @@ from nextcaller_ops.errors import UsageError
 from nextcaller_ops.stores import Stores, TriageItem, open_stores
 from nextcaller_ops.stores.base import DELIVERED, PENDING, REJECTED
 from tests.support.botkit import bot_settings, sandbox_client
+from tests.support.common import wait_until
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -138,18 +139,11 @@ def test_the_housekeeper_purges_at_start_and_then_on_its_schedule(open_backend):
     keeper = Housekeeper(stores, Retention(), every=0.05, clock=clock)
     keeper.start()
     try:
-        wait_until(lambda: audit_outcomes(stores) == ["aging"])
+        wait_until(lambda: audit_outcomes(stores) == ["aging"], what="purge of the ancient audit entry")
         clock.now += 20 * DAY  # "aging" is 100 days old now: the next round takes it
-        wait_until(lambda: audit_outcomes(stores) == [])
+        wait_until(lambda: audit_outcomes(stores) == [], what="purge of the aging audit entry on the next round")
     finally:
         keeper.stop()
-
-
-def wait_until(condition: Callable[[], bool], deadline: float = 60.0) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, "not within the deadline"
-        time.sleep(0.05)
 
 
 def test_the_running_bot_enforces_its_retention(open_backend, database_url, sandbox, slack, tmp_path):
@@ -169,9 +163,9 @@ def test_the_running_bot_enforces_its_retention(open_backend, database_url, sand
     assert len(audit_outcomes(seeded)) == 3 and triage_ages(seeded, now) == ["old", "young"]
     services.start()
     try:
-        wait_until(lambda: audit_outcomes(seeded) == ["old", "young"])
-        wait_until(lambda: triage_ages(seeded, now) == ["young"])
-        wait_until(lambda: seeded.outbox.get(rows["old delivered"]) is None)
+        wait_until(lambda: audit_outcomes(seeded) == ["old", "young"], what="purge of the ancient audit entry")
+        wait_until(lambda: triage_ages(seeded, now) == ["young"], what="purge of the old triage item")
+        wait_until(lambda: seeded.outbox.get(rows["old delivered"]) is None, what="purge of the old delivered row")
         assert seeded.outbox.get(rows["old rejected"]) is None and seeded.outbox.get(rows["young delivered"])
         assert seeded.outbox.get(rows["old waiting"]) is not None
     finally:
