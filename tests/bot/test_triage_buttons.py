@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import replace
 
 import pytest
@@ -22,6 +21,7 @@ from bot import messages
 from bot.slack_requests import block_actions, interaction_body, message_event, send_signed
 from bot.triage import cards
 from tests.support.botkit import AGENT, TRIAGE
+from tests.support.common import wait_until
 from tests.support.secrets import BOT_SIGNING_SECRET
 
 pytestmark = pytest.mark.timeout(90)
@@ -61,11 +61,9 @@ class Channel:
         self.slack.wait_for(
             lambda cs: any(c["name"] == "chat.postMessage" and c["args"].get("thread_ts") == ts for c in cs)
         )
-        # the reply is posted, then its ts saved: wait (until a deadline) for the store to know it
-        deadline = time.monotonic() + 30
-        while not self.item(ts).reply_ts:
-            assert time.monotonic() < deadline, "the reply's ts was never stored"
-            time.sleep(0.02)
+        # the reply is posted, then its ts saved, then the attempt finished (counted, lease released): a test
+        # comparing the item before and after a press must not see the first run's own last write
+        wait_until(lambda: self.item(ts).reply_ts and self.item(ts).attempts > 0, what="the first attempt finished")
         return ts
 
     def item(self, ts: str):
@@ -121,7 +119,9 @@ def _prepare(channel: Channel, action_id: str) -> None:
 
 
 def _refused_and_untouched(channel: Channel, name: str, sentence: str, *, before, updates: int, requests: int, sandbox):
-    (told,) = channel.bot.responses(name, timeout=20)
+    (told,) = channel.bot.responses(
+        name,
+    )
     assert told["response_type"] == "ephemeral" and told["replace_original"] is False
     assert told["text"] == sentence and not told.get("blocks")
     channel.bot.drain()  # every listener has finished: what did not happen, did not
@@ -187,7 +187,9 @@ def test_a_number_that_is_not_the_items_is_refused_on_its_reply(channel, sandbox
     for action_id, audit_name in ((cards.ACTION_FULL_CARD, "triage_card"), (cards.ACTION_LOOKUP, "triage_lookup")):
         value = cards.item_value(WATCHED, channel.rivera, "2025550999")
         name = channel.press(action_id, value, channel=WATCHED, message_ts=channel.reply(channel.rivera))
-        (told,) = channel.bot.responses(name, timeout=20)
+        (told,) = channel.bot.responses(
+            name,
+        )
         assert told["text"] == messages.TRIAGE_NOT_THIS_REPLY
         assert channel.audit(audit_name) == [(AGENT, WATCHED, REFUSED_REPLY)]
     channel.bot.drain()
@@ -262,13 +264,13 @@ def test_a_press_on_an_item_whose_reply_was_never_posted_is_refused(make_bot, sl
     assert bot.event(message_event(WATCHED, f"call from {JERRY}", ts, user="U0CALLER01")).status_code == 200
     slack.wait_for(lambda cs: any(c["name"] == "chat.postMessage" for c in cs))
     channel = Channel(bot, slack, items=False)
-    deadline = time.monotonic() + 30
-    while (item := channel.item(ts)) is None or item.attempts == 0:  # the failed attempt is recorded
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    # the failed attempt is recorded
+    wait_until(lambda: (item := channel.item(ts)) is not None and item.attempts > 0, what="the failed attempt recorded")
 
     name = channel.press(cards.ACTION_CLAIM, cards.item_value(WATCHED, ts), channel=WATCHED, message_ts=slack.new_ts())
-    (told,) = bot.responses(name, timeout=20)
+    (told,) = bot.responses(
+        name,
+    )
     assert told["text"] == messages.TRIAGE_REPLY_PENDING and told["response_type"] == "ephemeral"
     bot.drain()
     assert channel.item(ts).claimed_by is None and not slack.calls("api", "chat.update")
