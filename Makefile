@@ -25,11 +25,12 @@ $(DEV): pyproject.toml | $(BIN)/python
 demo: $(DEMO)
 	$(BIN)/nextcaller-ops demo
 
-# ruff (lint + format check) and mypy; `make test` runs it first
+# ruff (lint + format check), mypy and the import contracts (import-linter); `make test` runs it first
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(DEV)
 	$(BIN)/ruff check --fix .

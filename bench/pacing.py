@@ -171,7 +171,7 @@ def bench_pacing_shared(quick: bool) -> dict[str, Any]:
 
 
 def bench_no_limit(quick: bool) -> dict[str, Any]:
-    from nextcaller_ops.transport import NO_PACING
+    from nextcaller_ops.client.transport import NO_PACING
 
     n, rounds = (300 if quick else 1000), 3
     numbers = _numbers(n)

@@ -68,7 +68,7 @@ def sandbox_process(*, records: int = 2000, latency_ms: float = 0) -> Iterator[s
 
 
 def _client(url: str, **settings: Any):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
     from nextcaller_ops.config import load_settings
     from nextcaller_ops.credentials import Credentials
 
@@ -299,8 +299,8 @@ class BotOverHTTP:
 
 def bench_bot(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.fakeslack import FakeSlack
-    from bot.slack_requests import command_body, send_signed
+    from bot.standin.payloads import command_body, send_signed
+    from bot.standin.web_api import FakeSlack
 
     burst, latency_ms, secret = 20, 2000, "bench-signing-secret-000"
     numbers = _numbers(burst, start=500)

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import KEY, SECRET, _numbers  # noqa: E402
-from bot.fakeslack import FakeSlack  # noqa: E402
+from bot.standin.web_api import FakeSlack  # noqa: E402
 from nextcaller_ops.sandbox import Sandbox  # noqa: E402
 from tests.support.procs import free_port, start_http_bot  # noqa: E402
 from tests.support.shared import PostgresSchema, RedisSpace  # noqa: E402

@@ -1,7 +1,7 @@
 """Socket Mode, measured: ``python -m bench --only socket`` or ``python -m bench.socket_mode [--compare]``.
 
 ``nextcaller-ops bot --socket`` runs as a child process against the Socket Mode stand-in
-(bot/fakesocket.py, in this process) with the sandbox as the API (another child process).
+(bot/standin/socket_server.py, in this process) with the sandbox as the API (another child process).
 Measured, as Slack would see it (envelope sent → acknowledgement received):
 
 1. the ack time over N ``/caller`` envelopes sent one after another, and over N sent at once;
@@ -11,7 +11,7 @@ Measured, as Slack would see it (envelope sent → acknowledgement received):
    and the first envelope's ack time.
 
 ``--compare`` repeats 2 and 3 in-process for each Socket Mode client a sync Bolt app can use:
-ours (bot/socket_mode.py), Bolt's built-in one, and Bolt's ``websocket-client`` one (when that
+ours (bot/socket_mode/connection.py), Bolt's built-in one, and Bolt's ``websocket-client`` one (when that
 package is installed); a minimal app that only acks, so only the client differs.
 """
 
@@ -82,8 +82,8 @@ def _handovers(sm: Any, slack: Any, rounds: int, *, drop: bool, user: str) -> di
 
 def bench_socket(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.fakeslack import FakeSlack
-    from bot.fakesocket import FakeSocketMode
+    from bot.standin.socket_server import FakeSocketMode
+    from bot.standin.web_api import FakeSlack
 
     n, rounds = (30, 4) if quick else (100, 10)
     numbers = _numbers(n)
@@ -139,16 +139,16 @@ def compare_clients(rounds: int = 3) -> dict[str, Any]:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.fakeslack import FakeSlack
-    from bot.fakesocket import FakeSocketMode
+    from bot.standin.socket_server import FakeSocketMode
+    from bot.standin.web_api import FakeSlack
 
     def handlers() -> dict[str, Any]:
         from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler as Builtin
 
-        from bot.socket_mode import SocketModeHandler as Ours
+        from bot.socket_mode.connection import SocketModeHandler as Ours
 
         found: dict[str, Any] = {
-            "ours (bot/socket_mode.py)": lambda app: Ours(app, APP_TOKEN),
+            "ours (bot/socket_mode/connection.py)": lambda app: Ours(app, APP_TOKEN),
             "bolt builtin": lambda app: Builtin(app, APP_TOKEN),
         }
         try:

@@ -38,8 +38,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def bench_sustained(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.fakeslack import FakeSlack
-    from bot.slack_requests import command_body, send_signed
+    from bot.standin.payloads import command_body, send_signed
+    from bot.standin.web_api import FakeSlack
     from tests.support.procs import free_port, start_http_bot
     from tests.support.secrets import RELIABILITY_BOT_TOKEN, RELIABILITY_SIGNING
 

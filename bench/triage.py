@@ -24,8 +24,8 @@ CHANNEL = "C0TRIAGE01"
 
 def bench_triage(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from bot.fakeslack import FakeSlack
-    from bot.slack_requests import event_body, message_event, send_signed
+    from bot.standin.payloads import event_body, message_event, send_signed
+    from bot.standin.web_api import FakeSlack
 
     messages, distinct, latency_ms, secret = (
         (60, 6, 50, "bench-signing-secret-000") if quick else (200, 20, 50, "bench-signing-secret-000")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nextcaller_ops import errors
-from nextcaller_ops.models import LookupResult
-from nextcaller_ops.phone import PhoneInput
+from nextcaller_ops.api.models import LookupResult
+from nextcaller_ops.api.phone import PhoneInput
 from nextcaller_ops.redact import mask_phone
 
 from . import blocks, messages

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 
 from .gate import dedupe_events, policy_gate
 from .listeners import register_listeners

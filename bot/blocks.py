@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nextcaller_ops.models import Profile
+from nextcaller_ops.api.models import Profile
+from nextcaller_ops.api.render import card_fields
 from nextcaller_ops.redact import mask_phone
-from nextcaller_ops.render import card_fields
 
 from . import messages
 from .messages import USAGE, esc

@@ -25,7 +25,7 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 
 from . import blocks, messages, modal
 from .policy import Refusal

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 
+from nextcaller_ops.api.render import no_record_text, risk_label, spoof_label
 from nextcaller_ops.errors import Action, NextCallerError
 from nextcaller_ops.redact import mask_phone
-from nextcaller_ops.render import no_record_text, risk_label, spoof_label
 
 from .policy import Refusal
 

@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from nextcaller_ops.correction_fields import correction_view
-from nextcaller_ops.models import Profile
+from nextcaller_ops.api.correction_fields import correction_view
+from nextcaller_ops.api.models import Profile
 
 from .blocks import plain
 from .messages import esc

@@ -41,7 +41,7 @@ class SlackUnreachableError(NextCallerError):
 def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterable[bytes]]:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    from . import envelope
+    from .socket_mode import envelope
 
     handler = SlackRequestHandler(app, path=path)
 
@@ -103,7 +103,7 @@ def serve_http(app: App, host: str, port: int) -> WSGIServer:
 
 def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     """The app and its services from the environment, the background workers started."""
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
     from nextcaller_ops.settings_names import check_environment
 
     from .services import build_services
@@ -125,7 +125,7 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
 def _check_redis(settings: BotSettings) -> None:
     """Ask Redis once at start: when it is down the bot starts degraded, with the one warning it logs at run time."""
     if settings.redis_url:
-        from nextcaller_ops.shared_redis import shared_redis
+        from nextcaller_ops.stores.redis import shared_redis
 
         # The process's one SharedRedis for this URL (the client's cache shares it): marked down, warned once.
         shared_redis(settings.redis_url, settings.redis_prefix).call(lambda r: r.ping(), default=None)
@@ -201,7 +201,7 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
         )
         return 2
     if socket:
-        from .socket_mode import serve_socket
+        from .socket_mode.connection import serve_socket
 
         try:
             return serve_socket(app, settings.app_token, claim=services.dedupe.claim)

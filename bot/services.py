@@ -16,13 +16,14 @@ from typing import Any
 from slack_sdk import WebClient
 
 from nextcaller_ops.account import check_api
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import data_dir
+from nextcaller_ops.rate.window import RateLimiter
 from nextcaller_ops.stores import AuditStore, DedupeStore, Stores, open_stores
 
 from . import messages
 from .outbox import DELIVERED, Correction, Notify, Outbox
-from .policy import Policy, RateLimiter
+from .policy import Policy
 from .retention import Housekeeper
 from .settings import BotSettings
 from .triage import Triage, TriageWorker
@@ -117,8 +118,8 @@ def _shared_limit(settings: BotSettings) -> Callable[[str], float | None] | None
     """The per-user lookup limit counted in Redis (every bot process), when there is one."""
     if not settings.redis_url:
         return None
-    from nextcaller_ops.shared_limits import SlidingWindow
-    from nextcaller_ops.shared_redis import shared_redis
+    from nextcaller_ops.rate.redis import SlidingWindow
+    from nextcaller_ops.stores.redis import shared_redis
 
     shared = shared_redis(settings.redis_url, settings.redis_prefix)
     return SlidingWindow(shared, "bot-lookups", limit=settings.lookups_per_minute, window=60.0)

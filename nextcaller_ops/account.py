@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .api.text import is_unicode
 from .config import Settings, load_settings, save_profile_settings
 from .credentials import Credentials, delete_credentials, keyring_backend_name, load_credentials, store_credentials
-from .pacing import PacingState, pacer_for
+from .rate.pacer import PacingState, pacer_for
 from .redact import mask_secret
-from .text import is_unicode
 
 if TYPE_CHECKING:
-    from .client import NextCallerClient
+    from .client.client import NextCallerClient
 
 __all__ = [
     "ApiCheck",
@@ -104,7 +104,7 @@ def check_backends(settings: Settings) -> tuple[BackendCheck, ...]:
     except errors.NextCallerError as exc:  # e.g. a URL that is not postgresql://
         stores = BackendCheck("stores", "postgresql", False, error=exc.message)
     if settings.redis_url:
-        from .shared_redis import check
+        from .stores.redis import check
 
         found = check(settings.redis_url, settings.redis_prefix)
         cache = BackendCheck("cache", "redis", bool(found.pop("ok")), found, found.pop("error", None))
@@ -127,7 +127,7 @@ def status(
     With ``client`` given, its credentials are reported and it makes the check
     (the notebook and the bot hold one); otherwise one is made for the check.
     """
-    from .client import NextCallerClient
+    from .client.client import NextCallerClient
 
     settings = settings or (client.settings if client is not None else load_settings(profile))
     backend = keyring_backend_name()
@@ -184,7 +184,7 @@ def login(
     that refuses the credentials raises and stores nothing.  An API that cannot
     be reached stores them unverified, or raises when ``require_verified``.
     """
-    from .client import NextCallerClient
+    from .client.client import NextCallerClient
 
     key, secret = (consumer_key or "").strip(), (consumer_secret or "").strip()
     settings = load_settings(

@@ -26,13 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .correction_fields import build_correction, correction_view, flatten_correction
+from .api.correction_fields import build_correction, correction_view, flatten_correction
+from .api.models import Profile, check_profile_id
+from .api.phone import parse
 from .errors import InvalidPhoneError
-from .models import Profile, check_profile_id
-from .phone import parse
 
 if TYPE_CHECKING:
-    from .client import NextCallerClient
+    from .client.client import NextCallerClient
 
 __all__ = ["CorrectionPlan", "CorrectionOutcome", "prepare", "send", "describe_changes", "same_value"]
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .api.text import is_unicode
 from .errors import Action, CredentialsError, KeyringUnavailableError, UsageError
 from .redact import mask_secret, register_secret
-from .text import is_unicode
 
 __all__ = [
     "Credentials",

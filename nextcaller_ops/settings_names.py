@@ -21,8 +21,8 @@ import difflib
 import os
 from collections.abc import Mapping
 
+from .api.text import show_invalid
 from .errors import UsageError
-from .text import show_invalid
 
 __all__ = ["KNOWN_SETTINGS", "PREFIX", "UnknownSettingError", "unknown_settings", "check_environment"]
 

@@ -118,7 +118,7 @@ def api_version(request):
 
 @pytest.fixture
 def client(api_env):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
 
     slept: list[float] = []
     with NextCallerClient(sleep=slept.append) as nc:

@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nextcaller_ops.models import Profile
-from nextcaller_ops.render import format_number, threat_label
+from nextcaller_ops.api.models import Profile
+from nextcaller_ops.api.render import format_number, threat_label
 
 from .. import messages
 from ..messages import esc

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nextcaller_ops.phone import PhoneInput, find_numbers
+from nextcaller_ops.api.phone import PhoneInput, find_numbers
 
 __all__ = ["MAX_NUMBERS", "Message", "read_message"]
 

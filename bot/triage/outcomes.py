@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nextcaller_ops.models import Profile
+from nextcaller_ops.api.models import Profile
 
 __all__ = ["FOUND", "FAILED", "PAUSED", "GAVE_UP", "NumberOutcome"]
 

@@ -27,8 +27,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from nextcaller_ops import errors
-from nextcaller_ops.client import NextCallerClient
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.stores import AuditStore, TriageItem, TriageStore
 from nextcaller_ops.stores.base import DONE, GAVE_UP, PAUSED, RETRY, OpenItem

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..progress import set_default_progress
+from ..batch.progress import set_default_progress
 from .magics import MAGIC_NAMES, NextCaller
 from .progress import make_progress
 from .results import CallerResult, CorrectionResult

@@ -18,10 +18,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument as _argument
 from IPython.core.magic_arguments import kwds, magic_arguments
 
-from ..enrichment import ENRICH_FIELDS
-from ..frames import ROW_MODES
+from ..api.text import control_problem, is_unicode, show_invalid
+from ..batch.enrichment import ENRICH_FIELDS
+from ..batch.frames import ROW_MODES
 from ..redact import redact
-from ..text import control_problem, is_unicode, show_invalid
 
 __all__ = [
     "LOOKUP",

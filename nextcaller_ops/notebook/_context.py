@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..client import NextCallerClient
+    from ..client.client import NextCallerClient
 
 __all__ = ["Magics"]
 

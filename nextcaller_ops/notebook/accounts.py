@@ -14,7 +14,7 @@ from ._context import Magics
 from .words import error_line
 
 if TYPE_CHECKING:
-    from ..client import NextCallerClient
+    from ..client.client import NextCallerClient
 
 __all__ = ["login", "logout", "status"]
 

@@ -24,7 +24,7 @@ from .results import CorrectionResult
 from .words import usage_error
 
 if TYPE_CHECKING:
-    from ..client import NextCallerClient
+    from ..client.client import NextCallerClient
 
 __all__ = ["NextCaller", "MAGIC_NAMES"]
 
@@ -127,7 +127,7 @@ class NextCaller(Magics):
         the same profile is closed.
         """
         from ..audit import local_auditor
-        from ..client import NextCallerClient
+        from ..client.client import NextCallerClient
         from ..config import load_settings
         from ..credentials import load_credentials
 

@@ -23,9 +23,9 @@ import time
 import uuid
 from typing import Any
 
-from ..batch_run import BatchSummary, Progress
-from ..progress import TerminalProgress
-from ..render import FONT_CSS
+from ..api.render import FONT_CSS
+from ..batch.progress import TerminalProgress
+from ..batch.run import BatchSummary, Progress
 from .words import stop_line
 
 __all__ = ["PROGRESS_MODES", "make_progress", "have_widgets", "summary_bundle"]

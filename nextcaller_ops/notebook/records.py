@@ -8,9 +8,9 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .. import corrections
-from ..correction_fields import parse_assignments
-from ..models import parse_records_json, parse_xml_document
-from ..phone import parse
+from ..api.correction_fields import parse_assignments
+from ..api.models import parse_records_json, parse_xml_document
+from ..api.phone import parse
 from . import v21
 from ._args import CELL_ONLY
 from ._context import Magics

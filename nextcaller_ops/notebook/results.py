@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from ..api.models import Profile
+from ..api.render import FONT_CSS, html_card, no_record_text, text_card
 from ..corrections import CorrectionOutcome
-from ..models import Profile
-from ..render import FONT_CSS, html_card, no_record_text, text_card
 
 __all__ = ["CallerResult", "CorrectionResult"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..batch_run import stream_batch
-from ..enrichment import check_frame, enrich_frame
-from ..frames import check_export_path, columns_for, export, rows_for, to_frame
+from ..batch.enrichment import check_frame, enrich_frame
+from ..batch.frames import check_export_path, columns_for, export, rows_for, to_frame
+from ..batch.run import stream_batch
 from . import v21
 from ._context import Magics
 from .progress import make_progress

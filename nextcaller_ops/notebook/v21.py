@@ -16,12 +16,11 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..batch_run import Question, email_lookups, phone_and_fraud_lookups
-from ..fraud import FraudLevel
-from ..models import LookupResult
-from ..phone import parse
-from ..queries import check_email
-from ..render import (
+from ..api.fraud import FraudLevel
+from ..api.models import LookupResult
+from ..api.phone import parse
+from ..api.queries import check_email
+from ..api.render import (
     FONT_CSS,
     THREAT_COLOURS,
     THREAT_TEXT_COLOURS,
@@ -30,6 +29,7 @@ from ..render import (
     risk_label,
     spoof_label,
 )
+from ..batch.run import Question, email_lookups, phone_and_fraud_lookups
 from ._context import Magics
 from .results import CallerResult
 

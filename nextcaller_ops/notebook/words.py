@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
-from ..batch_run import BatchSummary
+from ..batch.run import BatchSummary
 from ..errors import Action, NextCallerError, describe
 
 ADVICE: dict[Action, str] = {

@@ -6,7 +6,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ..correction_fields import CORRECTION_FIELDS, validate_correction_value
+from ..api.correction_fields import CORRECTION_FIELDS, validate_correction_value
 
 __all__ = ["MESSAGES", "STATUS_CODES", "HTTP_FOR_CODE", "to_xml", "validate_post"]
 

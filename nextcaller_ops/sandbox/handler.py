@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..models import PROFILE_ID_RE
-from ..text import first_problem
+from ..api.models import PROFILE_ID_RE
+from ..api.text import first_problem
 from . import v21
 from .auth import CONSUMER_KEY_RE
 from .documents import HTTP_FOR_CODE, MESSAGES, STATUS_CODES, to_xml, validate_post

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import DEMOGRAPHIC_FIELDS
+from ..api.models import DEMOGRAPHIC_FIELDS
 
 __all__ = ["V21_SCHEMAS", "V21_SECURITY", "v21_paths"]
 

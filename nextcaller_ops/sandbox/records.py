@@ -1,6 +1,6 @@
 """What a correction does to a record: the sandbox's side of ``POST /v2/users/ID/``.
 
-The client only builds correction bodies (:func:`nextcaller_ops.models.build_correction`);
+The client only builds correction bodies (:func:`nextcaller_ops.api.models.build_correction`);
 applying one to a stored record is the API's business, so it lives with the sandbox.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..correction_fields import CORRECTION_FIELDS
-from ..models import Address
+from ..api.correction_fields import CORRECTION_FIELDS
+from ..api.models import Address
 
 __all__ = ["apply_correction"]
 

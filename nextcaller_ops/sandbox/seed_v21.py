@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..models import DEMOGRAPHIC_FIELDS
+from ..api.models import DEMOGRAPHIC_FIELDS
 from .seed import SEINFELD, record_id
 
 __all__ = ["v21_record", "fraud_level", "LINE_TYPES"]

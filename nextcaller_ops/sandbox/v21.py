@@ -4,7 +4,7 @@
 * ``GET /v2.1/records/?phone=`` — as v2, in v2.1's record shape (:mod:`.seed_v21`);
   ``?email=`` — by email; ``?first_name=&last_name=&address=&zip_code=`` (or
   ``city`` + ``state``) — by name and address, checked with the clients' rules
-  (:mod:`nextcaller_ops.queries`): 422 with ``description`` naming the fields.
+  (:mod:`nextcaller_ops.api.queries`): 422 with ``description`` naming the fields.
 * ``GET /v2.1/users/ID/`` — one profile; ``POST`` — a correction: 204, no body.
 * ``GET /v2.1/fraud/?phone=`` — ``{"spoofed": ..., "fraud_risk": ...}``.
 * ``Nc-Account-Id`` (platform accounts) is recorded with each accepted request.
@@ -23,9 +23,9 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from ..api.models import PROFILE_ID_RE
+from ..api.queries import NAME_ADDRESS_FIELDS, NO_ZIP_NOR_CITY_STATE, check_email, name_address_problems
 from ..errors import UsageError
-from ..models import PROFILE_ID_RE
-from ..queries import NAME_ADDRESS_FIELDS, NO_ZIP_NOR_CITY_STATE, check_email, name_address_problems
 from .basic import check_basic
 from .documents import HTTP_FOR_CODE, STATUS_CODES, validate_post
 from .seed_v21 import fraud_level, v21_record

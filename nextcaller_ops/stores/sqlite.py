@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..storage import open_private_db
 from .base import AuditEntry
+from .private_db import open_private_db
 
 __all__ = ["SqliteAuditStore", "SqliteDedupeStore"]
 

@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..storage import open_private_db
 from .base import DELIVERED, DELIVERING, PENDING, REJECTED, Correction
+from .private_db import open_private_db
 
 __all__ = ["SqliteOutboxStore"]
 

@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..storage import open_private_db
 from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
+from .private_db import open_private_db
 
 __all__ = ["SqliteTriageStore", "SCHEMA", "ADDED_COLUMNS"]
 

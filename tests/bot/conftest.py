@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fakeslack import FakeSlack
+from bot.standin.web_api import FakeSlack
 from tests.support.botkit import RunningBot
 
 

@@ -12,7 +12,7 @@ from slack_sdk.models.views import View
 
 from bot import blocks as bk
 from bot import messages, modal
-from nextcaller_ops.models import Address, Profile
+from nextcaller_ops.api.models import Address, Profile
 from nextcaller_ops.sandbox import SEINFELD
 
 PHONE = "2125558383"

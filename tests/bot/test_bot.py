@@ -72,7 +72,7 @@ def test_several_records_several_cards(bot):
 
 
 def test_many_records_stay_within_block_kit_limits():
-    from nextcaller_ops.models import Profile
+    from nextcaller_ops.api.models import Profile
 
     profiles = [Profile(id=f"{i:030x}", name=f"Person {i}") for i in range(20)]
     blocks = bk.profile_cards(profiles, "2125558383")

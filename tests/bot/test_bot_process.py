@@ -10,8 +10,8 @@ import sqlite3
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack
-from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
+from bot.standin.payloads import block_actions, command_body, interaction_body, send_signed, view_submission
+from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import PATIENCE, SEINFELD_ID, hold_requests, wait_until
 from tests.support.procs import free_port, start_http_bot, stop

@@ -13,7 +13,7 @@ import pytest
 from bot import blocks as bk
 from bot import messages, modal
 from bot.policy import Policy, Refusal
-from nextcaller_ops.models import Profile
+from nextcaller_ops.api.models import Profile
 from tests.support.botkit import AGENT
 from tests.support.common import SEINFELD_ID
 

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.fakeslack import FakeSlack
+from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import PATIENCE, ROOT, SEINFELD_ID, wait_until
 from tests.support.procs import answers_healthz, free_port

@@ -22,8 +22,8 @@ from bot.listeners.events.app_home import app_home_opened
 from bot.listeners.shortcuts.lookup_message import lookup_message
 from bot.listeners.views.correction import correction_submitted
 from bot.services import build_services, services_from
-from bot.slack_requests import view_submission
-from nextcaller_ops.phone import parse
+from bot.standin.payloads import view_submission
+from nextcaller_ops.api.phone import parse
 from tests.support.botkit import AGENT, TRIAGE, bot_settings, sandbox_client
 from tests.support.common import SEINFELD_ID
 
@@ -320,7 +320,7 @@ def test_a_big_record_sends_only_the_field_that_was_changed(services, slack, san
     # "correct" the street to its first 200 characters (nor send every field when the metadata is big)
     from dataclasses import replace
 
-    from nextcaller_ops.models import Address
+    from nextcaller_ops.api.models import Address
 
     jerry = services.client.lookup(parse("2125558383")).profiles[0]
     street = Address(line1="Broadway " * 45, city="New York", state="NY", zip_code="10024")

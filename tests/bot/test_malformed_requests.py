@@ -11,8 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from bot import run as bot_run
-from bot.fakeslack import FakeSlack
-from bot.slack_requests import send_signed
+from bot.standin.payloads import send_signed
+from bot.standin.web_api import FakeSlack
 from tests.support.botkit import SIGNING_SECRET, RunningBot
 
 

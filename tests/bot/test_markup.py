@@ -26,8 +26,8 @@ from bot.policy import Refusal
 from bot.triage import cards
 from bot.triage.outcomes import FAILED, FOUND, GAVE_UP, PAUSED, NumberOutcome
 from nextcaller_ops import errors
-from nextcaller_ops.models import Profile
-from nextcaller_ops.record_parts import Address, PhoneNumber, SocialLink
+from nextcaller_ops.api.models import Profile
+from nextcaller_ops.api.record_parts import Address, PhoneNumber, SocialLink
 from nextcaller_ops.stores import TriageItem
 
 PHONE = "2125558383"

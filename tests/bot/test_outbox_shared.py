@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from bot.outbox import DELIVERED, Outbox
-from bot.policy import RateLimiter
+from nextcaller_ops.rate.window import RateLimiter
 from nextcaller_ops.stores import open_stores
 from nextcaller_ops.stores.base import DELIVERING
 from tests.support.common import PATIENCE, wait_until

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from bot import messages
-from bot.policy import Policy, RateLimiter, Refusal
+from bot.policy import Policy, Refusal
+from nextcaller_ops.rate.window import RateLimiter
 
 AGENT, OTHER, TRIAGE, RANDOM = "U0AGENT001", "U0OTHER001", "C0TRIAGE01", "C0RANDOM01"
 

@@ -2,7 +2,7 @@
 
 No HTTP server for the bot (the signed-HTTP tests are in ``test_bot.py``): the
 request goes straight into ``App.dispatch``, as bolt-python's own tests do.
-Slack's side is the local fake (``bot/fakeslack.py``): the Web API at
+Slack's side is the local fake (``bot/standin/web_api.py``): the Web API at
 ``WebClient(base_url=...)`` and the ``response_url`` endpoints.
 """
 
@@ -19,9 +19,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot import blocks as bk
 from bot import messages, modal
 from bot.app import build_app
-from bot.fakeslack import FakeSlack
 from bot.services import build_services
-from bot.slack_requests import block_actions, command_body, interaction_body, view_submission
+from bot.standin.payloads import block_actions, command_body, interaction_body, view_submission
+from bot.standin.web_api import FakeSlack
 from tests.support.botkit import AGENT, SIGNING_SECRET, TRIAGE, bot_settings, sandbox_client
 from tests.support.common import SEINFELD_ID
 

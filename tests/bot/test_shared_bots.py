@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from bot.fakeslack import FakeSlack
-from bot.slack_requests import event_body, message_event
+from bot.standin.payloads import event_body, message_event
+from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import PATIENCE, SEINFELD_ID, wait_until
 from tests.support.procs import free_port, start_http_bot, stop

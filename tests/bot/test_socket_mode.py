@@ -1,4 +1,4 @@
-"""``nextcaller-ops bot --socket`` as a real process against the Socket Mode stand-in (bot/fakesocket.py),
+"""``nextcaller-ops bot --socket`` as a real process against the Socket Mode stand-in (bot/standin/socket_server.py),
 with the sandbox as the API: commands, buttons, the modal and a triage channel's messages as envelopes,
 their acknowledgements, reconnects, several processes, a refused app token, shutdown.
 
@@ -20,9 +20,9 @@ import pytest
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack
-from bot.fakesocket import Envelope, FakeSocketMode
-from bot.slack_requests import message_event
+from bot.standin.payloads import message_event
+from bot.standin.socket_server import Envelope, FakeSocketMode
+from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
 from tests.support.common import PATIENCE, SEINFELD_ID, hold_requests
 from tests.support.secrets import WRONG_APP_TOKEN

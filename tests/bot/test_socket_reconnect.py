@@ -13,10 +13,10 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
-from bot.fakeslack import FakeSlack
-from bot.fakesocket import FakeSocketMode
-from bot.reconnect import MAX_DELAY, STABLE_SECONDS, Reconnects
-from bot.socket_mode import SocketModeClient
+from bot.socket_mode.connection import SocketModeClient
+from bot.socket_mode.reconnect import MAX_DELAY, STABLE_SECONDS, Reconnects
+from bot.standin.socket_server import FakeSocketMode
+from bot.standin.web_api import FakeSlack
 from tests.support.socketkit import APP_TOKEN, SocketBot, socket_env, until
 
 pytestmark = pytest.mark.timeout(120)

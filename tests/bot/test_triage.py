@@ -9,10 +9,10 @@ import time
 import pytest
 
 from bot import messages
-from bot.fakeslack import BOT_ID, BOT_USER_ID
 from bot.listeners.commands.triage import MAX_LISTED
 from bot.policy import Refusal
-from bot.slack_requests import message_event
+from bot.standin.payloads import message_event
+from bot.standin.web_api import BOT_ID, BOT_USER_ID
 from bot.triage import cards
 from tests.support.botkit import AGENT
 from tests.support.common import PATIENCE, wait_until
@@ -60,7 +60,7 @@ def text_of(blocks) -> str:
 
 def press(bot, action_id: str, value: str, *, user: str = AGENT, channel: str = WATCHED):
     """Pressed on the item's own reply, as Slack sends it (a press on any other message is refused)."""
-    from bot.slack_requests import block_actions, interaction_body, send_signed
+    from bot.standin.payloads import block_actions, interaction_body, send_signed
     from tests.support.secrets import BOT_SIGNING_SECRET
 
     item = json.loads(value)

@@ -18,7 +18,7 @@ import pytest
 
 from bot import blocks as bk
 from bot import messages
-from bot.slack_requests import block_actions, interaction_body, message_event, send_signed
+from bot.standin.payloads import block_actions, interaction_body, message_event, send_signed
 from bot.triage import cards
 from tests.support.botkit import AGENT, TRIAGE
 from tests.support.common import wait_until

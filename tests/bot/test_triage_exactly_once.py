@@ -25,10 +25,10 @@ from slack_sdk.errors import SlackRequestError
 
 from bot.triage import Triage, TriageWorker, service
 from bot.triage.intake import Message
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.api.phone import parse
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.phone import parse
 from nextcaller_ops.sandbox import synthetic_phone
 from nextcaller_ops.stores import StoreUnavailableError, open_stores
 from nextcaller_ops.stores.base import DONE

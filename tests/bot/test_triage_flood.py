@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.slack_requests import message_event
+from bot.standin.payloads import message_event
 from bot.triage.pool import TriagePool
 from nextcaller_ops.sandbox import synthetic_phone
 from tests.support.socketkit import until

@@ -10,9 +10,9 @@ import pytest
 from bot import blocks as bk
 from bot import messages
 from bot.app import build_app
-from bot.fakeslack import FakeSlack
 from bot.services import build_services
-from bot.slack_requests import block_actions, command_body, interaction_body
+from bot.standin.payloads import block_actions, command_body, interaction_body
+from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 from tests.bot.test_scenarios import signed
 from tests.support.botkit import bot_settings, sandbox_client

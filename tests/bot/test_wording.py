@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot import messages
+from nextcaller_ops.api.phone import parse
 from nextcaller_ops.errors import InvalidPhoneError
-from nextcaller_ops.phone import parse
 
 
 def test_bad_number_capitalises_the_first_letter_only():

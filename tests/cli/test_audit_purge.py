@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.config import data_dir
 from nextcaller_ops.stores import AuditStore, open_audit_store
 

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, synthetic_phone
 from tests.support.common import SEINFELD_ID, run_cli
 
@@ -283,7 +283,7 @@ def test_status_live_check_passes_when_the_api_has_no_users_endpoint(capsys, mon
 
 
 def test_bot_refused_token_is_one_line(tmp_path):
-    from bot.fakeslack import FakeSlack
+    from bot.standin.web_api import FakeSlack
 
     with FakeSlack() as slack:
         slack.fail_methods["auth.test"] = "invalid_auth"

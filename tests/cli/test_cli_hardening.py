@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.sandbox import synthetic_phone
 from tests.support.common import ROOT, SEINFELD_ID, run_cli
 
@@ -147,7 +147,7 @@ def test_a_latin1_argument_is_refused_before_any_request(api_env):
 
 def test_a_lone_surrogate_in_a_correction_is_refused_by_the_core(api_env, capsys):
     # The same text reaching the core some other way (a script calling main, JSON) is refused there too.
-    from nextcaller_ops.correction_fields import build_correction
+    from nextcaller_ops.api.correction_fields import build_correction
     from nextcaller_ops.errors import UsageError
 
     with pytest.raises(UsageError, match="first_name: is not valid Unicode text"):

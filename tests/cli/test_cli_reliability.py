@@ -32,7 +32,7 @@ def test_status_output_masks_the_key_and_never_shows_the_secret(api_env):
 def test_cli_lookups_and_corrections_are_audited(api_env, isolated_env, capsys):
     import getpass
 
-    from nextcaller_ops.cli import main
+    from nextcaller_ops.cli.main import main
     from nextcaller_ops.stores.sqlite import SqliteAuditStore
 
     assert main(["lookup", "2125558383", "2025550999"]) == 1

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from nextcaller_ops.cli import main
-from nextcaller_ops.render import BATCH_COLUMNS
+from nextcaller_ops.api.render import BATCH_COLUMNS
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
 from tests.support.common import SEINFELD_ID, run_cli
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.errors import MissingExtraError, UsageError, missing_extra, require
 
 
@@ -76,7 +76,7 @@ def test_redis_url_without_redis_names_the_shared_extra(api_env, monkeypatch, ca
 
 
 def test_parquet_without_pyarrow_names_the_parquet_extra(tmp_path, monkeypatch):
-    from nextcaller_ops.frames import check_export_path
+    from nextcaller_ops.batch.frames import check_export_path
 
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     target = tmp_path / "calls.parquet"
@@ -139,7 +139,7 @@ def test_without_pandas_the_extension_loads_and_a_table_file_names_the_notebook_
 
 
 def test_the_demo_skips_the_steps_whose_extra_is_missing(monkeypatch, capsys):
-    from nextcaller_ops.demo import run_demo
+    from nextcaller_ops.cli.demo import run_demo
 
     monkeypatch.setitem(sys.modules, "pandas", None)  # IPython is here; the IPython part needs pandas too
     monkeypatch.setitem(sys.modules, "slack_bolt", None)

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from tests.support.secrets import DB_PASSWORD
 
 

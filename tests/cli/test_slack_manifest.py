@@ -8,8 +8,8 @@ import sys
 import pytest
 import yaml
 
-from nextcaller_ops.cli import main
-from nextcaller_ops.commands.manifest import http_manifest, packaged_manifest
+from nextcaller_ops.cli.commands.manifest import http_manifest, packaged_manifest
+from nextcaller_ops.cli.main import main
 from tests.support.common import ROOT, SHARED
 
 SCHEMA = SHARED / "reference" / "slack-app-manifest.schema.1.0.0.json"

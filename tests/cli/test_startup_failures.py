@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from bot.fakeslack import FakeSlack
+from bot.standin.web_api import FakeSlack
 from tests.support.common import PATIENCE, ROOT, wait_until
 from tests.support.procs import answers_healthz, free_port, start_http_bot
 from tests.support.secrets import DB_PASSWORD, RELIABILITY_BOT_TOKEN, RELIABILITY_SIGNING

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from nextcaller_ops.cli import main
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.settings_names import KNOWN_SETTINGS, check_environment, unknown_settings
 from tests.support.common import ROOT, run_cli
 from tests.support.procs import free_port

@@ -13,9 +13,9 @@ from collections import Counter
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.batch import iter_lookup_many
-from nextcaller_ops.models import LookupResult, Profile
-from nextcaller_ops.phone import PhoneInput
+from nextcaller_ops.api.models import LookupResult, Profile
+from nextcaller_ops.api.phone import PhoneInput
+from nextcaller_ops.client.fanout import iter_lookup_many
 from nextcaller_ops.sandbox import synthetic_phone
 from tests.support.common import PATIENCE
 

@@ -1,7 +1,7 @@
 """The one batch engine (batch_run) over a client that offers only the public face: rules, counts, streaming.
 
 ``PublicOnlyClient`` has no transport, no settings, no pacer: any attribute the engine reached for
-beyond :class:`~nextcaller_ops.batch_run.BatchClient` fails the test naming it.  Its lookups answer
+beyond :class:`~nextcaller_ops.client.fanout.run.BatchClient` fails the test naming it.  Its lookups answer
 at once; what a test checks is order, counts and which lookups were asked, never timing.
 """
 
@@ -12,18 +12,12 @@ import threading
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.batch import BatchPlan
-from nextcaller_ops.batch_run import (
-    BatchSummary,
-    email_lookups,
-    phone_and_fraud_lookups,
-    run_batch,
-    stream_batch,
-)
-from nextcaller_ops.fraud import FraudLevel
-from nextcaller_ops.models import LookupResult, Profile
-from nextcaller_ops.pacing import PacingState
-from nextcaller_ops.phone import PhoneInput, parse
+from nextcaller_ops.api.fraud import FraudLevel
+from nextcaller_ops.api.models import LookupResult, Profile
+from nextcaller_ops.api.phone import PhoneInput, parse
+from nextcaller_ops.batch.run import BatchSummary, email_lookups, phone_and_fraud_lookups, run_batch, stream_batch
+from nextcaller_ops.client.fanout import BatchPlan
+from nextcaller_ops.rate.pacer import PacingState
 from nextcaller_ops.sandbox import synthetic_phone
 
 MISSING = "2025550999"

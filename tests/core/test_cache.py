@@ -7,7 +7,7 @@ import stat
 
 
 def test_persistent_cache_is_private_shared_and_clearable(api_env, tmp_path, capsys):
-    from nextcaller_ops.cli import main
+    from nextcaller_ops.cli.main import main
 
     path = tmp_path / "cache" / "lookups.sqlite3"
     os.environ["NEXTCALLER_CACHE_PATH"] = str(path)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, synthetic_phone
@@ -109,7 +109,7 @@ def test_misses_are_cached_too(client, sandbox):
 
 def test_cache_expires(api_env):
     clock = [1000.0]
-    from nextcaller_ops.cache import LookupCache
+    from nextcaller_ops.cache.memory import LookupCache
 
     cache = LookupCache(ttl=60, miss_ttl=5, clock=lambda: clock[0])
     with NextCallerClient(cache=cache) as nc:

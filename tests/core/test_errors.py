@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from nextcaller_ops import errors as e
-from nextcaller_ops.api_errors import error_from_response
+from nextcaller_ops.api.error_map import error_from_response
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_expired_key_carries_what_to_do_and_each_surface_words_it():
     err = error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
     assert err.action is e.Action.NEW_KEY
     assert "nextcaller-ops" not in str(err)  # the core writes no surface's words
-    from nextcaller_ops.commands._common import error_line
+    from nextcaller_ops.cli.commands._common import error_line
 
     assert "nextcaller-ops login" in error_line(err) and str(err) in error_line(err)
 
@@ -89,7 +89,7 @@ def test_huge_messages_are_cut():
     ],
 )
 def test_a_refused_number_is_echoed_honestly(raw, shown):
-    from nextcaller_ops.phone import parse
+    from nextcaller_ops.api.phone import parse
 
     with pytest.raises(e.InvalidPhoneError) as info:
         parse(raw)
@@ -102,7 +102,7 @@ def test_a_long_refused_input_is_cut_and_shows_no_full_number():
 
 
 def test_a_malformed_assignment_is_echoed_with_numbers_masked():
-    from nextcaller_ops.correction_fields import parse_assignments
+    from nextcaller_ops.api.correction_fields import parse_assignments
 
     with pytest.raises(e.UsageError) as info:
         parse_assignments(["phone1 2125558383"])

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 from tests.support.common import wait_until
@@ -199,7 +199,7 @@ def test_injection_never_reaches_the_api_unclean(client, sandbox, hostile):
 
 
 def test_cli_never_shows_a_traceback_for_a_fault(capsys, monkeypatch):
-    from nextcaller_ops.cli import main
+    from nextcaller_ops.cli.main import main
 
     with RawServer([reply("200 OK", b"{broken", "application/json")]) as server:
         monkeypatch.setenv("NEXTCALLER_BASE_URL", server.url)

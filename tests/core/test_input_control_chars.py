@@ -16,12 +16,12 @@ import sqlite3
 
 import pytest
 
-from nextcaller_ops.cli import main
-from nextcaller_ops.correction_fields import build_correction, validate_correction_value
+from nextcaller_ops.api.correction_fields import build_correction, validate_correction_value
+from nextcaller_ops.api.queries import check_email, name_address_query, split_name
+from nextcaller_ops.api.render import html_card, no_record_text, risk_label, spoof_label, text_card
+from nextcaller_ops.api.text import control_problem, refuse_control
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.errors import UsageError
-from nextcaller_ops.queries import check_email, name_address_query, split_name
-from nextcaller_ops.render import html_card, no_record_text, risk_label, spoof_label, text_card
-from nextcaller_ops.text import control_problem, refuse_control
 from tests.support.common import SEINFELD_ID
 
 EVIL = "\x1b]0;pwned\x07a@x.com"
@@ -114,7 +114,7 @@ def test_the_client_sends_nothing(client, api_env):
 @pytest.mark.parametrize("version", ["v2", "v2.1"])
 def test_the_sandbox_refuses_the_same_values(api_env, version):
     """The sandbox validates with validate_correction_value: a client that skips the checks gets a 4xx."""
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
     from nextcaller_ops.config import load_settings
     from nextcaller_ops.credentials import Credentials
 
@@ -212,7 +212,7 @@ def test_a_cell_of_addresses_refuses_the_line(api_env_v21):
 
 @pytest.mark.parametrize("text", [EVIL, "212 555 8383\u202e", "watch on\x1b[2J", "\x1b[31m2125558383"])
 def test_caller_refuses_in_the_ack_without_a_request(sandbox, tmp_path, text):
-    from bot.fakeslack import FakeSlack
+    from bot.standin.web_api import FakeSlack
     from tests.bot.test_v21_bot import Bot
 
     with FakeSlack() as slack:
@@ -268,7 +268,7 @@ def test_a_record_holding_escape_sequences_prints_without_them(api_env_v21, caps
 
 
 def test_cards_labels_and_sentences_are_inert():
-    from nextcaller_ops.models import Profile
+    from nextcaller_ops.api.models import Profile
 
     profile = Profile.from_api({"id": SEINFELD_ID, **HOSTILE})
     for text in (text_card(profile), html_card(profile), no_record_text("\x1b]0;x\x07a@b.co")):

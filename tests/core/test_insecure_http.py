@@ -14,8 +14,8 @@ import socket
 
 import pytest
 
-from nextcaller_ops.cli import main
-from nextcaller_ops.commands._common import error_line
+from nextcaller_ops.cli.commands._common import error_line
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.config import Settings, load_settings, save_profile_settings
 from nextcaller_ops.errors import Action, InsecureTransportError, UsageError
 
@@ -108,7 +108,7 @@ def test_zero_is_not_an_override(monkeypatch):
 
 
 def test_a_client_built_from_settings_by_hand_refuses_too(no_connection):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
     from nextcaller_ops.credentials import Credentials
 
     creds = Credentials("insecure-http-key", "insecure-http-secret-7d3e", source="explicit", auth="basic")

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nextcaller_ops.correction_fields import build_correction, diff_correction
+from nextcaller_ops.api.correction_fields import build_correction, diff_correction
+from nextcaller_ops.api.models import Profile, parse_records_json, parse_xml_document
 from nextcaller_ops.errors import BadResponseError, UsageError
-from nextcaller_ops.models import Profile, parse_records_json, parse_xml_document
 
 DOC = {
     "records": [
@@ -195,7 +195,7 @@ def test_to_api_is_the_record_as_sent():
 
 
 def test_text_cards_never_print_control_characters():
-    from nextcaller_ops.render import text_card
+    from nextcaller_ops.api.render import text_card
 
     hostile = Profile.from_api(
         {"id": "97d949a413f4ea8b85e9586e1f2d9a", "name": "Jerry\x1b]0;pwned\x07 Seinfeld", "carrier": "Tel\x9bco\ud800"}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from nextcaller_ops.bucket import COOLDOWN, DECREASE, HEADROOM, RECOVERY, LocalBucket
-from nextcaller_ops.pacing import parse_limit
-from nextcaller_ops.shared_limits import RedisBucket
-from nextcaller_ops.shared_redis import SharedRedis
+from nextcaller_ops.rate.bucket import COOLDOWN, DECREASE, HEADROOM, RECOVERY, LocalBucket
+from nextcaller_ops.rate.pacer import parse_limit
+from nextcaller_ops.rate.redis import RedisBucket
+from nextcaller_ops.stores.redis import SharedRedis
 
 T0 = 1000.0  # the fake clock's start (any number but 0, which tells the script to read the server's)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from nextcaller_ops.bucket import DECREASE, HEADROOM, RECOVERY
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.pacing import TokenBucketPacer, pacer_for
+from nextcaller_ops.rate.bucket import DECREASE, HEADROOM, RECOVERY
+from nextcaller_ops.rate.pacer import TokenBucketPacer, pacer_for
 from nextcaller_ops.sandbox import Sandbox, synthetic_phone
 
 

@@ -13,14 +13,14 @@ import socket
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.bucket import DECREASE, HEADROOM
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.pacing import TokenBucketPacer
+from nextcaller_ops.rate.bucket import DECREASE, HEADROOM
+from nextcaller_ops.rate.pacer import TokenBucketPacer
+from nextcaller_ops.rate.redis import RedisBucket
 from nextcaller_ops.sandbox import Sandbox, synthetic_phone
-from nextcaller_ops.shared_limits import RedisBucket
-from nextcaller_ops.shared_redis import SharedRedis, namespace
+from nextcaller_ops.stores.redis import SharedRedis, namespace
 
 
 class Clock:

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nextcaller_ops.api.phone import find_numbers, parse
 from nextcaller_ops.errors import InvalidPhoneError
-from nextcaller_ops.phone import find_numbers, parse
 
 
 @pytest.mark.parametrize(

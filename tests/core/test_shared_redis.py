@@ -13,14 +13,14 @@ import threading
 
 import pytest
 
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.api.models import LookupResult
+from nextcaller_ops.cache.redis import RedisLookupCache
+from nextcaller_ops.cache.shared_flight import SharedFlight
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.models import LookupResult
-from nextcaller_ops.redis_cache import RedisLookupCache
-from nextcaller_ops.shared_flight import SharedFlight
-from nextcaller_ops.shared_limits import SlidingWindow
-from nextcaller_ops.shared_redis import SharedRedis, check, namespace
+from nextcaller_ops.rate.redis import SlidingWindow
+from nextcaller_ops.stores.redis import SharedRedis, check, namespace
 from tests.support.common import PATIENCE, SEINFELD_ID
 
 

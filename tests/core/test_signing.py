@@ -12,7 +12,7 @@ import hmac
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 from tests.support.rawserver import RawServer, reply

@@ -10,9 +10,9 @@ import requests
 from requests.auth import AuthBase
 
 from nextcaller_ops import errors
+from nextcaller_ops.client.transport import Transport, oauth1_auth
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.transport import Transport, oauth1_auth
 from tests.support.rawserver import RawServer, reply
 from tests.support.secrets import FAULT_SECRET
 

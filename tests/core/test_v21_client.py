@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from nextcaller_ops import errors
-from nextcaller_ops.client import NextCallerClient
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, STATUS_CONSUMERS

@@ -8,13 +8,13 @@ import pytest
 import requests
 
 from nextcaller_ops import errors
-from nextcaller_ops.api_errors import error_from_response
+from nextcaller_ops.api.error_map import error_from_response
+from nextcaller_ops.api.fraud import FraudLevel
+from nextcaller_ops.api.models import parse_records_json, parse_xml_document
+from nextcaller_ops.api.queries import name_address_query, split_name
+from nextcaller_ops.client.transport import auth_for
 from nextcaller_ops.config import load_settings, save_profile_settings
 from nextcaller_ops.credentials import Credentials, delete_credentials, load_credentials, store_credentials
-from nextcaller_ops.fraud import FraudLevel
-from nextcaller_ops.models import parse_records_json, parse_xml_document
-from nextcaller_ops.queries import name_address_query, split_name
-from nextcaller_ops.transport import auth_for
 from tests.support.secrets import V21_API_PASSWORD
 
 # -- settings ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The CLI (``lookup --file`` and numbers on the line with ``--format csv``), ``%%nextcaller`` (numbers,
 ``--email``, ``--fraud``), ``%nextcaller_enrich`` and ``nextcaller_ops.enrich()`` run against the
-sandbox; a spy on :class:`~nextcaller_ops.batch_run.BatchRun` keeps the summary of every run made.
+sandbox; a spy on :class:`~nextcaller_ops.client.fanout.run.BatchRun` keeps the summary of every run made.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import nextcaller_ops
-from nextcaller_ops.batch_run import BatchRun, BatchSummary
-from nextcaller_ops.cli import main
-from nextcaller_ops.commands.lookup import summary_line
+from nextcaller_ops.batch.run import BatchRun, BatchSummary
+from nextcaller_ops.cli.commands.lookup import summary_line
+from nextcaller_ops.cli.main import main
 from nextcaller_ops.errors import AuthError
 from nextcaller_ops.sandbox import synthetic_phone
 from tests.notebook.conftest import magics_of
@@ -112,7 +112,7 @@ def test_a_refused_key_stops_the_v21_cells_the_same_way(ip21, api_env_v21, monke
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_ctrl_c_ends_every_surface_s_batch_keeping_the_rows_done(ip, api_env, monkeypatch, tmp_path, runs, surface):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
 
     real_lookup = NextCallerClient.lookup
 

@@ -13,8 +13,8 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
+from nextcaller_ops.api.render import THREAT_COLOURS, html_card
 from nextcaller_ops.credentials import store_credentials
-from nextcaller_ops.render import THREAT_COLOURS, html_card
 from nextcaller_ops.sandbox import HOUSEHOLD_PHONE, synthetic_phone
 from tests.notebook.conftest import magics_of
 from tests.support.common import SEINFELD_ID
@@ -196,7 +196,7 @@ def _wcag_contrast(fg: str, bg: str) -> float:
 
 @pytest.mark.parametrize("level", [*THREAT_COLOURS, "unrated"])
 def test_every_threat_badge_passes_wcag_aa_contrast(level):
-    from nextcaller_ops.models import Profile
+    from nextcaller_ops.api.models import Profile
 
     card = html_card(Profile(name="Pat Doe", fraud_threat=level))
     bg, fg = re.search(r'class="nc-threat[^"]*" style="background:(#\w{3,6});color:(#\w{3,6})', card).groups()

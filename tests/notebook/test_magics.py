@@ -137,7 +137,7 @@ def test_missing_credentials_is_one_line(ip, monkeypatch, file_keyring):
 
 
 def test_interrupt_returns_the_rows_done_so_far(ip, monkeypatch, capsys):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
 
     real_lookup = NextCallerClient.lookup
 
@@ -162,7 +162,7 @@ def test_status_magic_shows_masked_key_and_a_live_check(ip, api_env, capsys):
 
 
 def test_a_bar_is_finished_even_when_the_batch_fails_unexpectedly(ip, monkeypatch):
-    from nextcaller_ops.client import NextCallerClient
+    from nextcaller_ops.client.client import NextCallerClient
     from nextcaller_ops.notebook import tables
 
     class Bar:

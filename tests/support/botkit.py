@@ -8,12 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.app import build_app
-from bot.fakeslack import FakeSlack
 from bot.run import serve_http
 from bot.services import build_services
 from bot.settings import BotSettings
-from bot.slack_requests import block_actions, command_body, event_body, interaction_body, send_signed, view_submission
-from nextcaller_ops.client import NextCallerClient
+from bot.standin.payloads import block_actions, command_body, event_body, interaction_body, send_signed, view_submission
+from bot.standin.web_api import FakeSlack
+from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
 

@@ -18,8 +18,8 @@ import requests
 
 from bot import blocks as bk
 from bot import modal
-from bot.fakeslack import FakeSlack
-from bot.slack_requests import block_actions, command_body, interaction_body, send_signed, view_submission
+from bot.standin.payloads import block_actions, command_body, interaction_body, send_signed, view_submission
+from bot.standin.web_api import FakeSlack
 
 from .common import PATIENCE
 from .secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import modal
-from bot.fakeslack import FakeSlack
-from bot.fakesocket import FakeSocketMode, Link
-from bot.slack_requests import block_actions
-from bot.slack_requests import view_submission as slack_view_submission
+from bot.standin.payloads import block_actions
+from bot.standin.payloads import view_submission as slack_view_submission
+from bot.standin.socket_server import FakeSocketMode, Link
+from bot.standin.web_api import FakeSlack
 
 from .common import PATIENCE, ROOT, wait_until
 from .secrets import BOT_TOKEN

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 
 from ...gate import rate_refusal
 from ...services import Services

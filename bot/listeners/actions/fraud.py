@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 
 from ...answers import fraud_answer, say_text
 from ...gate import rate_refusal

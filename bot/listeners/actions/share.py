@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 from nextcaller_ops.redact import mask_phone
 
 from ... import blocks, messages

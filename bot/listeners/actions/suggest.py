@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 
 from ... import messages, modal
 from ...answers import error_answer

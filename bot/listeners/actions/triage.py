@@ -22,7 +22,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from nextcaller_ops import errors
-from nextcaller_ops.phone import parse
+from nextcaller_ops.api.phone import parse
 from nextcaller_ops.stores import TriageItem
 from nextcaller_ops.stores.base import CLAIM, FLAG, RELEASE, RESOLVE
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from nextcaller_ops.api.phone import parse
+from nextcaller_ops.api.queries import check_email
+from nextcaller_ops.api.text import control_problem
 from nextcaller_ops.errors import InvalidPhoneError, UsageError
-from nextcaller_ops.phone import parse
-from nextcaller_ops.queries import check_email
-from nextcaller_ops.text import control_problem
 
 from ... import blocks, messages
 from ...answers import email_answer, lookup_answer

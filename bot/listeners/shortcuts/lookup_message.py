@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from nextcaller_ops.phone import find_numbers
+from nextcaller_ops.api.phone import find_numbers
 
 from ... import messages
 from ...answers import lookup_answer

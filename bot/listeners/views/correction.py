@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from nextcaller_ops.correction_fields import validate_correction_value
+from nextcaller_ops.api.correction_fields import validate_correction_value
 
 from ... import messages, modal
 from ...outbox import DELIVERED, PENDING

@@ -1,0 +1,235 @@
+"""``nextcaller-ops lookup``: numbers given on the line, or a file of them."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from ...api.text import printable
+from ...errors import APIError, BadResponseError, UsageError
+from . import _common as c
+from . import _lookup_by
+from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
+from ._pacing import progress_words, summary_words
+
+if TYPE_CHECKING:
+    from ...api.phone import PhoneInput
+    from ...batch.run import BatchSummary
+    from ...client.client import NextCallerClient
+
+
+EXIT_CODES = """\
+exit codes (numbers on the line and --file alike):
+  0  every number was found
+  1  at least one number had no record, was not a phone number (a --file row)
+     or failed at the API; the rows say which
+  2  refused, nothing looked up: a bad argument, a bad number on the command
+     line, an unreadable file or one not in --encoding (from stdin the run stops
+     at that line), --format xml with several numbers"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    text = "look up phone numbers (on API v2.1 also an email address, or a name and an address)"
+    p = sub.add_parser(
+        "lookup",
+        help=text,
+        description=text,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(run=run)
+    p.add_argument("phones", nargs="*", metavar="PHONE", help="numbers in any common US format")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "xml", "csv"),
+        help="output format (default: text; csv with --file); xml takes one number: "
+        "it is the API's document, one per number",
+    )
+    p.add_argument("--file", metavar="PATH", help="one number per line, or a CSV with a `phone` column ('-' = stdin)")
+    p.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        metavar="NAME",
+        help=f"the --file's text encoding (default {DEFAULT_ENCODING}: UTF-8 with or without a BOM; e.g. cp1252)",
+    )
+    p.add_argument("--output", "-o", metavar="PATH", help="with --file: write rows here instead of stdout")
+    p.add_argument(
+        "--concurrency",
+        type=c.positive_int,
+        default=None,
+        metavar="N",
+        help="lookups in flight at once (default from config, 8)",
+    )
+    p.add_argument("--refresh", action="store_true", help="bypass the cache")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument("--profile", help="credentials profile")
+    _lookup_by.add_arguments(p)  # --email, --name ... (API v2.1)
+
+
+def run(args: argparse.Namespace) -> int:
+
+    if _lookup_by.wanted(args):
+        return _lookup_by.run(args)
+    if args.file:
+        if args.phones:
+            raise UsageError("give numbers or --file, not both")
+        return _lookup_file(args)
+    if not args.phones:
+        raise UsageError("no phone number given", hint="nextcaller-ops lookup 212-555-8383 (or --file PATH)")
+    parsed = c.parse_phones(args.phones)
+    if parsed is None:
+        return c.EXIT_USAGE
+    fmt = args.format or "text"
+    if fmt == "xml" and len(parsed) > 1:
+        # Several XML documents glued together are no XML; the API has no envelope for several.
+        raise UsageError(
+            "--format xml takes one number (the API's XML is one document per number)",
+            hint="give one number, or use --format json (one document per line) or csv for several",
+        )
+    if fmt == "csv":
+        return _lookup_csv(args, [p.raw for p in parsed])
+    status = c.EXIT_OK
+    with c.client(args) as client:
+        for i, phone in enumerate(parsed):
+            if phone.extension:
+                c.err(f"note: extension x{phone.extension} is not sent to the API")
+            if fmt == "xml":
+                status = max(status, _show_xml(client, phone))
+                continue
+            result = client.lookup(phone, refresh=args.refresh)
+            if not result.found:
+                status = c.EXIT_API
+            if fmt == "json":
+                doc = result.to_api()
+                c.out(c.json_text(doc, indent=2 if len(parsed) == 1 else None))
+                if not result.found:
+                    c.err(_no_record(phone.number))
+            else:
+                from ...api.render import text_cards
+
+                if i:
+                    c.out()
+                c.out(text_cards(result.profiles, phone.number))
+    return status
+
+
+def _no_record(number: str) -> str:
+    from ...api.render import no_record_text
+
+    return no_record_text(number)
+
+
+def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
+    try:
+        c.out(c.xml_text(client.lookup_raw(phone, "xml").rstrip()))
+    except BadResponseError as exc:
+        if exc.body:  # show what the API sent, and say what is wrong with it
+            c.out(c.xml_text(exc.body.rstrip()))  # as sent, but nothing in it acts on the terminal
+        raise
+    except APIError as exc:
+        if exc.status == 404:
+            c.err(_no_record(phone.number))
+            return c.EXIT_API
+        raise
+    return c.EXIT_OK
+
+
+def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
+    """``lookup A B … --format csv``: a batch of the numbers on the line, one row each (the batch engine's rules)."""
+    from ...api.render import batch_columns, batch_row
+    from ...batch.run import stream_batch
+
+    status = c.EXIT_OK
+    with c.client(args) as client:
+        columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        with stream_batch(client, numbers, concurrency=args.concurrency, refresh=args.refresh) as run:
+            for item in run:
+                writer.writerow(batch_row(item, columns=columns))
+                if item.status != "found":
+                    status = c.EXIT_API
+                    if item.error:
+                        stop = " (stopped: every further number would fail the same way)"
+                        c.err(
+                            f"error: {c.error_line(item.error)}"
+                            + (stop if item.error is run.summary.stopped_by else "")
+                        )
+    if run.summary.interrupted:
+        c.err("interrupted")
+        return c.EXIT_INTERRUPTED
+    return status
+
+
+def _lookup_file(args: argparse.Namespace) -> int:
+    """``lookup --file``: streamed through the batch engine, one row per input as it completes."""
+    from ...api.render import batch_columns, batch_row
+    from ...batch.progress import TerminalProgress
+    from ...batch.run import NoProgress, Progress, stream_batch
+
+    fmt = args.format or "csv"
+    if fmt == "xml":
+        raise UsageError("--format xml does not fit --file", hint="use csv (default), json or text with --file")
+    encoding = check_encoding(args.encoding)
+    total = scan(args.file, encoding)  # a file not in the encoding is refused before any output
+    inputs = read_inputs(args.file, encoding)
+    client = c.client(args)
+    out: TextIO = _open_output(args.output) if args.output else sys.stdout
+    progress: Progress = (
+        NoProgress()
+        if args.quiet
+        else TerminalProgress(
+            sys.stderr, summary=False, desc="lookup", note=lambda: progress_words(client.pacing_state())
+        )
+    )
+    columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore") if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    try:
+        with (
+            client,
+            stream_batch(
+                client, inputs, total=total, concurrency=args.concurrency, refresh=args.refresh, progress=progress
+            ) as run,
+        ):
+            for item in run:
+                row = batch_row(item, columns=columns)
+                if writer:
+                    writer.writerow(row)
+                elif fmt == "json":
+                    out.write(c.json_text(row) + "\n")
+                else:  # the line as read and the record's name: nothing a terminal would act on
+                    shown = (printable(str(row[k] or "")) for k in ("input", "status"))
+                    out.write("\t".join((*shown, printable(row["name"] or row["error"]))) + "\n")
+            out.flush()
+    finally:
+        if args.output:
+            out.close()
+    summary = run.summary
+    if not args.quiet:
+        c.err(summary_line(summary))
+    if summary.stopped_by is not None:
+        c.err(f"error: {c.error_line(summary.stopped_by)} (stopped: every further row would fail the same way)")
+        return c.EXIT_API
+    if summary.interrupted:
+        c.err("interrupted")
+        return c.EXIT_INTERRUPTED
+    # The positional path's rule: 0 only when every row was found.
+    return c.EXIT_OK if summary.found == summary.done else c.EXIT_API
+
+
+def summary_line(summary: BatchSummary) -> str:
+    """The CLI's words for a batch: ``5 rows: 1 invalid, 3 found, 1 not found — paced at 950 requests/s (…)``."""
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(summary.by_status().items()))
+    paced = summary_words(summary.pacing)
+    return f"{summary.done} rows: {counts or 'no input'}" + (f" — {paced}" if paced else "")
+
+
+def _open_output(path: str) -> TextIO:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}", hint="check the path given to --output") from None
