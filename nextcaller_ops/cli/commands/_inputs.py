@@ -1,4 +1,4 @@
-"""Numbers from a file for ``lookup --file``: one per line, or a CSV's ``phone`` column.
+"""Numbers from a file for ``lookup --file``: one per line, or a CSV's ``phone`` (or ``--column``) column.
 
 The file is read as ``--encoding`` (default ``utf-8-sig``: UTF-8, with or without a
 byte-order mark).  A file that is not in that encoding is refused before any
@@ -72,11 +72,55 @@ def scan(path: str, encoding: str = DEFAULT_ENCODING) -> int | None:
     return lines + (1 if last and last != "\n" else 0)
 
 
-def read_inputs(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[str]:
-    """Numbers from ``path`` (``-`` for stdin), lazily.
+class InputFile:
+    """The numbers of a ``--file``, lazily, and the caller's other columns beside each.
 
-    The file is opened and its first line read here, so a missing file or a CSV
-    without a phone column is refused before any output or request.
+    Iterating yields the number of each row (what the batch asks).  For a CSV,
+    :attr:`columns` is its header and :meth:`row` gives a yielded row's cells by
+    its 0-based index (the batch item's ``index``), once: the cells are held only
+    until the output row is written, so memory stays bounded.
+    """
+
+    def __init__(self, numbers: Iterator[tuple[str, list[str]]], columns: list[str], *, header: bool):
+        self._numbers = numbers
+        self.columns = columns  # the CSV's header as written ([] for one number per line)
+        self.has_header = header  # the first line was a header (not a number, not a row)
+        self._cells: dict[int, list[str]] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        for index, (number, cells) in enumerate(self._numbers):
+            if self.columns:
+                self._cells[index] = cells
+            yield number
+
+    def row(self, index: int) -> dict[str, str]:
+        """The caller's cells of row ``index`` by column name (once: they are then let go)."""
+        cells = self._cells.pop(index, [])
+        return {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(self.columns)}
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample: comma, semicolon or tab (``csv.Sniffer``; a comma when it cannot tell)."""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        first = sample.split("\n", 1)[0]
+        counts = {d: first.count(d) for d in ",;\t"}
+        best = max(counts, key=counts.__getitem__)
+        return best if counts[best] else ","
+
+
+_SNIFF_LINES = 20  # lines read ahead to tell the delimiter (a header alone can fool the sniffer)
+
+
+def read_inputs(path: str, encoding: str = DEFAULT_ENCODING, column: str | None = None) -> InputFile:
+    """The numbers from ``path`` (``-`` for stdin), lazily, with the caller's other columns.
+
+    A CSV (comma-, semicolon- or tab-separated, told by :func:`sniff_delimiter`)
+    is read from its ``column`` (default: the first named ``phone``,
+    ``phone_number`` or ``number``, in any case); anything else is one number
+    per line.  The file is opened and its first lines read here, so a missing
+    file or a CSV without that column is refused before any output or request.
     """
     source = "stdin" if path == "-" else path
     if path == "-":
@@ -95,33 +139,59 @@ def read_inputs(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[str]:
         closing = stream
     lines = _lines(stream, source, encoding)
     try:
-        first = next(lines, "")
+        ahead = list(itertools.islice(lines, _SNIFF_LINES))
     except UsageError:
         closing.__exit__(None, None, None)
         raise
+    first = ahead[0] if ahead else ""
+    delimiter = sniff_delimiter("".join(ahead)) if first else ","
     try:
-        header = [h.strip().lower() for h in next(csv.reader([first]), [])] if first else []
+        written = next(csv.reader([first], delimiter=delimiter), []) if first else []
     except csv.Error:  # a first line no CSV parser takes (a field over its limit) is no header
-        header = []
-    column: int | None = None
-    if len(header) > 1 or (header and header[0] in PHONE_COLUMNS):
-        column = next((i for i, h in enumerate(header) if h in PHONE_COLUMNS), None)
-        if column is None:
+        written = []
+    header = [h.strip().lower() for h in written]
+    wanted = (column.strip().lower(),) if column else PHONE_COLUMNS
+    index: int | None = None
+    if len(header) > 1 or (header and header[0] in wanted):
+        index = next((i for w in wanted for i, h in enumerate(header) if h == w), None)
+        if index is None:
             closing.__exit__(None, None, None)
+            seen = ", ".join(repr(h.strip()) for h in written)
+            if column:
+                raise UsageError(
+                    f"{path} has no column {column!r} (its columns: {seen})", hint="give one of them to --column"
+                )
             raise UsageError(
-                f"{path} looks like a CSV but has no `phone` column",
-                hint="name the column `phone`, or give one number per line",
+                f"{path} looks like a CSV but has no `phone` column (its columns: {seen})",
+                hint="name the number's column with --column NAME, or give one number per line",
             )
-    return _iter_inputs(lines, closing, first, column, source)
+    elif column:
+        closing.__exit__(None, None, None)
+        raise UsageError(
+            f"--column {column}: {path} has no header line naming its columns",
+            hint="add a header line, or leave out --column for one number per line",
+        )
+    rest = itertools.chain(ahead[1:], lines)
+    if index is None:
+        return InputFile(_iter_lines(itertools.chain([first], rest), closing), [], header=False)
+    return InputFile(_iter_rows(rest, closing, index, delimiter, source), [h.strip() for h in written], header=True)
 
 
-@contextlib.contextmanager
-def _detaching(stream: io.TextIOWrapper) -> Iterator[io.TextIOWrapper]:
-    try:
-        yield stream
-    finally:
+class _detaching:  # noqa: N801 - used as a context manager, like contextlib's
+    """Closes a wrapper over stdin's buffer by detaching it: stdin stays open for whoever comes next.
+
+    Its exit may be called without an enter (a refusal while the first lines are read).
+    """
+
+    def __init__(self, stream: io.TextIOWrapper):
+        self._stream = stream
+
+    def __enter__(self) -> io.TextIOWrapper:
+        return self._stream
+
+    def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(ValueError):
-            stream.detach()  # leave sys.stdin's buffer open for whoever comes next
+            self._stream.detach()
 
 
 def _lines(stream: TextIO, source: str, encoding: str) -> Iterator[str]:
@@ -144,20 +214,22 @@ def _lines(stream: TextIO, source: str, encoding: str) -> Iterator[str]:
         yield line
 
 
-def _iter_inputs(lines: Iterator[str], closing: Any, first: str, column: int | None, source: str) -> Iterator[str]:
+def _iter_rows(
+    lines: Iterator[str], closing: Any, column: int, delimiter: str, source: str
+) -> Iterator[tuple[str, list[str]]]:
     with closing:
-        if column is not None:
-            reader = csv.reader(lines)
-            try:
-                for row in reader:
-                    if row and any(cell.strip() for cell in row):
-                        yield row[column] if column < len(row) else ""
-            except csv.Error as exc:
-                raise UsageError(
-                    f"{source} line {reader.line_num + 1}: {exc}", hint="check the CSV's quoting"
-                ) from None
-            return
-        for line in itertools.chain([first], lines):
+        reader = csv.reader(lines, delimiter=delimiter)
+        try:
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    yield (row[column] if column < len(row) else ""), row
+        except csv.Error as exc:
+            raise UsageError(f"{source} line {reader.line_num + 1}: {exc}", hint="check the CSV's quoting") from None
+
+
+def _iter_lines(lines: Iterator[str], closing: Any) -> Iterator[tuple[str, list[str]]]:
+    with closing:
+        for line in lines:
             text = line.strip()
             if text and not text.startswith("#"):
-                yield text
+                yield text, []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ...api.text import printable
 from ...errors import APIError, BadResponseError, UsageError
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ...api.phone import PhoneInput
     from ...batch.run import BatchSummary
     from ...client.client import NextCallerClient
+    from ...client.fanout import BatchItem
 
 
 EXIT_CODES = """\
@@ -47,7 +48,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="output format (default: text; csv with --file); xml takes one number: "
         "it is the API's document, one per number",
     )
-    p.add_argument("--file", metavar="PATH", help="one number per line, or a CSV with a `phone` column ('-' = stdin)")
+    p.add_argument(
+        "--file",
+        metavar="PATH",
+        help="one number per line, or a CSV (comma, semicolon or tab) with a `phone` column ('-' = stdin); "
+        "the output keeps the CSV's columns, the lookup's after them (one the lookup also writes, e.g. "
+        "`phone`, as `input_phone`)",
+    )
+    p.add_argument("--column", metavar="NAME", help="with --file: the CSV column holding the numbers (default: phone)")
+    p.add_argument(
+        "--rows",
+        choices=("line", "record"),
+        default="line",
+        help="csv/json: one row per number (default; with its record count and highest fraud threat) "
+        "or one per record (a household's every person)",
+    )
     p.add_argument(
         "--encoding",
         default=DEFAULT_ENCODING,
@@ -138,17 +153,18 @@ def _show_xml(client: NextCallerClient, phone: PhoneInput) -> int:
 
 def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
     """``lookup A B … --format csv``: a batch of the numbers on the line, one row each (the batch engine's rules)."""
-    from ...api.render import batch_columns, batch_row
+    from ...api.render import batch_columns
     from ...batch.run import stream_batch
 
     status = c.EXIT_OK
     with c.client(args) as client:
-        columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
+        # v2.1 adds line type, spoof, age, social links
+        columns = batch_columns(client.api_version, per_record=args.rows == "record")
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         with stream_batch(client, numbers, concurrency=args.concurrency, refresh=args.refresh) as run:
             for item in run:
-                writer.writerow(batch_row(item, columns=columns))
+                writer.writerows(_rows(item, args.rows, columns))
                 if item.status != "found":
                     status = c.EXIT_API
                     if item.error:
@@ -163,9 +179,33 @@ def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
     return status
 
 
+def _rows(item: BatchItem, rows: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The output rows of one line: one (``--rows line``) or one per record (``--rows record``)."""
+    from ...api.render import batch_row, record_rows
+
+    return record_rows(item, columns) if rows == "record" else [batch_row(item, columns=columns)]
+
+
+def output_columns(caller: list[str], lookup: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """The caller's columns then the lookup's; a caller's column the lookup also writes is renamed ``input_<name>``.
+
+    Returns the header and the renaming (the caller's name -> the name written).
+    """
+    taken = {name.lower() for name in lookup}
+    renamed: dict[str, str] = {}
+    header: list[str] = []
+    for name in caller:
+        written = f"input_{name}" if name.lower() in taken or not name else name
+        while written.lower() in taken or written in header:  # a caller's `input_phone` too: never a clash
+            written = f"input_{written}"
+        renamed[name] = written
+        header.append(written)
+    return [*header, *lookup], renamed
+
+
 def _lookup_file(args: argparse.Namespace) -> int:
-    """``lookup --file``: streamed through the batch engine, one row per input as it completes."""
-    from ...api.render import batch_columns, batch_row
+    """``lookup --file``: streamed through the batch engine, one row per input (or record) as it completes."""
+    from ...api.render import batch_columns, max_threat
     from ...batch.progress import TerminalProgress
     from ...batch.run import NoProgress, Progress, stream_batch
 
@@ -174,7 +214,9 @@ def _lookup_file(args: argparse.Namespace) -> int:
         raise UsageError("--format xml does not fit --file", hint="use csv (default), json or text with --file")
     encoding = check_encoding(args.encoding)
     total = scan(args.file, encoding)  # a file not in the encoding is refused before any output
-    inputs = read_inputs(args.file, encoding)
+    inputs = read_inputs(args.file, encoding, args.column)
+    if total is not None and inputs.has_header:
+        total -= 1  # the header is no row to look up
     client = c.client(args)
     out: TextIO = _open_output(args.output) if args.output else sys.stdout
     progress: Progress = (
@@ -184,8 +226,10 @@ def _lookup_file(args: argparse.Namespace) -> int:
             sys.stderr, summary=False, desc="lookup", note=lambda: progress_words(client.pacing_state())
         )
     )
-    columns = batch_columns(client.api_version)  # v2.1 adds line type, spoof, age, social links
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore") if fmt == "csv" else None
+    # v2.1 adds line type, spoof, age, social links
+    columns = batch_columns(client.api_version, per_record=args.rows == "record")
+    header, renamed = output_columns(inputs.columns, columns)
+    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore") if fmt == "csv" else None
     if writer:
         writer.writeheader()
     try:
@@ -196,14 +240,14 @@ def _lookup_file(args: argparse.Namespace) -> int:
             ) as run,
         ):
             for item in run:
-                row = batch_row(item, columns=columns)
-                if writer:
-                    writer.writerow(row)
-                elif fmt == "json":
-                    out.write(c.json_text(row) + "\n")
-                else:  # the line as read and the record's name: nothing a terminal would act on
-                    shown = (printable(str(row[k] or "")) for k in ("input", "status"))
-                    out.write("\t".join((*shown, printable(row["name"] or row["error"]))) + "\n")
+                caller = {renamed[k]: v for k, v in inputs.row(item.index).items()}
+                for row in _rows(item, args.rows, columns):
+                    if writer:
+                        writer.writerow({**caller, **row})
+                    elif fmt == "json":
+                        out.write(c.json_text({**caller, **row}) + "\n")
+                    else:  # the line as read and the record's name: nothing a terminal would act on
+                        out.write(_text_row(row, max_threat(item.profiles)) + "\n")
             out.flush()
     finally:
         if args.output:
@@ -219,6 +263,18 @@ def _lookup_file(args: argparse.Namespace) -> int:
         return c.EXIT_INTERRUPTED
     # The positional path's rule: 0 only when every row was found.
     return c.EXIT_OK if summary.found == summary.done else c.EXIT_API
+
+
+def _text_row(row: dict[str, Any], threat: str) -> str:
+    """``input  status  name  (2 records, highest fraud threat: high)``: printable, tab-separated."""
+    shown = [printable(str(row[k] or "")) for k in ("input", "status")]
+    shown.append(printable(row["name"] or row["error"]))
+    records = int(row["records"] or 0)
+    if records > 1 or threat:
+        words = [f"{records} record{'s' if records != 1 else ''}"] if records > 1 else []
+        words += [f"highest fraud threat: {printable(threat)}"] if threat else []
+        shown.append(f"({', '.join(words)})")
+    return "\t".join(shown)
 
 
 def summary_line(summary: BatchSummary) -> str:
