@@ -6,6 +6,7 @@ Each function returns data; the surfaces word it (``nextcaller-ops status``,
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,7 @@ class LoginResult:
     base_url: str
     api_version: str = "v2"
     auth: str = "oauth1"
+    made_default: bool = False
 
 
 def check_api(client: NextCallerClient) -> ApiCheck:
@@ -183,6 +185,10 @@ def login(
     ``auth`` and ``account_id`` are saved with the profile when given.  An API
     that refuses the credentials raises and stores nothing.  An API that cannot
     be reached stores them unverified, or raises when ``require_verified``.
+
+    They are checked where lookups will send them: ``base_url`` when given, else
+    ``NEXTCALLER_BASE_URL`` (which overrides the profile's at lookup time), else
+    the profile's.  Only a ``base_url`` given is saved with the profile.
     """
     from .client.client import NextCallerClient
 
@@ -200,10 +206,16 @@ def login(
             hint="it was typed or piped in another encoding; use a UTF-8 terminal (LANG=C.UTF-8) or file",
         )
     verified, note = False, "not checked"
+    env_url = os.environ.get("NEXTCALLER_BASE_URL", "").strip()
+    checked_at = (
+        settings
+        if base_url or not env_url
+        else load_settings(profile, env={}, base_url=env_url, api_version=api_version, auth=auth, account_id=account_id)
+    )
     if verify:
         try:
             credentials = Credentials(key, secret, source="explicit", auth=settings.auth)
-            with NextCallerClient(credentials, settings) as client:
+            with NextCallerClient(credentials, checked_at) as client:
                 client.check()
             verified, note = True, ""
         except errors.TransportError as exc:
@@ -220,10 +232,47 @@ def login(
         account_id=account_id,
     )
     return LoginResult(
-        profile, mask_secret(key), verified, note, path, settings.base_url, settings.api_version, settings.auth
+        profile,
+        mask_secret(key),
+        verified,
+        note,
+        path,
+        checked_at.base_url,
+        settings.api_version,
+        settings.auth,
+        made_default=make_default,
     )
 
 
 def logout(profile: str) -> bool:
     """Remove the profile's key and secret from the keyring; False when there was nothing."""
     return delete_credentials(profile)
+
+
+def logout_words(profile: str, removed: bool, *, login: str) -> str:
+    """What a logout did, for people: the keyring, and the default it undid (``login`` is the surface's verb)."""
+    from .config import forget_default_profile
+
+    said = (
+        f"Removed the key and secret of profile {profile!r} from the keyring."
+        if removed
+        else f"Profile {profile!r} had nothing stored in the keyring."
+    )
+    if forget_default_profile(profile):
+        said += f" It is no longer the default profile (`{login} --make-default` makes one)."
+    return said
+
+
+def default_words(result: LoginResult, *, login: str) -> str:
+    """After a login: that its profile is now the default, or that lookups read another one and how to choose."""
+    from .config import chosen_profile
+
+    if result.made_default:
+        return f"Profile {result.profile!r} is now the default profile."
+    used = chosen_profile()
+    if used == result.profile:
+        return ""
+    return (
+        f"Lookups use profile {used!r}: give --profile {result.profile} (or set NEXTCALLER_PROFILE="
+        f"{result.profile}), or make it the default with `{login} --profile {result.profile} --make-default`."
+    )

@@ -41,6 +41,9 @@ __all__ = [
     "config_path",
     "env_number",
     "save_profile_settings",
+    "chosen_profile",
+    "default_profile",
+    "forget_default_profile",
     "DEFAULT_BASE_URL",
     "API_VERSIONS",
     "AUTH_KINDS",
@@ -180,10 +183,25 @@ def _coerce(name: str, value: Any) -> Any:
     return None if value in (None, "") and kind.endswith("None") else str(value)
 
 
+def chosen_profile(given: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The one rule every surface chooses a profile by: the one named (a flag), then ``NEXTCALLER_PROFILE``,
+    then the config's default (``profile = …``, set only by ``login --make-default``), then ``default``.
+
+    Login stores where lookups will read because both ask this.
+    """
+    env = os.environ if env is None else env
+    return given or env.get("NEXTCALLER_PROFILE") or str(_read_config().get("profile") or "") or "default"
+
+
+def default_profile() -> str | None:
+    """The config's default profile (``profile = …`` in config.toml), None when it names none."""
+    return str(_read_config().get("profile") or "") or None
+
+
 def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     env = os.environ if env is None else env
     data = _read_config()
-    chosen = profile or env.get("NEXTCALLER_PROFILE") or data.get("profile") or "default"
+    chosen = chosen_profile(profile, env)
     values: dict[str, Any] = {"profile": chosen}
     table = (data.get("profiles") or {}).get(chosen) or {}
     known = {f.name for f in fields(Settings)}
@@ -287,15 +305,33 @@ def _checked_api(settings: Settings) -> Settings:
 
 
 def save_profile_settings(profile: str, make_default: bool = False, **values: Any) -> Path:
-    """Write non-secret values for ``profile`` into config.toml (0600)."""
-    import tomli_w
+    """Write non-secret values for ``profile`` into config.toml (0600); ``make_default``: make it the default.
 
+    A profile becomes the default only when asked (``--make-default``): a first
+    login that silently became the default sent later lookups elsewhere.
+    """
     data = _read_config()
     profiles = data.setdefault("profiles", {})
     table = profiles.setdefault(profile, {})
     table.update({k: v for k, v in values.items() if v is not None})
-    if make_default or "profile" not in data:
+    if make_default:
         data["profile"] = profile
+    return _write_config(data)
+
+
+def forget_default_profile(profile: str) -> bool:
+    """Stop ``profile`` being the config's default (its logout); True when it was."""
+    data = _read_config()
+    if data.get("profile") != profile:
+        return False
+    del data["profile"]
+    _write_config(data)
+    return True
+
+
+def _write_config(data: dict[str, Any]) -> Path:
+    import tomli_w
+
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")

@@ -169,9 +169,20 @@ UPDATE = _with(
 )
 
 LOGIN = _with(
-    argument("--profile", metavar="P", help="the profile to store the key under (default: default)"),
-    argument("--base-url", metavar="URL", help="the API's root, e.g. https://api.nextcaller.com"),
+    argument(
+        "--profile",
+        metavar="P",
+        help="the profile to store the key under (default: the one lookups use: %config NextCaller.profile, "
+        "NEXTCALLER_PROFILE, the config's default, then `default`)",
+    ),
+    argument(
+        "--base-url",
+        metavar="URL",
+        help="the API's root, saved with the profile (default: NEXTCALLER_BASE_URL, then the profile's)",
+    ),
     argument("--consumer-key", metavar="KEY", help="the consumer key (asked for when not given)"),
+    argument("--no-verify", action="store_true", help="store the key without checking it with the API"),
+    argument("--make-default", action="store_true", help="make this profile the default one (said when done)"),
     _HELP,
 )
 

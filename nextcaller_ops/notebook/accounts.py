@@ -31,16 +31,27 @@ def login(magics: Magics, args: argparse.Namespace) -> None:
         raise UsageError(
             f"cannot ask for the secret here ({type(exc).__name__}); run `nextcaller-ops login` in a terminal instead"
         ) from None
-    result = account.login(profile, key, secret, base_url=args.base_url, require_verified=True)
+    result = account.login(
+        profile,
+        key,
+        secret,
+        base_url=args.base_url,
+        verify=not args.no_verify,
+        require_verified=True,
+        make_default=args.make_default,
+    )
     magics._forget_clients()
-    print(f"Stored {key_words.lower()} {result.key} for profile {profile!r} (verified with {result.base_url}).")
+    checked = f"verified with {result.base_url}" if result.verified else "not verified: --no-verify"
+    said = f"Stored {key_words.lower()} {result.key} for profile {profile!r} ({checked})."
+    more = account.default_words(result, login="%nextcaller_login")
+    print(f"{said} {more}" if more else said)
 
 
 def logout(magics: Magics, args: argparse.Namespace) -> None:
     profile = magics._profile_name(args.profile)
     removed = account.logout(profile)
     magics._forget_clients()
-    print(f"Removed profile {profile!r} from the keyring." if removed else f"Profile {profile!r} had nothing stored.")
+    print(account.logout_words(profile, removed, login="%nextcaller_login"))
 
 
 def status(magics: Magics, args: argparse.Namespace) -> None:

@@ -153,7 +153,10 @@ class NextCaller(Magics):
             self.shell.user_ns[name] = value
 
     def _profile_name(self, given: str | None) -> str:
-        return given or self.profile or "default"
+        """The one rule (``config.chosen_profile``), %config NextCaller.profile counting as a flag."""
+        from ..config import chosen_profile
+
+        return chosen_profile(given or self.profile or None)
 
     @contextmanager
     def _one_line_errors(self) -> Iterator[None]:

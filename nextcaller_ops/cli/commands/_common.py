@@ -106,9 +106,10 @@ def client(args: argparse.Namespace, **overrides: Any) -> NextCallerClient:
 
 
 def profile_name(args: argparse.Namespace) -> str:
-    import os
+    """The profile a verb acts on: the one rule every surface uses (``config.chosen_profile``)."""
+    from ...config import chosen_profile
 
-    return getattr(args, "profile", None) or os.environ.get("NEXTCALLER_PROFILE") or "default"
+    return chosen_profile(getattr(args, "profile", None))
 
 
 def positive_int(text: str) -> int:

@@ -19,7 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     text = "store a consumer key and secret (or, for API v2.1, an API username and password) in the OS keyring"
     p = sub.add_parser("login", help=text, description=text)
     p.set_defaults(run=run_login)
-    p.add_argument("--profile", help="profile name (default: default)")
+    p.add_argument(
+        "--profile",
+        help="profile name (default: NEXTCALLER_PROFILE, then the config's default profile, then `default`)",
+    )
     p.add_argument("--base-url", help="API root for this profile (default https://api.nextcaller.com)")
     p.add_argument("--api-version", choices=API_VERSIONS, help="the API this profile speaks (default v2)")
     p.add_argument(
@@ -35,7 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--secret-stdin", action="store_true", help="read the secret (or password) from stdin instead of prompting"
     )
     p.add_argument("--no-verify", action="store_true", help="store without a live check")
-    p.add_argument("--make-default", action="store_true", help="make this the default profile")
+    p.add_argument(
+        "--make-default",
+        action="store_true",
+        help="make this the default profile (lookups without --profile use it); never done unasked",
+    )
 
     text = "remove a profile's key and secret from the keyring"
     p = sub.add_parser("logout", help=text, description=text)
@@ -104,6 +111,8 @@ def run_login(args: argparse.Namespace) -> int:
         f"Stored {what} {result.key} for profile {profile!r} in the keyring "
         f"(API {result.api_version}, {_AUTH_WORDS[result.auth]}; {verified})."
     )
+    if said := account.default_words(result, login="nextcaller-ops login"):
+        c.out(said)
     c.out(f"Settings: {result.settings_path}")
     return c.EXIT_OK
 
@@ -115,10 +124,7 @@ def run_logout(args: argparse.Namespace) -> int:
     from ... import account
 
     profile = c.profile_name(args)
-    if account.logout(profile):
-        c.out(f"Removed the consumer key and secret of profile {profile!r} from the keyring.")
-    else:
-        c.out(f"Profile {profile!r} had nothing stored in the keyring.")
+    c.out(account.logout_words(profile, account.logout(profile), login="nextcaller-ops login"))
     return c.EXIT_OK
 
 
