@@ -11,13 +11,17 @@ services from the context.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App, BoltContext
 
 from nextcaller_ops.client.client import NextCallerClient
+from nextcaller_ops.logs import start_log_context
 
 from .gate import dedupe_events, policy_gate
 from .listeners import register_listeners
@@ -35,6 +39,25 @@ def _provide(services: Services) -> Callable[..., None]:
     return provide_services
 
 
+def log_context(context: BoltContext, body: dict[str, Any], next_: Callable[[], None]) -> None:
+    """Every log line a request causes carries its Slack user and channel ids and a request id.
+
+    Bolt runs the listener after the middlewares have returned, so the context is set, not
+    reset: it lives on this thread until its next request, and the listener's thread copies it.
+    """
+    request_id = body.get("event_id") or body.get("trigger_id") or uuid.uuid4().hex[:16]
+    start_log_context(user_id=context.user_id, channel_id=context.channel_id, request_id=str(request_id))
+    next_()
+
+
+class _ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context (the request's log context follows the
+    listener onto its thread; a plain pool runs each task in the worker thread's own context)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 def build_app(settings: BotSettings, client: NextCallerClient, *, services: Services | None = None) -> App:
     """The Bolt app.  Listeners ack first and do the slow work on a wide thread pool,
     so a burst of commands against a slow API never queues behind itself.
@@ -47,7 +70,7 @@ def build_app(settings: BotSettings, client: NextCallerClient, *, services: Serv
 
     install()  # Bolt logs a refused request's body at INFO: mask numbers, drop secrets, process-wide
     services = services or build_services(settings, client)
-    executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt-listener")
+    executor = _ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt-listener")
     app = App(
         signing_secret=settings.signing_secret or None,
         client=services.web,
@@ -56,6 +79,7 @@ def build_app(settings: BotSettings, client: NextCallerClient, *, services: Serv
         listener_executor=executor,
         logger=logging.getLogger("bot.bolt"),
     )
+    app.use(log_context)  # first: the lines the other middlewares write carry the request's ids too
     app.use(_provide(services))
     app.use(dedupe_events)  # a Slack retry is acked and handled once, before anything is audited
     app.use(policy_gate(executor))  # one gate for every request: refused ones go no further

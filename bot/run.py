@@ -185,6 +185,12 @@ def _quiet_client_warning(record: logging.LogRecord) -> bool:
 def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
     from slack_bolt.error import BoltError
 
+    from nextcaller_ops.logs import configure_logging
+
+    # INFO (a server's log: each lookup, masked), or DEBUG when the CLI's -vv asked for it.
+    quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+    own, libraries = (logging.INFO, logging.WARNING) if quiet else (logging.DEBUG, None)
+    configure_logging("bot", level=own, libraries=libraries)
     logging.getLogger("bot.bolt").addFilter(_quiet_client_warning)  # stderr holds only what helps a person
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
@@ -216,7 +222,8 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
             threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _shutdown)
-    print(f"nextcaller-ops bot: HTTP on http://{host}:{server.server_port}/slack/events", file=sys.stderr, flush=True)
+    # A log line (not a print): with NEXTCALLER_OPS_LOG_FORMAT=json every line on stderr is JSON.
+    log.info("nextcaller-ops bot: HTTP on http://%s:%s/slack/events", host, server.server_port)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ run one worker, as the SQLite stores belong to one process.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import sys
 import threading
@@ -52,8 +53,11 @@ def _start() -> None:
     """Build at import; a configuration the bot cannot start with is one line on stderr, not a traceback."""
     from slack_bolt.error import BoltError
 
+    from nextcaller_ops.logs import configure_logging
     from nextcaller_ops.redact import redact
 
+    # As in Socket Mode and `bot --http`: NEXTCALLER_OPS_LOG_FORMAT, the bot's lines at INFO.
+    configure_logging("bot", libraries=logging.WARNING)
     try:
         _build()
     except NextCallerError as exc:  # an unknown NEXTCALLER_OPS_* setting, a missing secret, Slack unreachable...

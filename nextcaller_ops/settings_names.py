@@ -55,6 +55,10 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         # triage channels
         "NEXTCALLER_OPS_WATCH_CHANNELS",
         "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE",
+        # operating the bot (README, "Running it in production")
+        "NEXTCALLER_OPS_LOG_FORMAT",
+        "NEXTCALLER_OPS_AUTO_MIGRATE",
+        "NEXTCALLER_OPS_ENV_FILE",
         # the test suite's and the benchmarks' servers (tests/support/shared.py, bench/)
         "NEXTCALLER_OPS_TEST_DATABASE_URL",
         "NEXTCALLER_OPS_TEST_REDIS_URL",

@@ -329,7 +329,7 @@ def serve_socket(
         print(f"error: could not open the Socket Mode connection ({exc}) — check SLACK_API_URL", file=sys.stderr)
         return 1
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print("nextcaller-ops bot: Socket Mode, connected; SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+    log.info("nextcaller-ops bot: Socket Mode, connected; SIGTERM or Ctrl-C stops it")  # JSON too, when asked
     try:
         while not stop.wait(0.5):
             pass

@@ -46,23 +46,17 @@ _QUIET_AT_DEBUG = ("oauthlib", "requests_oauthlib")
 
 def _setup_logging(verbosity: int) -> tuple[logging.Handler, dict[str, int]]:
     """A stderr handler for this run, and the levels it changed; ``main`` undoes both at the end."""
-    from ..redact import install
+    from ..logs import configure_logging
 
     level = logging.WARNING if verbosity == 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > level:
-        root.setLevel(level)
+    # The same set-up as the bot's (NEXTCALLER_OPS_LOG_FORMAT, timestamps, redaction), surface=cli.
+    handler = configure_logging("cli", level=level, stream=sys.stderr)
     changed = {}
     for name in _QUIET_AT_DEBUG:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:
             changed[name] = logger.level
             logger.setLevel(logging.INFO)
-    install()
     return handler, changed
 
 
@@ -106,7 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     args.cli_main = main  # `demo` runs the CLI itself
-    handler, changed_levels = _setup_logging(args.verbose)
+    from ..logs import log_format
+
+    try:
+        log_format()  # NEXTCALLER_OPS_LOG_FORMAT is plain or json: anything else is one line, before any log
+    except UsageError as exc:
+        err(f"error: {error_line(exc)}")
+        return EXIT_USAGE
+    _handler, changed_levels = _setup_logging(args.verbose)
     try:
         # Every verb, `bot` included: a misspelt NEXTCALLER_OPS_* setting must never be ignored.
         check_environment()
@@ -140,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # main() also runs inside other programs (the demo, tests): leave no handler
         # behind on a stream that may be closed by then.
-        logging.getLogger().removeHandler(handler)
+        from ..logs import remove_handler
+
+        remove_handler()
         for name, previous in changed_levels.items():
             logging.getLogger(name).setLevel(previous)
 
