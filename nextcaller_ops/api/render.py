@@ -18,6 +18,7 @@ __all__ = [
     "text_card",
     "html_card",
     "FONT_CSS",
+    "TEXT_CSS",
     "THREAT_COLOURS",
     "THREAT_TEXT_COLOURS",
     "BATCH_COLUMNS",
@@ -146,7 +147,14 @@ def text_cards(profiles: Iterable[Profile], phone: str = "") -> str:
 
 
 FONT_CSS = "font-family:system-ui,-apple-system,Segoe UI,sans-serif"
-_CSS = FONT_CSS + ";border:1px solid #ddd;border-radius:8px;padding:12px 16px;margin:6px 0;max-width:560px"
+# Colours follow the notebook's theme: JupyterLab's CSS variables (light and dark alike), and where there are
+# none (classic Notebook, an exported HTML file) the page's own text colour, never a fixed grey that vanishes
+# on a dark background.
+TEXT_CSS = "color:var(--jp-content-font-color1,inherit)"
+LABEL_CSS = "color:var(--jp-content-font-color2,inherit)"
+FAINT_CSS = "color:var(--jp-content-font-color2,inherit);opacity:.85"
+BORDER_CSS = "border:1px solid var(--jp-border-color1,rgba(128,128,128,.45))"
+_CSS = f"{FONT_CSS};{TEXT_CSS};{BORDER_CSS};border-radius:8px;padding:12px 16px;margin:6px 0;max-width:560px"
 
 
 def html_card(profile: Profile) -> str:
@@ -168,10 +176,10 @@ def html_card(profile: Profile) -> str:
         else:
             cell = e(value)
         rows.append(
-            f'<tr><th style="text-align:left;padding-right:12px;color:#555;font-weight:500">'
+            f'<tr><th style="text-align:left;padding-right:12px;{LABEL_CSS};font-weight:600">'
             f'{e(label)}</th><td style="text-align:left">{cell}</td></tr>'
         )
-    record = f'<div style="color:#888;font-size:smaller">record {e(profile.id)}</div>' if profile.id else ""
+    record = f'<div style="{FAINT_CSS};font-size:smaller">record {e(profile.id)}</div>' if profile.id else ""
     return (
         f'<div class="nextcaller-card" style="{_CSS}">'
         f'<div style="font-size:1.2em;font-weight:600;margin-bottom:6px">{e(profile.display_name)}</div>'

@@ -183,6 +183,12 @@ class BatchSummary:
     stopped_at: int | None = None  # its line, 1-based
     interrupted: bool = False
     pacing: PacingState | None = None  # the rate kept at the end, as the client reported it
+    asked: int = 0  # rows whose question went to the API (not invalid, not a duplicate, not from the cache)
+
+    @property
+    def retried(self) -> int:
+        """Requests sent again (after a 429 or a server error): those on the wire beyond one per question asked."""
+        return max(0, self.requests - self.asked)
 
     def add(self, item: BatchItem) -> None:
         self.done += 1
@@ -198,6 +204,8 @@ class BatchSummary:
             self.duplicates += 1
         elif item.result is not None and item.result.cached:
             self.from_cache += 1
+        elif item.status != "invalid":
+            self.asked += 1
 
     def by_status(self) -> dict[str, int]:
         """The rows per status (``found``, ``not_found``, ``invalid``, ``error``), only those that occurred."""
@@ -214,11 +222,26 @@ class BatchSummary:
             f"{_n(self.lines, 'line')}: {', '.join(counts)} — "
             f"{_n(self.requests, 'request')}, {self.seconds:.1f} s, {self.from_cache} from cache"
         )
+        paced = self.pacing_text()
+        if paced:
+            line += f" — {paced}"
         if self.stopped_by is not None:
             line += f" — stopped at line {self.stopped_at}, {_n(self.lines - self.done, 'line')} not looked up"
         elif self.interrupted:
             line += f" — interrupted: {self.done} of {self.lines} done"
         return line
+
+    def pacing_text(self) -> str:
+        """``paced at 4.8 requests/s (the API's limit: 5/s); 21 requests retried after a 429 or a server error``."""
+        from .pace import summary_words, why_words
+
+        # The pace is named when something set it (a limit, NEXTCALLER_OPS_MAX_RPS, a back-off), not while
+        # the pacer merely feels its way up to an API that named none.
+        kept = self.pacing is not None and self.pacing.rate is not None and why_words(self.pacing)
+        parts = [(summary_words(self.pacing) or "") if kept else ""]
+        if self.retried:
+            parts.append(f"{_n(self.retried, 'request')} retried after a 429 or a server error")
+        return "; ".join(p for p in parts if p)
 
 
 class BatchRun:
@@ -255,6 +278,7 @@ class BatchRun:
         self._rows: Iterator[BatchItem] | None = None
         self._sent_before = 0
         self._started = 0.0
+        self._paced_at = float("-inf")
 
     # -- the rules ----------------------------------------------------------------
     def _ask(self, parsed: Any, refresh: bool) -> LookupResult:
@@ -302,11 +326,20 @@ class BatchRun:
                     yield item
                     return
                 self._progress.advance(self.summary.done)
+                self._tell_pacing()
                 yield item
         except KeyboardInterrupt:  # Ctrl-C while waiting for a row (or in a lookup): keep what is done
             self.summary.interrupted = True
         finally:
             self._stop()
+
+    def _tell_pacing(self) -> None:
+        """A progress with a ``paced(state)`` method is told the rate kept, at most once a second (a bar shows it)."""
+        paced = getattr(self._progress, "paced", None)
+        now = time.monotonic()
+        if paced is not None and now - self._paced_at >= 1.0:
+            self._paced_at = now
+            paced(self._client.pacing_state())
 
     def _stop(self) -> None:
         rows, self._rows = self._rows, iter(())

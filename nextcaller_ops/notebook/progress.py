@@ -21,11 +21,15 @@ import importlib.util
 import sys
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.render import FONT_CSS
+from ..api.render import FONT_CSS, TEXT_CSS
+from ..batch.pace import progress_words
 from ..batch.progress import TerminalProgress
 from ..batch.run import BatchSummary, Progress
+
+if TYPE_CHECKING:
+    from ..rate.pacer import PacingState
 from .words import stop_line
 
 __all__ = ["PROGRESS_MODES", "make_progress", "have_widgets", "summary_bundle"]
@@ -62,7 +66,7 @@ def summary_bundle(summary: BatchSummary) -> dict[str, str]:
     text = summary.text()
     return {
         "text/plain": text,
-        "text/html": f'<div class="nextcaller-summary" style="{FONT_CSS};color:#333">{html.escape(text)}</div>',
+        "text/html": f'<div class="nextcaller-summary" style="{FONT_CSS};{TEXT_CSS}">{html.escape(text)}</div>',
     }
 
 
@@ -95,19 +99,40 @@ class _Reported:
 
 
 class _InPlace:
-    """One display output, redrawn at most every ``_EVERY`` seconds, replaced by the summary at the end."""
+    """One display output, redrawn at most every ``_EVERY`` seconds, replaced by the summary at the end.
+
+    Beside the count it shows the rate the API is paced at (the engine tells
+    :meth:`paced`) and the time left at the pace so far.
+    """
 
     def __init__(self) -> None:
         self.display_id = f"nextcaller-{uuid.uuid4().hex}"
         self.total = 0
         self._drawn = 0.0
+        self._began = 0.0
+        self._pace: str | None = None
 
     def start(self, total: int | None) -> None:
         from IPython.display import display
 
         self.total = total or 0
+        self._began = time.monotonic()
         display(self._first(), display_id=self.display_id, raw=self._raw())
         self._drawn = time.monotonic()
+
+    def paced(self, state: PacingState | None) -> None:
+        """The rate kept now (the engine calls this at most once a second)."""
+        self._pace = progress_words(state)
+
+    def label(self, done: int) -> str:
+        """``5/42 · paced at 4.8/s · about 8 s left``."""
+        parts = [f"{done}/{self.total}" if self.total else str(done)]
+        if self._pace:
+            parts.append(self._pace)
+        elapsed = time.monotonic() - self._began
+        if self.total and 0 < done < self.total and elapsed > 0:
+            parts.append(f"about {_duration((self.total - done) * elapsed / done)} left")
+        return " · ".join(parts)
 
     def advance(self, done: int) -> None:
         now = time.monotonic()
@@ -135,11 +160,16 @@ class _InPlace:
         pass
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
+
+
 class TextBar(_InPlace):
     def _bundle(self, done: int) -> dict[str, str]:
         total = max(self.total, 1)
         filled = round(24 * done / total)
-        label = f"nextcaller {done}/{self.total}"
+        label = f"nextcaller {self.label(done)}"
         return {
             "text/plain": f"{label} [{'#' * filled}{'.' * (24 - filled)}]",
             "text/html": (
@@ -176,7 +206,7 @@ class WidgetBar(_InPlace):
 
     def _draw(self, done: int) -> None:
         self._bar.value = done
-        self._label.value = f"{done}/{self.total}"
+        self._label.value = self.label(done)
 
     def _close(self) -> None:
         # The widgets go (their layouts and styles are widgets too), so a saved notebook keeps no state of

@@ -110,3 +110,65 @@ def test_notebook_login_refused_key_is_one_line(ip, api_env, monkeypatch, file_k
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "wrong")
     with pytest.raises(UsageError):
         ip.run_line_magic("nextcaller_login", f"--consumer-key {api_env.consumer_key}")
+
+
+# -- defect 4: pacing in the notebook's bar and summary -------------------------------------------------
+
+
+def _shown(ip, monkeypatch):
+    """Every display bundle the shell publishes (a kernel's outputs), as the kernel would send them."""
+    bundles: list[dict] = []
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)  # a kernel: the bar is one display, redrawn
+    monkeypatch.setattr(ip.display_pub, "publish", lambda data, *a, **k: bundles.append(data))
+    return bundles
+
+
+def test_a_paced_batch_shows_the_rate_and_time_left_then_the_pace_in_the_summary(ip, api_env, monkeypatch):
+    from nextcaller_ops.sandbox import synthetic_phone
+
+    api_env.httpd.rate_limit = 5  # the sandbox says X-Rate-Limit-Limit: 5 and refuses past it
+    bundles = _shown(ip, monkeypatch)
+    ip.run_line_magic("config", "NextCaller.progress = 'text'")
+    cell = "\n".join(synthetic_phone(i) for i in range(12))
+    ip.run_cell_magic("nextcaller", "-o t --concurrency 4", cell)
+    texts = [b.get("text/plain", "") for b in bundles]
+    bars = [t for t in texts if t.startswith("nextcaller ")]
+    assert any("paced at" in t and "/s" in t for t in bars), bars
+    assert any("left" in t for t in bars), bars
+    summary = texts[-1]
+    assert summary.startswith("12 lines: 12 found") and "paced at" in summary and "the API's limit: 5/s" in summary
+    assert "color:#333" not in bundles[-1]["text/html"]
+
+
+def test_the_summary_names_requests_retried_after_a_429(ip, api_env, monkeypatch, capsys):
+    api_env.inject(429, code=1061, retry_after="0")
+    api_env.inject(429, code=1061, retry_after="0")
+    ip.run_line_magic("config", "NextCaller.progress = 'none'")
+    ip.run_cell_magic("nextcaller", "-o t", "2125558383\n3125550142")
+    out = capsys.readouterr().out
+    assert "2 lines: 2 found" in out and "2 requests retried after a 429" in out
+
+
+# -- defect 3: the dark theme ---------------------------------------------------------------------------
+
+
+def test_cards_and_summary_follow_the_notebook_theme(ip, api_env, monkeypatch):
+    import re
+
+    from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
+
+    card = ip.run_line_magic("nextcaller", HOUSEHOLD_PHONE)._repr_html_()
+    bundles = _shown(ip, monkeypatch)
+    ip.run_line_magic("config", "NextCaller.progress = 'text'")
+    ip.run_cell_magic("nextcaller", "-o t", "2125558383")
+    summary = bundles[-1]["text/html"]
+    for page in (card, summary):
+        colours = re.findall(r"(?<![-\w])(color|border):([^;\"]+)", page)
+        assert colours
+        for prop, value in colours:
+            # JupyterLab's variable (light or dark theme) with a fallback that follows the page (classic
+            # Notebook, exported HTML) — or a fraud badge, which sets its own background beside its text colour
+            themed = value.startswith(("var(--jp-", "1px solid var(--jp-"))
+            assert themed or "nc-threat" in page.split(f"{prop}:{value}")[0][-200:], (prop, value)
+        assert not re.search(r"color:#(333|555|888)\b", page)
+    assert "var(--jp-content-font-color1,inherit)" in summary

@@ -12,7 +12,7 @@ from ...errors import APIError, BadResponseError, UsageError
 from . import _common as c
 from . import _lookup_by
 from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
-from ._pacing import progress_words, summary_words
+from ._pacing import progress_words
 
 if TYPE_CHECKING:
     from ...api.phone import PhoneInput
@@ -280,7 +280,7 @@ def _text_row(row: dict[str, Any], threat: str) -> str:
 def summary_line(summary: BatchSummary) -> str:
     """The CLI's words for a batch: ``5 rows: 1 invalid, 3 found, 1 not found — paced at 950 requests/s (…)``."""
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(summary.by_status().items()))
-    paced = summary_words(summary.pacing)
+    paced = summary.pacing_text()
     return f"{summary.done} rows: {counts or 'no input'}" + (f" — {paced}" if paced else "")
 
 
