@@ -8,6 +8,7 @@ at once; what a test checks is order, counts and which lookups were asked, never
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -207,4 +208,8 @@ def test_the_real_client_offers_the_public_face(client):
     assert client.batch_plan(32).width == 32 and client.batch_plan(0).width == client.settings.concurrency
     items, summary = run_batch(client, ["2125558383", "212-555-8383", MISSING], concurrency=2)
     assert [i.status for i in items] == ["found", "found", "not_found"]
-    assert summary.requests == client.requests_sent == 2 and summary.pacing == client.pacing_state()
+    assert summary.requests == client.requests_sent == 2
+    # the pacing the client reports (its rate may move between two asks while a slow start feels its way up)
+    assert summary.pacing is not None and replace(summary.pacing, rate=None) == replace(
+        client.pacing_state(), rate=None
+    )
