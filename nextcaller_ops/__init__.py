@@ -26,7 +26,14 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .client.client import NextCallerClient
 
-__all__ = ["__version__", "NextCallerClient", "enrich", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "__version__",
+    "NextCallerClient",
+    "enrich",
+    "forget",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 # Old module names (nextcaller_ops.phone, …) keep importing for a release, with a DeprecationWarning.
 _moved.install()
@@ -63,6 +70,19 @@ def enrich(df: Any, column: str = "phone", **options: Any) -> Any:
     from .batch.enrichment import enrich as _enrich
 
     return _enrich(df, column, **options)
+
+
+def forget(target: str, *, apply: bool = True, **options: Any) -> Any:
+    """Remove one person (a number in any spelling, or an email) from every store this process reaches.
+
+    >>> nextcaller_ops.forget("(212) 555-8383").counts                  # doctest: +SKIP
+    {'audit log': 3, 'lookup cache': 1, ...}
+
+    Returns a :class:`nextcaller_ops.forgetting.ForgetReport`; ``apply=False`` only counts.
+    """
+    from .forgetting import forget as _forget
+
+    return _forget(target, apply=apply, **{"channel_id": "notebook", **options})
 
 
 def load_ipython_extension(ipython: Any) -> None:  # pragma: no cover - exercised through a kernel

@@ -245,3 +245,34 @@ def keyring_backend_name() -> str:
     if "fail" in name.lower():
         return f"none ({name})"
     return name
+
+
+# -- the audit log's key (keyed hashes of numbers: NEXTCALLER_OPS_AUDIT_NUMBERS=hash, forget records) --
+
+AUDIT_PROFILE, AUDIT_KEY_NAME = "audit", "hmac_key"
+_audit_key_lock = threading.Lock()
+
+
+def audit_key() -> bytes:
+    """``NEXTCALLER_OPS_AUDIT_KEY``, else the keyring's key, made (32 random bytes, hex) and kept on first use."""
+    import secrets
+
+    env = os.environ.get("NEXTCALLER_OPS_AUDIT_KEY")
+    if env:
+        register_secret(env)
+        return env.encode("utf-8")
+    with _audit_key_lock:  # two threads' first use make one key
+        key = get_secret(AUDIT_PROFILE, AUDIT_KEY_NAME)
+        if not key:
+            key = secrets.token_hex(32)
+            set_secret(AUDIT_PROFILE, AUDIT_KEY_NAME, key)
+        return key.encode("utf-8")
+
+
+def _register_audit_key() -> None:
+    from .stores.at_rest import set_key_provider
+
+    set_key_provider(audit_key)
+
+
+_register_audit_key()

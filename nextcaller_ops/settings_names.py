@@ -48,6 +48,9 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         "NEXTCALLER_OPS_LOOKUPS_PER_MINUTE",
         # retention and the correction outbox
         "NEXTCALLER_OPS_AUDIT_RETENTION_DAYS",
+        # how the audit log keeps numbers (full|masked|hash), and the key of its hashes (else the keyring's)
+        "NEXTCALLER_OPS_AUDIT_NUMBERS",
+        "NEXTCALLER_OPS_AUDIT_KEY",
         "NEXTCALLER_OPS_OUTBOX_RETENTION_DAYS",
         "NEXTCALLER_OPS_TRIAGE_RETENTION_DAYS",
         "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS",

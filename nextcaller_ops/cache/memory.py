@@ -12,14 +12,27 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import metrics
 from ..api.models import LookupResult, Profile
+from ..stores.person import Person
 from ..stores.private_db import open_private_db
 
-__all__ = ["LookupCache"]
+__all__ = ["LookupCache", "live_caches"]
+
+# Every cache this process holds (the CLI's, a notebook's clients', the bot's): a forget reaches them all.
+_LIVE: weakref.WeakSet[LookupCache] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_caches() -> list[LookupCache]:
+    """The lookup caches alive in this process."""
+    with _LIVE_LOCK:
+        return list(_LIVE)
 
 
 def _dump(result: LookupResult) -> str:
@@ -52,6 +65,8 @@ class LookupCache:
         self._db: sqlite3.Connection | None = None
         if self.path is not None:
             self._open_db()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     def _open_db(self) -> None:
         assert self.path is not None
@@ -73,6 +88,7 @@ class LookupCache:
             if entry and entry[0] > now:
                 self._entries.move_to_end(phone)
                 self.hits += 1
+                metrics.CACHE.labels(backend="memory", result="hit").inc()
                 return entry[1]
             if entry:
                 del self._entries[phone]
@@ -82,8 +98,10 @@ class LookupCache:
                     result = _load(row[1])
                     self._remember(phone, row[0], result)
                     self.hits += 1
+                    metrics.CACHE.labels(backend="memory", result="hit").inc()
                     return result
             self.misses += 1
+            metrics.CACHE.labels(backend="memory", result="miss").inc()
             return None
 
     def put(self, result: LookupResult) -> None:
@@ -136,6 +154,34 @@ class LookupCache:
                     phones.append(phone)
                 self._db.execute("DELETE FROM lookups WHERE doc LIKE ?", (f'%"id": "{profile_id}"%',))
         return phones
+
+    def forget(self, person: Person, *, apply: bool = True) -> tuple[int, list[LookupResult]]:
+        """Entries whose key or answer holds ``person`` (expired or not), removed: (how many, their answers).
+
+        The answers let the caller widen ``person`` to the records the number returned.
+        """
+        found: dict[str, LookupResult] = {}
+        with self._lock:
+            for key, (_, result) in list(self._entries.items()):
+                if person.mentions(key) or person.mentions(_dump(result)):
+                    found[key] = result
+                    if apply:
+                        del self._entries[key]
+            if self._db is not None:
+                rows = self._db.execute("SELECT phone, doc FROM lookups").fetchall()
+                for key, doc in rows:
+                    if person.mentions(key) or person.mentions(doc):
+                        found.setdefault(key, _load(doc))
+                        if apply:
+                            self._db.execute("DELETE FROM lookups WHERE phone = ?", (key,))
+        return len(found), list(found.values())
+
+    def purge_expired(self) -> int:
+        """Delete the persistent file's expired rows (the running bot's retention; readers never do)."""
+        with self._lock:
+            if self._db is None:
+                return 0
+            return self._db.execute("DELETE FROM lookups WHERE expires <= ?", (self._clock(),)).rowcount
 
     def clear(self) -> int:
         with self._lock:

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import metrics
 from ..api.models import LookupResult
+from ..stores.person import Person
 from ..stores.redis import SharedRedis, namespace, shared_redis
 from .memory import LookupCache, _dump, _load
 from .shared_flight import SharedFlight
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..credentials import Credentials
 
-__all__ = ["RedisLookupCache", "SharedLookups", "shared_lookups"]
+__all__ = ["RedisLookupCache", "SharedLookups", "shared_lookups", "forget_shared", "clear_shared"]
 
 _DOWN = object()
 
@@ -60,8 +62,10 @@ class RedisLookupCache(LookupCache):
         with self._lock:
             if doc is None:
                 self.misses += 1
+                metrics.CACHE.labels(backend="redis", result="miss").inc()
                 return None
             self.hits += 1
+            metrics.CACHE.labels(backend="redis", result="hit").inc()
         return _load(doc)  # type: ignore[arg-type]
 
     def put(self, result: LookupResult) -> None:
@@ -158,3 +162,66 @@ def shared_lookups(settings: Settings, credentials: Credentials) -> SharedLookup
     )
     # The lock outlives one slow attempt; a holder that died is given up on after it.
     return SharedLookups(cache, SharedFlight(shared, ns, lock_seconds=settings.timeout + 5))
+
+
+def _text(raw: object) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def forget_shared(shared: SharedRedis, person: Person, *, apply: bool = True) -> dict[str, object] | None:
+    """Every key under the prefix holding ``person``, in every namespace (account, API): None when Redis is down.
+
+    ``{"cache": n, "profile index": n, "single-flight": n, "answers": [LookupResult…]}``: cached
+    answers whose key or JSON holds the person, profile-index sets naming one of their numbers
+    or profile ids, single-flight locks and answers holding them.
+    """
+
+    def scan(r) -> dict[str, object]:
+        answers: list[LookupResult] = []
+        doomed: list[bytes] = []
+        counts = {"cache": 0, "profile index": 0, "single-flight": 0}
+        for key in r.scan_iter(match=shared.key("cache", "*"), count=1000):
+            name = _text(key)
+            if ":n:" in name:
+                raw = r.get(key)
+                if raw is not None and (person.mentions(name) or person.mentions(_text(raw))):
+                    answers.append(_load(_text(raw)))
+                    doomed.append(key)
+                    counts["cache"] += 1
+        ids = {p.id.casefold() for a in answers for p in a.profiles if p.id}
+        for key in r.scan_iter(match=shared.key("cache", "*:p:*"), count=1000):
+            name = _text(key)
+            members = [_text(m) for m in r.smembers(key)] if r.type(key) == b"set" else []
+            if name.rsplit(":", 1)[-1].casefold() in ids | person.words or any(person.mentions(m) for m in members):
+                doomed.append(key)
+                counts["profile index"] += 1
+        for key in r.scan_iter(match=shared.key("flight", "*"), count=1000):
+            raw = r.get(key) if r.type(key) == b"string" else None
+            if person.mentions(_text(key)) or (raw is not None and person.mentions(_text(raw))):
+                doomed.append(key)
+                counts["single-flight"] += 1
+        if apply:
+            for start in range(0, len(doomed), 500):
+                r.delete(*doomed[start : start + 500])
+        return {**counts, "answers": answers}
+
+    return shared.call(scan, None)
+
+
+def clear_shared(shared: SharedRedis) -> int | None:
+    """Delete every cached answer and profile index under the prefix (every namespace); None when Redis is down."""
+
+    def drop_all(r) -> int:
+        keys = list(r.scan_iter(match=shared.key("cache", "*"), count=1000))
+        for start in range(0, len(keys), 1000):
+            r.delete(*keys[start : start + 1000])
+        return sum(1 for k in keys if ":n:" in _text(k))
+
+    return shared.call(drop_all, None)
+
+
+def count_shared(shared: SharedRedis) -> int | None:
+    """How many cached answers live under the prefix (every namespace); None when Redis is down."""
+    return shared.call(
+        lambda r: sum(1 for k in r.scan_iter(match=shared.key("cache", "*"), count=1000) if ":n:" in _text(k)), None
+    )

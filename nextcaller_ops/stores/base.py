@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from ..errors import Action, NextCallerError
+from .person import Person
 
 __all__ = [
     "StoreUnavailableError",
@@ -91,6 +92,10 @@ class AuditStore(Protocol):
         ...
 
     def close(self) -> None: ...
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete the entries whose phone is ``person``'s or whose detail mentions them (``apply=False``:
+        only count); forget records themselves (action ``forget``, a keyed hash) stay."""
+        ...
 
 
 # The life of a queued correction: pending -> delivering (leased) -> delivered | rejected,
@@ -180,6 +185,18 @@ class OutboxStore(Protocol):
         ...
 
     def close(self) -> None: ...
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Rows holding ``person`` (profile id, body, error): finished ones deleted, waiting ones
+        cancelled (status ``cancelled``, body emptied) for the bot to tell their agents; how many."""
+        ...
+
+    def cancelled(self) -> list[Correction]:
+        """Rows a forget cancelled whose agents the running bot has still to tell."""
+        ...
+
+    def drop(self, row_id: int) -> None:
+        """Delete one row (a cancelled one, once its agent was told)."""
+        ...
 
 
 class DedupeStore(Protocol):
@@ -197,6 +214,9 @@ class DedupeStore(Protocol):
         ...
 
     def close(self) -> None: ...
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete the keys that hold ``person`` (``apply=False``: only count)."""
+        ...
 
 
 # -- triage channels -----------------------------------------------------------------------
@@ -342,3 +362,11 @@ class TriageStore(Protocol):
         ...
 
     def close(self) -> None: ...
+    def forget(self, person: Person, *, apply: bool = True) -> tuple[int, int]:
+        """(items, sightings) holding ``person``, removed; an item with a reply in Slack is emptied and
+        kept as a ``redact`` job (:meth:`redactions`) until the bot has edited that reply."""
+        ...
+
+    def redactions(self, limit: int = 50) -> list[TriageItem]: ...
+
+    def redacted(self, channel_id: str, message_ts: str) -> None: ...

@@ -15,6 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .base import DELIVERED, DELIVERING, PENDING, REJECTED, Correction
+from .person import CANCELLED, Person
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -142,6 +143,42 @@ class PostgresOutboxStore:
             return conn.execute(
                 "DELETE FROM nextcaller_outbox WHERE status IN (%s, %s) AND created < %s", (DELIVERED, REJECTED, before)
             ).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete finished rows holding ``person``; cancel waiting ones (body emptied, kept for :meth:`cancelled`)."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, profile_id, body::text, last_error, status FROM nextcaller_outbox WHERE status <> %s",
+                (CANCELLED,),
+            ).fetchall()
+            hits = [
+                (r[0], r[4])
+                for r in rows
+                if r[1].casefold() in person.words or person.mentions(r[2]) or person.mentions(r[3])
+            ]
+            if apply:
+                for row_id, status in hits:
+                    if status in (DELIVERED, REJECTED):
+                        conn.execute("DELETE FROM nextcaller_outbox WHERE id = %s", (row_id,))
+                    else:
+                        conn.execute(
+                            "UPDATE nextcaller_outbox SET status = %s, body = '{}'::jsonb, profile_id = '',"
+                            " last_error = '', lease_until = 0 WHERE id = %s",
+                            (CANCELLED, row_id),
+                        )
+        return len(hits)
+
+    def cancelled(self) -> list[Correction]:
+        """Corrections cancelled by a forget, whose agents are still to be told."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM nextcaller_outbox WHERE status = %s ORDER BY id", (CANCELLED,)
+            ).fetchall()
+        return [c for c in map(_correction, rows) if c is not None]
+
+    def drop(self, row_id: int) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("DELETE FROM nextcaller_outbox WHERE id = %s", (row_id,))
 
     def recover(self) -> int:
         # Live processes share these rows: a row mid-delivery is left to its lease.

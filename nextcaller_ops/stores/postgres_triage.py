@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
+from .person import REDACT, Person
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -27,8 +28,14 @@ _COLUMNS = (
 _ITEMS = "nextcaller_triage_items"
 _KEY = "channel_id = %s AND message_ts = %s"
 _HELD = f"{_KEY} AND lease_id = %s"  # a write by the lease holder: a stale worker's changes nothing
-_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}') AND next_attempt <= %(now)s AND lease_until < %(now)s"
-_OPEN = "channel_id = %s AND created >= %s AND resolved_at IS NULL"
+_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}', '{REDACT}') AND next_attempt <= %(now)s AND lease_until < %(now)s"
+_OPEN = f"channel_id = %s AND created >= %s AND resolved_at IS NULL AND stage <> '{REDACT}'"
+
+# What a forgotten item keeps: where its reply is, nothing of the person.
+_REDACTED = (
+    "stage = %s, numbers = '[]'::jsonb, cards = NULL, summary = '', poster = NULL, next_attempt = 0,"
+    " lease_until = 0, lease_id = NULL, posting_at = NULL, shown_digest = NULL"
+)
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
@@ -247,6 +254,49 @@ class PostgresTriageStore:
     def purge(self, before: float) -> int:
         self._change("DELETE FROM nextcaller_triage_sightings WHERE seen_at < %s", (before,))
         return self._change(f"DELETE FROM {_ITEMS} WHERE created < %s", (before,))
+
+    # -- a person's data ------------------------------------------------------------------
+    def forget(self, person: Person, *, apply: bool = True) -> tuple[int, int]:
+        """Items and sightings holding ``person``: (items, sightings).  An item Slack shows a reply for
+        keeps only where that reply is (stage ``redact``, for :meth:`redactions`); the others go."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT channel_id, message_ts, numbers::text, cards::text, summary, reply_ts FROM {_ITEMS}"
+                " WHERE stage <> %s",
+                (REDACT,),
+            ).fetchall()
+            items = [r for r in rows if person.mentions(r[2]) or person.mentions(r[3]) or person.mentions(r[4])]
+            sightings = [
+                r
+                for r in conn.execute(
+                    "SELECT channel_id, phone, message_ts FROM nextcaller_triage_sightings"
+                ).fetchall()
+                if person.is_phone(r[1])
+            ]
+            if apply:
+                for channel_id, message_ts, _, _, _, reply_ts in items:
+                    if reply_ts:
+                        conn.execute(f"UPDATE {_ITEMS} SET {_REDACTED} WHERE {_KEY}", (REDACT, channel_id, message_ts))
+                    else:
+                        conn.execute(f"DELETE FROM {_ITEMS} WHERE {_KEY}", (channel_id, message_ts))
+                for sighting in sightings:
+                    conn.execute(
+                        "DELETE FROM nextcaller_triage_sightings WHERE channel_id = %s AND phone = %s AND message_ts = %s",
+                        sighting,
+                    )
+        return len(items), len(sightings)
+
+    def redactions(self, limit: int = 50) -> list[TriageItem]:
+        """Items whose Slack reply is still to be edited to "removed on request" (oldest first)."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE stage = %s ORDER BY created LIMIT %s", (REDACT, limit)
+            ).fetchall()
+        return [_item(r) for r in rows]
+
+    def redacted(self, channel_id: str, message_ts: str) -> None:
+        """The reply was edited: the item goes."""
+        self._change(f"DELETE FROM {_ITEMS} WHERE {_KEY} AND stage = %s", (channel_id, message_ts, REDACT))
 
     def close(self) -> None:
         """The pool belongs to whoever opened the stores."""

@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .at_rest import at_rest, query_for
 from .base import AuditEntry
+from .person import Person
 from .private_db import open_private_db
 
 __all__ = ["SqliteAuditStore", "SqliteDedupeStore"]
@@ -56,12 +58,21 @@ class SqliteAuditStore:
         with self._lock:
             self._db.execute(
                 "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self._clock(), user_id, channel_id, action, phone, outcome, detail[:500]),
+                (self._clock(), user_id, channel_id, action, at_rest(phone), outcome, detail[:500]),
             )
 
     def purge(self, before: float) -> int:
         with self._lock:
             return self._db.execute("DELETE FROM audit WHERE ts < ?", (before,)).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        # Every row but the forget records themselves (they hold a keyed hash, never the number).
+        with self._lock:
+            rows = self._db.execute("SELECT rowid, phone, detail FROM audit WHERE action <> 'forget'").fetchall()
+            doomed = [(r[0],) for r in rows if person.is_phone(r[1]) or person.mentions(r[2])]
+            if apply:
+                self._db.executemany("DELETE FROM audit WHERE rowid = ?", doomed)
+        return len(doomed)
 
     def recent(self, user_id: str, limit: int = 5) -> list[AuditEntry]:
         with self._lock:
@@ -76,10 +87,14 @@ class SqliteAuditStore:
         self, *, since: float | None = None, user_id: str | None = None, phone: str | None = None
     ) -> list[AuditEntry]:
         where, args = ["1=1"], []
-        for clause, value in (("ts >= ?", since), ("user_id = ?", user_id), ("phone = ?", phone)):
+        for clause, value in (("ts >= ?", since), ("user_id = ?", user_id)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
+        if phone is not None:  # as the log keeps numbers (hashed: the query's hash finds them)
+            forms = query_for(phone)
+            where.append(f"phone IN ({', '.join('?' for _ in forms)})")
+            args.extend(forms)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit WHERE {' AND '.join(where)} ORDER BY ts", args
@@ -121,6 +136,13 @@ class SqliteDedupeStore:
         cutoff = self._clock() - self.ttl_seconds
         with self._lock:
             return self._db.execute("DELETE FROM dedupe WHERE claimed < ?", (cutoff,)).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        with self._lock:
+            doomed = [(k,) for (k,) in self._db.execute("SELECT key FROM dedupe") if person.mentions(k)]
+            if apply:
+                self._db.executemany("DELETE FROM dedupe WHERE key = ?", doomed)
+        return len(doomed)
 
     def close(self) -> None:
         with self._lock:

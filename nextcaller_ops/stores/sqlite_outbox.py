@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import DELIVERED, DELIVERING, PENDING, REJECTED, Correction
+from .person import CANCELLED, Person
 from .private_db import open_private_db
 
 __all__ = ["SqliteOutboxStore"]
@@ -143,6 +144,38 @@ class SqliteOutboxStore:
             return self._db.execute(
                 "DELETE FROM outbox WHERE status IN (?, ?) AND created < ?", (DELIVERED, REJECTED, before)
             ).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete finished rows holding ``person``; cancel waiting ones (body emptied, kept for :meth:`cancelled`)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, profile_id, body, last_error, status FROM outbox").fetchall()
+            hits = [
+                (r[0], r[4])
+                for r in rows
+                if r[4] != CANCELLED
+                and (r[1].casefold() in person.words or person.mentions(r[2]) or person.mentions(r[3]))
+            ]
+            if apply:
+                for row_id, status in hits:
+                    if status in (DELIVERED, REJECTED):
+                        self._db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+                    else:
+                        self._db.execute(
+                            "UPDATE outbox SET status=?, body='{}', profile_id='', last_error='', lease_until=0"
+                            " WHERE id=?",
+                            (CANCELLED, row_id),
+                        )
+        return len(hits)
+
+    def cancelled(self) -> list[Correction]:
+        """Corrections cancelled by a forget, whose agents are still to be told."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute("SELECT id FROM outbox WHERE status=? ORDER BY id", (CANCELLED,))]
+        return [row for row in map(self.get, ids) if row is not None]
+
+    def drop(self, row_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
 
     def recover(self) -> int:
         # Whoever held those leases is gone, however long they had left.

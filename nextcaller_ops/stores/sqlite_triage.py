@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
+from .person import REDACT, Person
 from .private_db import open_private_db
 
 __all__ = ["SqliteTriageStore", "SCHEMA", "ADDED_COLUMNS"]
@@ -56,8 +57,14 @@ _COLUMNS = (
 )
 _KEY = "channel_id = ? AND message_ts = ?"
 _HELD = f"{_KEY} AND lease_id = ?"  # a write by the lease holder: a stale worker's changes nothing
-_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}') AND next_attempt <= :now AND lease_until < :now"
-_OPEN = "channel_id = ? AND created >= ? AND resolved_at IS NULL"
+_DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}', '{REDACT}') AND next_attempt <= :now AND lease_until < :now"
+_OPEN = f"channel_id = ? AND created >= ? AND resolved_at IS NULL AND stage <> '{REDACT}'"
+
+# What a forgotten item keeps: where its reply is, nothing of the person.
+_REDACTED = (
+    "stage = ?, numbers = '[]', cards = NULL, summary = '', poster = NULL, next_attempt = 0, lease_until = 0,"
+    " lease_id = NULL, posting_at = NULL, shown_digest = NULL"
+)
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
@@ -304,6 +311,46 @@ class SqliteTriageStore:
     def purge(self, before: float) -> int:
         self._change("DELETE FROM triage_sightings WHERE seen_at < ?", (before,))
         return self._change("DELETE FROM triage_items WHERE created < ?", (before,))
+
+    # -- a person's data ------------------------------------------------------------------
+    def forget(self, person: Person, *, apply: bool = True) -> tuple[int, int]:
+        """Items and sightings holding ``person``: (items, sightings).  An item Slack shows a reply for
+        keeps only where that reply is (stage ``redact``, for :meth:`redactions`); the others go."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT channel_id, message_ts, numbers, cards, summary, reply_ts FROM triage_items WHERE stage <> ?",
+                (REDACT,),
+            ).fetchall()
+            items = [r for r in rows if person.mentions(r[2]) or person.mentions(r[3]) or person.mentions(r[4])]
+            sightings = [
+                r
+                for r in self._db.execute("SELECT channel_id, phone, message_ts FROM triage_sightings").fetchall()
+                if person.is_phone(r[1])
+            ]
+            if apply:
+                for channel_id, message_ts, _, _, _, reply_ts in items:
+                    if reply_ts:
+                        self._db.execute(
+                            f"UPDATE triage_items SET {_REDACTED} WHERE {_KEY}", (REDACT, channel_id, message_ts)
+                        )
+                    else:
+                        self._db.execute(f"DELETE FROM triage_items WHERE {_KEY}", (channel_id, message_ts))
+                self._db.executemany(
+                    "DELETE FROM triage_sightings WHERE channel_id = ? AND phone = ? AND message_ts = ?", sightings
+                )
+        return len(items), len(sightings)
+
+    def redactions(self, limit: int = 50) -> list[TriageItem]:
+        """Items whose Slack reply is still to be edited to "removed on request" (oldest first)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM triage_items WHERE stage = ? ORDER BY created LIMIT ?", (REDACT, limit)
+            ).fetchall()
+        return [_item(r) for r in rows]
+
+    def redacted(self, channel_id: str, message_ts: str) -> None:
+        """The reply was edited: the item goes."""
+        self._change(f"DELETE FROM triage_items WHERE {_KEY} AND stage = ?", (channel_id, message_ts, REDACT))
 
     def close(self) -> None:
         with self._lock:
