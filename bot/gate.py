@@ -51,6 +51,9 @@ _ACTION_NAMES = {
     cards.ACTION_RESOLVE: "resolve",
     cards.ACTION_FLAG: "flag_fraud",
     cards.ACTION_LOOKUP: "triage_lookup",
+    cards.ACTION_SNOOZE: "snooze",
+    cards.ACTION_DROP: "drop",
+    cards.ACTION_REOPEN: "reopen",
 }
 _COMMAND_WORDS = {"watch": "watch", "triage": "triage"}
 

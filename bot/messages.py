@@ -245,6 +245,36 @@ def flagged(user_id: str | None, at: float | None) -> str:
     return f"🚩 Flagged as fraud by {mention(user_id)} at {when(at or 0)}"
 
 
+def dropped(user_id: str | None, at: float | None, reason: str | None) -> str:
+    return f"🗑 Dropped by {mention(user_id)} at {when(at or 0)}" + (f" ({esc(reason)})" if reason else "")
+
+
+def snoozed(user_id: str | None, until: float | None) -> str:
+    return f"💤 Snoozed by {mention(user_id)} until {when(until or 0)}"
+
+
+def snooze_note(user_id: str | None, until: float, numbers: str) -> str:
+    """The one line a new message about a snoozed number gets in its thread (no lookup)."""
+    return f"💤 {numbers} snoozed by {mention(user_id)} until {when(until)}: not looked up."
+
+
+def snoozed_line(user_id: str | None, until: float) -> str:
+    return f"💤 Snoozed by {mention(user_id)} until {when(until)}."
+
+
+def dropped_line(user_id: str | None, reason: str) -> str:
+    return f"🗑 Dropped by {mention(user_id)}: {esc(reason)}."
+
+
+def reopened_line(user_id: str | None) -> str:
+    return f"↩️ Reopened by {mention(user_id)}."
+
+
+TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
+TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
+TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."
+
+
 def already_claimed(user_id: str | None, at: float | None) -> str:
     return f"{mention(user_id)} already has this one (claimed at {when(at or 0)})."
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from nextcaller_ops.api.models import Profile
 from nextcaller_ops.api.render import format_number, threat_label
+from nextcaller_ops.stores.base import DROP_REASONS
 
 from .. import messages
 from ..messages import esc
@@ -26,6 +27,10 @@ __all__ = [
     "ACTION_RESOLVE",
     "ACTION_FLAG",
     "ACTION_LOOKUP",
+    "ACTION_SNOOZE",
+    "ACTION_DROP",
+    "ACTION_REOPEN",
+    "SNOOZE_CHOICES",
     "TRIAGE_ACTIONS",
     "number_blocks",
     "reply_blocks",
@@ -41,7 +46,22 @@ ACTION_RELEASE = "nc_triage_release"
 ACTION_RESOLVE = "nc_triage_resolve"
 ACTION_FLAG = "nc_triage_flag"
 ACTION_LOOKUP = "nc_triage_lookup"
-TRIAGE_ACTIONS = (ACTION_FULL_CARD, ACTION_CLAIM, ACTION_RELEASE, ACTION_RESOLVE, ACTION_FLAG, ACTION_LOOKUP)
+# Triage II (issue 26): an item's life after the lookup
+ACTION_SNOOZE = "nc_triage_snooze"  # an overflow menu: 1 h, 4 h, 24 h
+ACTION_DROP = "nc_triage_drop"  # a static select: the reason
+ACTION_REOPEN = "nc_triage_reopen"
+TRIAGE_ACTIONS = (
+    ACTION_FULL_CARD,
+    ACTION_CLAIM,
+    ACTION_RELEASE,
+    ACTION_RESOLVE,
+    ACTION_FLAG,
+    ACTION_LOOKUP,
+    ACTION_SNOOZE,
+    ACTION_DROP,
+    ACTION_REOPEN,
+)
+SNOOZE_CHOICES = (("1h", 3600.0), ("4h", 4 * 3600.0), ("24h", 24 * 3600.0))
 
 MAX_RECORDS = 3  # per number in the compact card; the full card has them all
 
@@ -58,12 +78,37 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def item_value(channel_id: str, message_ts: str, phone: str | None = None) -> str:
-    """What a triage button carries: the item (channel + message ts), and a number for the per-number ones."""
+def item_value(channel_id: str, message_ts: str, phone: str | None = None, **choice: str) -> str:
+    """What a triage button carries: the item (channel + message ts), and a number for the per-number ones
+    (a menu's option adds what was chosen: ``s`` a snooze's length, ``r`` a drop's reason)."""
     value: dict[str, str] = {"c": channel_id, "t": message_ts}
     if phone:
         value["phone"] = phone
+    value.update(choice)
     return json.dumps(value, separators=(",", ":"))
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text, "emoji": True}, "value": value}
+
+
+def _snooze_menu(channel_id: str, message_ts: str) -> dict[str, Any]:
+    return {
+        "type": "overflow",
+        "action_id": ACTION_SNOOZE,
+        "options": [
+            _option(f"💤 Snooze {label}", item_value(channel_id, message_ts, s=label)) for label, _ in SNOOZE_CHOICES
+        ],
+    }
+
+
+def _drop_menu(channel_id: str, message_ts: str) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "action_id": ACTION_DROP,
+        "placeholder": {"type": "plain_text", "text": "Drop…", "emoji": True},
+        "options": [_option(reason, item_value(channel_id, message_ts, r=reason)) for reason in DROP_REASONS],
+    }
 
 
 def _record_line(profile: Profile, *, pii: bool) -> str:
@@ -122,7 +167,9 @@ def number_blocks(
 
 def status_line(item: Any) -> str:
     parts = []
-    if item.resolved_at is not None:
+    if item.dropped_at is not None:
+        parts.append(messages.dropped(item.dropped_by, item.dropped_at, item.drop_reason))
+    elif item.resolved_at is not None:
         parts.append(messages.resolved(item.resolved_by, item.resolved_at))
     elif item.claimed_by:
         parts.append(messages.claimed(item.claimed_by, item.claimed_at))
@@ -130,6 +177,8 @@ def status_line(item: Any) -> str:
         parts.append(messages.TRIAGE_OPEN)
     if item.flagged_at is not None:
         parts.append(messages.flagged(item.flagged_by, item.flagged_at))
+    if item.snoozed_until is not None and item.resolved_at is None and item.dropped_at is None:
+        parts.append(messages.snoozed(item.snoozed_by, item.snoozed_until))
     return " · ".join(parts)
 
 
@@ -150,12 +199,17 @@ def reply_blocks(item: Any, cards: Sequence[dict[str, Any]]) -> list[dict[str, A
     )
     value = item_value(item.channel_id, item.message_ts)
     buttons = []
-    if item.resolved_at is None:
+    if not item.done:
+        # snooze and drop on a row of their own (menus), before the main buttons
+        menus = [_snooze_menu(item.channel_id, item.message_ts), _drop_menu(item.channel_id, item.message_ts)]
+        blocks.append({"type": "actions", "block_id": "nc_t_life", "elements": menus})
         if item.claimed_by:
             buttons.append(_button("Release", ACTION_RELEASE, value))
         else:
             buttons.append(_button("Claim", ACTION_CLAIM, value, "primary"))
         buttons.append(_button("Resolve", ACTION_RESOLVE, value))
+    else:
+        buttons.append(_button("Reopen", ACTION_REOPEN, value))
     if item.flagged_at is None:
         buttons.append(_button("Flag fraud", ACTION_FLAG, value, "danger"))
     if buttons:

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from nextcaller_ops.stores import TriageItem
 
 from .intake import Message
+from .lifecycle import screen
 from .service import Triage
 
 __all__ = ["TriagePool", "THREADS", "QUEUE"]
@@ -63,6 +64,10 @@ class TriagePool:
 
     def offer(self, message: Message) -> bool:
         """Claim ``message`` and have it answered, here or by the worker; False when it was already taken."""
+        screened = screen(self.triage, message)  # snoozed numbers: a note in the thread, no lookup
+        if screened is None:
+            return False
+        message = screened
         if self._closed or not self._slots.acquire(blocking=False):
             # No room: in the store due now and held by nobody, so the worker takes it at its next look.
             if self.triage.admit(message, lease_seconds=0.0) is None:

@@ -76,6 +76,10 @@ class Triage:
         self.lease_seconds = LEASE_SECONDS if lease_seconds is None else lease_seconds
         self._bot: tuple[str | None, str | None] | None = None  # our (user id, bot id), asked once
 
+    def now(self) -> float:
+        """The triage clock (a fake one in tests): the item's life and its timers read it too."""
+        return self._clock()
+
     def purge(self) -> int:
         """Forget items (and the cards they hold) and sightings older than a week."""
         return self.store.purge(self._clock() - KEEP_SECONDS)

@@ -39,6 +39,7 @@ __all__ = [
     "REJECTED",
     "TriageItem",
     "OpenItem",
+    "Snooze",
     "TriageStore",
 ]
 
@@ -91,11 +92,12 @@ class AuditStore(Protocol):
         """
         ...
 
-    def close(self) -> None: ...
     def forget(self, person: Person, *, apply: bool = True) -> int:
         """Delete the entries whose phone is ``person``'s or whose detail mentions them (``apply=False``:
         only count); forget records themselves (action ``forget``, a keyed hash) stay."""
         ...
+
+    def close(self) -> None: ...
 
 
 # The life of a queued correction: pending -> delivering (leased) -> delivered | rejected,
@@ -184,7 +186,6 @@ class OutboxStore(Protocol):
         """
         ...
 
-    def close(self) -> None: ...
     def forget(self, person: Person, *, apply: bool = True) -> int:
         """Rows holding ``person`` (profile id, body, error): finished ones deleted, waiting ones
         cancelled (status ``cancelled``, body emptied) for the bot to tell their agents; how many."""
@@ -197,6 +198,8 @@ class OutboxStore(Protocol):
     def drop(self, row_id: int) -> None:
         """Delete one row (a cancelled one, once its agent was told)."""
         ...
+
+    def close(self) -> None: ...
 
 
 class DedupeStore(Protocol):
@@ -213,10 +216,11 @@ class DedupeStore(Protocol):
         """Forget keys older than the TTL (by the store's clock); returns how many.  Opening never purges."""
         ...
 
-    def close(self) -> None: ...
     def forget(self, person: Person, *, apply: bool = True) -> int:
         """Delete the keys that hold ``person`` (``apply=False``: only count)."""
         ...
+
+    def close(self) -> None: ...
 
 
 # -- triage channels -----------------------------------------------------------------------
@@ -226,6 +230,9 @@ class DedupeStore(Protocol):
 NEW, DONE, RETRY, PAUSED, GAVE_UP = "new", "done", "retry", "paused", "gave_up"
 # What people do with an item: each sets who and when, at most once (claim until released).
 CLAIM, RELEASE, RESOLVE, FLAG = "claim", "release", "resolve", "flag"
+# What an item's life adds (issue 26): snoozed until a time, dropped with a reason, reopened once done.
+SNOOZE, DROP, REOPEN = "snooze", "drop", "reopen"
+DROP_REASONS = ("noise", "duplicate", "internal number", "test call")
 
 
 @dataclass(frozen=True)
@@ -254,6 +261,28 @@ class TriageItem:
     lease_id: str | None = None
     posting_at: float | None = None  # a post of the reply was started (its ts may never have been saved)
     shown_digest: str | None = None  # what the reply at reply_ts was last drawn with (unchanged: not redrawn)
+    snoozed_by: str | None = None
+    snoozed_until: float | None = None
+    dropped_by: str | None = None
+    dropped_at: float | None = None
+    drop_reason: str | None = None
+    reminded_at: float | None = None  # the claimer was nudged (once per claim)
+
+    @property
+    def done(self) -> bool:
+        """Resolved or dropped: only Reopen (and Flag fraud) still apply."""
+        return self.resolved_at is not None or self.dropped_at is not None
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """A number snoozed in a channel: who snoozed it, until when, on which item."""
+
+    channel_id: str
+    phone: str
+    until: float
+    by: str | None
+    message_ts: str
 
 
 @dataclass(frozen=True)
@@ -270,6 +299,11 @@ class OpenItem:
     flagged_at: float | None = None
     resolved_by: str | None = None  # always None: open items are the unresolved ones
     resolved_at: float | None = None
+    dropped_by: str | None = None  # always None too: a dropped item is not open
+    dropped_at: float | None = None
+    drop_reason: str | None = None
+    snoozed_by: str | None = None
+    snoozed_until: float | None = None
 
 
 class TriageStore(Protocol):
@@ -343,9 +377,28 @@ class TriageStore(Protocol):
     def act(self, channel_id: str, message_ts: str, action: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
         """Claim, release, resolve or flag; (the item afterwards, whether this call changed it).
 
-        Claim takes an unclaimed item; release gives back one ``user_id`` holds; resolve
-        and flag happen once.  Raises KeyError for an unknown item.
+        Claim takes an unclaimed item (not resolved or dropped); release gives back one
+        ``user_id`` holds; resolve and flag happen once.  Raises KeyError for an unknown item.
         """
+        ...
+
+    def snooze(
+        self, channel_id: str, message_ts: str, user_id: str, now: float, until: float
+    ) -> tuple[TriageItem, bool]:
+        """Snooze an item that is not resolved or dropped, and each of its numbers in its channel, until
+        ``until`` (a later snooze replaces it).  Raises KeyError for an unknown item."""
+        ...
+
+    def drop(self, channel_id: str, message_ts: str, user_id: str, now: float, reason: str) -> tuple[TriageItem, bool]:
+        """Drop an item that is not resolved or dropped, with a reason (one of DROP_REASONS)."""
+        ...
+
+    def reopen(self, channel_id: str, message_ts: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
+        """Open again an item that was resolved or dropped (unclaimed: back in the queue)."""
+        ...
+
+    def snoozed(self, channel_id: str, phone: str, now: float) -> Snooze | None:
+        """The snooze in force on ``phone`` in ``channel_id`` at ``now``, if any."""
         ...
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
@@ -361,7 +414,6 @@ class TriageStore(Protocol):
         """Forget items and sightings older than ``before``; returns how many items."""
         ...
 
-    def close(self) -> None: ...
     def forget(self, person: Person, *, apply: bool = True) -> tuple[int, int]:
         """(items, sightings) holding ``person``, removed; an item with a reply in Slack is emptied and
         kept as a ``redact`` job (:meth:`redactions`) until the bot has edited that reply."""
@@ -370,3 +422,5 @@ class TriageStore(Protocol):
     def redactions(self, limit: int = 50) -> list[TriageItem]: ...
 
     def redacted(self, channel_id: str, message_ts: str) -> None: ...
+
+    def close(self) -> None: ...

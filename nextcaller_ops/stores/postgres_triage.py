@@ -13,7 +13,7 @@ import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, Snooze, TriageItem
 from .person import REDACT, Person
 
 if TYPE_CHECKING:
@@ -23,14 +23,16 @@ __all__ = ["PostgresTriageStore"]
 
 _COLUMNS = (
     "channel_id, message_ts, thread_ts, poster, numbers, created, stage, attempts, reply_ts, cards, summary,"
-    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest"
+    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest,"
+    " snoozed_by, snoozed_until, dropped_by, dropped_at, drop_reason, reminded_at"
 )
 _ITEMS = "nextcaller_triage_items"
 _KEY = "channel_id = %s AND message_ts = %s"
 _HELD = f"{_KEY} AND lease_id = %s"  # a write by the lease holder: a stale worker's changes nothing
 _DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}', '{REDACT}') AND next_attempt <= %(now)s AND lease_until < %(now)s"
-_OPEN = f"channel_id = %s AND created >= %s AND resolved_at IS NULL AND stage <> '{REDACT}'"
-
+_OPEN = f"channel_id = %s AND created >= %s AND resolved_at IS NULL AND dropped_at IS NULL AND stage <> '{REDACT}'"
+_LIVE = "resolved_at IS NULL AND dropped_at IS NULL"  # neither resolved nor dropped
+_SNOOZES = "nextcaller_triage_snoozes"
 # What a forgotten item keeps: where its reply is, nothing of the person.
 _REDACTED = (
     "stage = %s, numbers = '[]'::jsonb, cards = NULL, summary = '', poster = NULL, next_attempt = 0,"
@@ -39,16 +41,19 @@ _REDACTED = (
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
-    CLAIM: ("claimed_by = %s, claimed_at = %s", "claimed_by IS NULL AND resolved_at IS NULL", False),
-    RELEASE: ("claimed_by = NULL, claimed_at = NULL", "claimed_by = %s AND resolved_at IS NULL", True),
-    RESOLVE: ("resolved_by = %s, resolved_at = %s", "resolved_at IS NULL", False),
+    # a claim starts its own reminder timer (reminded_at cleared)
+    CLAIM: ("claimed_by = %s, claimed_at = %s, reminded_at = NULL", f"claimed_by IS NULL AND {_LIVE}", False),
+    RELEASE: ("claimed_by = NULL, claimed_at = NULL", f"claimed_by = %s AND {_LIVE}", True),
+    RESOLVE: ("resolved_by = %s, resolved_at = %s", _LIVE, False),
     FLAG: ("flagged_by = %s, flagged_at = %s", "flagged_at IS NULL", False),
 }
 
 
 def _item(row: tuple) -> TriageItem:
     (channel, ts, thread, poster, numbers, created, stage, attempts, reply, cards, summary, *state) = row
-    lease_id, posting_at, shown_digest = state[6:9]
+    lease_id, posting_at, shown_digest, snoozed_by, snoozed_until, dropped_by, dropped_at, drop_reason, reminded = (
+        state[6:]
+    )
     return TriageItem(
         channel_id=channel,
         message_ts=ts,
@@ -70,6 +75,12 @@ def _item(row: tuple) -> TriageItem:
         lease_id=lease_id,
         posting_at=posting_at,
         shown_digest=shown_digest,
+        snoozed_by=snoozed_by,
+        snoozed_until=snoozed_until,
+        dropped_by=dropped_by,
+        dropped_at=dropped_at,
+        drop_reason=drop_reason,
+        reminded_at=reminded,
     )
 
 
@@ -222,6 +233,59 @@ class PostgresTriageStore:
             raise KeyError(f"no triage item {channel_id}/{message_ts}")
         return item, changed
 
+    def _changed(self, sql: str, args: tuple[Any, ...], channel_id: str, message_ts: str) -> tuple[TriageItem, bool]:
+        changed = self._change(sql, args) == 1
+        item = self.get(channel_id, message_ts)
+        if item is None:
+            raise KeyError(f"no triage item {channel_id}/{message_ts}")
+        return item, changed
+
+    def snooze(
+        self, channel_id: str, message_ts: str, user_id: str, now: float, until: float
+    ) -> tuple[TriageItem, bool]:
+        item, changed = self._changed(
+            f"UPDATE {_ITEMS} SET snoozed_by = %s, snoozed_until = %s WHERE {_KEY} AND {_LIVE}",
+            (user_id, until, channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+        if changed:
+            for phone in item.numbers:
+                self._change(
+                    f"INSERT INTO {_SNOOZES} (channel_id, phone, snoozed_until, snoozed_by, message_ts)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (channel_id, phone) DO UPDATE SET"
+                    " snoozed_until = EXCLUDED.snoozed_until, snoozed_by = EXCLUDED.snoozed_by,"
+                    " message_ts = EXCLUDED.message_ts",
+                    (channel_id, phone, until, user_id, message_ts),
+                )
+        return item, changed
+
+    def drop(self, channel_id: str, message_ts: str, user_id: str, now: float, reason: str) -> tuple[TriageItem, bool]:
+        return self._changed(
+            f"UPDATE {_ITEMS} SET dropped_by = %s, dropped_at = %s, drop_reason = %s WHERE {_KEY} AND {_LIVE}",
+            (user_id, now, reason, channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+
+    def reopen(self, channel_id: str, message_ts: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
+        return self._changed(
+            f"UPDATE {_ITEMS} SET resolved_by = NULL, resolved_at = NULL, dropped_by = NULL, dropped_at = NULL,"
+            " drop_reason = NULL, claimed_by = NULL, claimed_at = NULL, reminded_at = NULL"
+            f" WHERE {_KEY} AND NOT ({_LIVE})",
+            (channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+
+    def snoozed(self, channel_id: str, phone: str, now: float) -> Snooze | None:
+        rows = self._rows(
+            f"SELECT snoozed_until, snoozed_by, message_ts FROM {_SNOOZES}"
+            " WHERE channel_id = %s AND phone = %s AND snoozed_until > %s",
+            (channel_id, phone, now),
+        )
+        return Snooze(channel_id, phone, rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_OPEN} ORDER BY created, message_ts", (channel_id, since)
@@ -253,6 +317,7 @@ class PostgresTriageStore:
 
     def purge(self, before: float) -> int:
         self._change("DELETE FROM nextcaller_triage_sightings WHERE seen_at < %s", (before,))
+        self._change(f"DELETE FROM {_SNOOZES} WHERE snoozed_until < %s", (before,))
         return self._change(f"DELETE FROM {_ITEMS} WHERE created < %s", (before,))
 
     # -- a person's data ------------------------------------------------------------------

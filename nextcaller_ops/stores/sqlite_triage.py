@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, Snooze, TriageItem
 from .person import REDACT, Person
 from .private_db import open_private_db
 
@@ -42,10 +42,25 @@ SCHEMA = (
         channel_id TEXT NOT NULL, phone TEXT NOT NULL, message_ts TEXT NOT NULL, seen_at REAL NOT NULL,
         PRIMARY KEY (channel_id, phone, message_ts))""",
     "CREATE INDEX IF NOT EXISTS triage_sightings_seen ON triage_sightings (channel_id, phone, seen_at)",
+    # PostgreSQL's 0006_triage_lifecycle: a number snoozed in a channel
+    """CREATE TABLE IF NOT EXISTS triage_snoozes (
+        channel_id TEXT NOT NULL, phone TEXT NOT NULL, snoozed_until REAL NOT NULL, snoozed_by TEXT,
+        message_ts TEXT NOT NULL, PRIMARY KEY (channel_id, phone))""",
 )
 # Columns added after the first release, as PostgreSQL's migrations add them (0003_triage_lease):
 # the lease holder's token, a post under way, what the reply was last drawn with.
-ADDED_COLUMNS = (("lease_id", "TEXT"), ("posting_at", "REAL"), ("shown_digest", "TEXT"))
+# And (0006_triage_lifecycle) snoozed, dropped with a reason, the claimer reminded.
+ADDED_COLUMNS = (
+    ("lease_id", "TEXT"),
+    ("posting_at", "REAL"),
+    ("shown_digest", "TEXT"),
+    ("snoozed_by", "TEXT"),
+    ("snoozed_until", "REAL"),
+    ("dropped_by", "TEXT"),
+    ("dropped_at", "REAL"),
+    ("drop_reason", "TEXT"),
+    ("reminded_at", "REAL"),
+)
 ADDED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS triage_items_unresolved ON triage_items (channel_id, created)"
     " WHERE resolved_at IS NULL",
@@ -53,13 +68,14 @@ ADDED_INDEXES = (
 
 _COLUMNS = (
     "channel_id, message_ts, thread_ts, poster, numbers, created, stage, attempts, reply_ts, cards, summary,"
-    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest"
+    " claimed_by, claimed_at, resolved_by, resolved_at, flagged_by, flagged_at, lease_id, posting_at, shown_digest,"
+    " snoozed_by, snoozed_until, dropped_by, dropped_at, drop_reason, reminded_at"
 )
 _KEY = "channel_id = ? AND message_ts = ?"
 _HELD = f"{_KEY} AND lease_id = ?"  # a write by the lease holder: a stale worker's changes nothing
 _DUE = f"stage NOT IN ('{DONE}', '{GAVE_UP}', '{REDACT}') AND next_attempt <= :now AND lease_until < :now"
-_OPEN = f"channel_id = ? AND created >= ? AND resolved_at IS NULL AND stage <> '{REDACT}'"
-
+_OPEN = f"channel_id = ? AND created >= ? AND resolved_at IS NULL AND dropped_at IS NULL AND stage <> '{REDACT}'"
+_LIVE = "resolved_at IS NULL AND dropped_at IS NULL"  # neither resolved nor dropped
 # What a forgotten item keeps: where its reply is, nothing of the person.
 _REDACTED = (
     "stage = ?, numbers = '[]', cards = NULL, summary = '', poster = NULL, next_attempt = 0, lease_until = 0,"
@@ -68,16 +84,19 @@ _REDACTED = (
 
 # Each action as one conditional UPDATE: it changes the row only when the action is still possible.
 _ACTIONS = {
-    CLAIM: ("claimed_by = ?, claimed_at = ?", "claimed_by IS NULL AND resolved_at IS NULL", False),
-    RELEASE: ("claimed_by = NULL, claimed_at = NULL", "claimed_by = ? AND resolved_at IS NULL", True),
-    RESOLVE: ("resolved_by = ?, resolved_at = ?", "resolved_at IS NULL", False),
+    # a claim starts its own reminder timer (reminded_at cleared)
+    CLAIM: ("claimed_by = ?, claimed_at = ?, reminded_at = NULL", f"claimed_by IS NULL AND {_LIVE}", False),
+    RELEASE: ("claimed_by = NULL, claimed_at = NULL", f"claimed_by = ? AND {_LIVE}", True),
+    RESOLVE: ("resolved_by = ?, resolved_at = ?", _LIVE, False),
     FLAG: ("flagged_by = ?, flagged_at = ?", "flagged_at IS NULL", False),
 }
 
 
 def _item(row: tuple) -> TriageItem:
     (channel, ts, thread, poster, numbers, created, stage, attempts, reply, cards, summary, *state) = row
-    lease_id, posting_at, shown_digest = state[6:9]
+    lease_id, posting_at, shown_digest, snoozed_by, snoozed_until, dropped_by, dropped_at, drop_reason, reminded = (
+        state[6:]
+    )
     return TriageItem(
         channel_id=channel,
         message_ts=ts,
@@ -99,6 +118,12 @@ def _item(row: tuple) -> TriageItem:
         lease_id=lease_id,
         posting_at=posting_at,
         shown_digest=shown_digest,
+        snoozed_by=snoozed_by,
+        snoozed_until=snoozed_until,
+        dropped_by=dropped_by,
+        dropped_at=dropped_at,
+        drop_reason=drop_reason,
+        reminded_at=reminded,
     )
 
 
@@ -277,6 +302,59 @@ class SqliteTriageStore:
             raise KeyError(f"no triage item {channel_id}/{message_ts}")
         return item, changed
 
+    def _changed(self, sql: str, args: tuple[Any, ...], channel_id: str, message_ts: str) -> tuple[TriageItem, bool]:
+        changed = self._change(sql, args) == 1
+        item = self.get(channel_id, message_ts)
+        if item is None:
+            raise KeyError(f"no triage item {channel_id}/{message_ts}")
+        return item, changed
+
+    def snooze(
+        self, channel_id: str, message_ts: str, user_id: str, now: float, until: float
+    ) -> tuple[TriageItem, bool]:
+        item, changed = self._changed(
+            f"UPDATE triage_items SET snoozed_by = ?, snoozed_until = ? WHERE {_KEY} AND {_LIVE}",
+            (user_id, until, channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+        if changed:
+            for phone in item.numbers:
+                self._change(
+                    "INSERT INTO triage_snoozes (channel_id, phone, snoozed_until, snoozed_by, message_ts)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, phone) DO UPDATE SET"
+                    " snoozed_until = excluded.snoozed_until, snoozed_by = excluded.snoozed_by,"
+                    " message_ts = excluded.message_ts",
+                    (channel_id, phone, until, user_id, message_ts),
+                )
+        return item, changed
+
+    def drop(self, channel_id: str, message_ts: str, user_id: str, now: float, reason: str) -> tuple[TriageItem, bool]:
+        return self._changed(
+            f"UPDATE triage_items SET dropped_by = ?, dropped_at = ?, drop_reason = ? WHERE {_KEY} AND {_LIVE}",
+            (user_id, now, reason, channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+
+    def reopen(self, channel_id: str, message_ts: str, user_id: str, now: float) -> tuple[TriageItem, bool]:
+        return self._changed(
+            "UPDATE triage_items SET resolved_by = NULL, resolved_at = NULL, dropped_by = NULL, dropped_at = NULL,"
+            " drop_reason = NULL, claimed_by = NULL, claimed_at = NULL, reminded_at = NULL"
+            f" WHERE {_KEY} AND NOT ({_LIVE})",
+            (channel_id, message_ts),
+            channel_id,
+            message_ts,
+        )
+
+    def snoozed(self, channel_id: str, phone: str, now: float) -> Snooze | None:
+        row = self._one(
+            "SELECT snoozed_until, snoozed_by, message_ts FROM triage_snoozes"
+            " WHERE channel_id = ? AND phone = ? AND snoozed_until > ?",
+            (channel_id, phone, now),
+        )
+        return Snooze(channel_id, phone, row[0], row[1], row[2]) if row else None
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         with self._lock:
             rows = self._db.execute(
@@ -310,6 +388,7 @@ class SqliteTriageStore:
 
     def purge(self, before: float) -> int:
         self._change("DELETE FROM triage_sightings WHERE seen_at < ?", (before,))
+        self._change("DELETE FROM triage_snoozes WHERE snoozed_until < ?", (before,))
         return self._change("DELETE FROM triage_items WHERE created < ?", (before,))
 
     # -- a person's data ------------------------------------------------------------------

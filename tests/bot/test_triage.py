@@ -200,7 +200,9 @@ def test_claim_by_ana_then_ben_is_told_who_has_it_then_release_resolve_and_flag(
     assert f"Flagged as fraud by <@{BEN}>" in text_of(updates(slack, reply["ts"], 3)[-1]["blocks"])
     press(triage_bot, cards.ACTION_RESOLVE, value, user=ANA)
     resolved = text_of(updates(slack, reply["ts"], 4)[-1]["blocks"])
-    assert f"Resolved by <@{ANA}>" in resolved and "Flagged as fraud" in resolved and '"actions"' not in resolved
+    assert f"Resolved by <@{ANA}>" in resolved and "Flagged as fraud" in resolved
+    # done: only Reopen is left (issue 26)
+    assert [e["action_id"] for e in json.loads(resolved)[-1]["elements"]] == [cards.ACTION_REOPEN]
     triage_bot.drain()
     actions = [
         (e["user_id"], e["action"], e["outcome"])

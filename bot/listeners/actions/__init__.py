@@ -11,6 +11,7 @@ from .refresh import refresh_card
 from .share import share_card
 from .suggest import open_correction_modal
 from .triage import change_item, look_up_now, show_full_card
+from .triage_life import change_life
 
 
 def register(app: App) -> None:
@@ -22,3 +23,5 @@ def register(app: App) -> None:
     for action_id in (cards.ACTION_CLAIM, cards.ACTION_RELEASE, cards.ACTION_RESOLVE, cards.ACTION_FLAG):
         app.action(action_id)(change_item)
     app.action(cards.ACTION_LOOKUP)(look_up_now)
+    for action_id in (cards.ACTION_SNOOZE, cards.ACTION_DROP, cards.ACTION_REOPEN):
+        app.action(action_id)(change_life)

@@ -58,6 +58,7 @@ class _Press:
     user_id: str | None
     pressed_in: str | None  # the channel the button was pressed in (Slack's word); None if the payload disagrees
     pressed_on: str | None  # the ts of the message the button sat on; None on an ephemeral message
+    choice: dict[str, str] | None = None  # a menu's option: what was chosen (``s`` a snooze, ``r`` a reason)
 
 
 def _agreed(*said: Any) -> str | None:
@@ -69,10 +70,12 @@ def _agreed(*said: Any) -> str | None:
 def _press_of(body: dict[str, Any]) -> _Press | None:
     """The press in ``body``; None when the button's value is not ours."""
     try:
-        value = json.loads(body["actions"][0]["value"])
+        action = body["actions"][0]
+        # a button carries a value; a menu (Snooze, Drop) the value of the option chosen
+        value = json.loads(action.get("value") or action["selected_option"]["value"])
         channel_id, message_ts = str(value["c"]), str(value["t"])
         phone = parse(value["phone"]).number if "phone" in value else None
-    except (KeyError, IndexError, TypeError, ValueError, errors.InvalidPhoneError):
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, errors.InvalidPhoneError):
         return None
     container, channel, message = (_part(body, key) for key in ("container", "channel", "message"))
     return _Press(
@@ -82,6 +85,7 @@ def _press_of(body: dict[str, Any]) -> _Press | None:
         user_id=_part(body, "user").get("id"),
         pressed_in=_agreed(channel.get("id"), container.get("channel_id")),
         pressed_on=_agreed(message.get("ts"), container.get("message_ts")),
+        choice={k: str(value[k]) for k in ("s", "r") if k in value},
     )
 
 
