@@ -1,8 +1,10 @@
 """What an agent is answered: an audited lookup as a message.
 
 Used by every listener that looks a number up (``/caller``, Refresh, the message
-shortcut, the triage buttons), after :mod:`bot.gate` let the request through;
-each outcome is audited and worded by :mod:`bot.messages`.
+shortcut, the triage buttons), after :mod:`bot.gate` let the request through.
+Each call is made :func:`~nextcaller_ops.audit.asking` as the agent, in their
+channel: the client audits it (the bot's audit log is its hook, wired in
+:func:`bot.services.build_services`); the words are :mod:`bot.messages`'.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from nextcaller_ops import errors
 from nextcaller_ops.api.models import LookupResult
 from nextcaller_ops.api.phone import PhoneInput
+from nextcaller_ops.audit import asking
 from nextcaller_ops.redact import mask_phone
 
 from . import blocks, messages
@@ -54,21 +57,13 @@ def lookup_answer(
     action: str = "lookup",
     refresh: bool = False,
 ) -> Answer:
-    """Look ``phone`` up and build the private card message; every outcome is audited."""
+    """Look ``phone`` up and build the private card message; the client audits it as ``action``."""
     try:
-        result = services.client.lookup(phone, refresh=refresh)
+        with asking(user_id=user_id, channel_id=channel_id, action=action):
+            result = services.client.lookup(phone, refresh=refresh)
     except errors.NextCallerError as exc:
-        services.audit.record(
-            user_id=user_id,
-            channel_id=channel_id,
-            action=action,
-            phone=phone.number,
-            outcome="error",
-            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
-        )
         return error_answer(exc, f"{action} {mask_phone(phone.number)}")
     outcome = f"found {len(result.profiles)}" if result.found else "no record"
-    services.audit.record(user_id=user_id, channel_id=channel_id, action=action, phone=phone.number, outcome=outcome)
     log.info("%s %s by %s in %s: %s", action, mask_phone(phone.number), user_id, channel_id, outcome)
     if not result.found:
         return Answer(
@@ -88,26 +83,17 @@ def _v21(services: Services) -> bool:
 
 
 def email_answer(services: Services, email: str, *, user_id: str | None, channel_id: str | None) -> Answer:
-    """``/caller jerry@example.com`` (API v2.1): the address's records as cards; every outcome is audited.
+    """``/caller jerry@example.com`` (API v2.1): the address's records as cards; the client audits it.
 
     The cards' buttons act on the first record's number (Refresh looks that number up).
     """
     try:
-        result = services.client.lookup_email(email)
+        # the row's detail is the address as asked (the client's would say email=…; cached)
+        with asking(user_id=user_id, channel_id=channel_id, action="lookup_email", detail=email):
+            result = services.client.lookup_email(email)
     except errors.NextCallerError as exc:
-        services.audit.record(
-            user_id=user_id,
-            channel_id=channel_id,
-            action="lookup_email",
-            phone=None,
-            outcome="error",
-            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
-        )
         return error_answer(exc, "lookup by email")
     outcome = f"found {len(result.profiles)}" if result.found else "no record"
-    services.audit.record(
-        user_id=user_id, channel_id=channel_id, action="lookup_email", phone=None, outcome=outcome, detail=email
-    )
     log.info("lookup by email by %s in %s: %s", user_id, channel_id, outcome)
     if not result.found:
         return say_text(messages.no_record(email))
@@ -121,20 +107,10 @@ def email_answer(services: Services, email: str, *, user_id: str | None, channel
 
 
 def fraud_answer(services: Services, phone: PhoneInput, *, user_id: str | None, channel_id: str | None) -> Answer:
-    """The Fraud check button (API v2.1): the number's fraud level, audited."""
+    """The Fraud check button (API v2.1): the number's fraud level; the client audits it."""
     try:
-        level = services.client.fraud_level(phone)
+        with asking(user_id=user_id, channel_id=channel_id, action="fraud"):
+            level = services.client.fraud_level(phone)
     except errors.NextCallerError as exc:
-        services.audit.record(
-            user_id=user_id,
-            channel_id=channel_id,
-            action="fraud",
-            phone=phone.number,
-            outcome="error",
-            detail=f"{type(exc).__name__} {exc.code or ''}".strip(),
-        )
         return error_answer(exc, f"fraud check {mask_phone(phone.number)}")
-    services.audit.record(
-        user_id=user_id, channel_id=channel_id, action="fraud", phone=phone.number, outcome=f"risk {level.fraud_risk}"
-    )
     return say_text(messages.fraud_level(phone.display, level.fraud_risk, level.spoofed))

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from nextcaller_ops.account import check_api
+from nextcaller_ops.audit import asking, store_auditor
 from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import data_dir
 from nextcaller_ops.rate.window import RateLimiter
@@ -134,9 +135,15 @@ def build_services(
         root = Path(settings.data_dir) if settings.data_dir else data_dir()
         stores = open_stores(root, database_url=settings.database_url)  # opening purges nothing: the housekeeper does
 
+    # Every call the client makes is audited in the bot's log, as whoever the listener is asking for
+    # (nextcaller_ops.audit.asking); a call outside any asker (none today) names no one.
+    client.auditor = store_auditor(stores.audit, default_user=None, default_channel=None)
+
     def deliver(row: Correction) -> None:
-        # row.body holds the agent's changes under dotted names, as build_correction takes them
-        client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
+        # row.body holds the agent's changes under dotted names, as build_correction takes them;
+        # delivered on the outbox's thread, audited as the agent who submitted it
+        with asking(user_id=row.user_id, channel_id=row.channel_id):
+            client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
 
     triage = Triage(settings, stores.triage, client, web, stores.audit)
     return Services(

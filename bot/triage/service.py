@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackClientError
 
 from nextcaller_ops import errors
 from nextcaller_ops.api.phone import parse
+from nextcaller_ops.audit import asking
 from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.redact import mask_phone
 from nextcaller_ops.stores import AuditStore, TriageItem, TriageStore
@@ -209,13 +210,13 @@ class Triage:
                 self.audit.record(**audit, outcome="paused: channel budget")
                 return NumberOutcome(number, outcomes.PAUSED, seen, wait=wait)
         try:
-            result = self.client.lookup(parse(number))
+            # on whichever thread runs this (the pool's, the worker's, a button's): the client audits it as who's
+            with asking(user_id=who, channel_id=item.channel_id, action="triage_lookup"):
+                result = self.client.lookup(parse(number))
         except errors.NextCallerError as exc:
             retry = isinstance(exc, RETRYABLE) and now - item.created < DAY
-            self.audit.record(**audit, outcome="error", detail=f"{type(exc).__name__} {exc.code or ''}".strip())
             log.warning("triage lookup %s failed: %s", mask_phone(number), type(exc).__name__)
             return NumberOutcome(number, outcomes.FAILED if retry else outcomes.GAVE_UP, seen)
-        self.audit.record(**audit, outcome=f"found {len(result.profiles)}" if result.found else "no record")
         return NumberOutcome(number, outcomes.FOUND, seen, tuple(result.profiles))
 
     def _next(self, item: TriageItem, found: list[NumberOutcome]) -> tuple[str, float]:

@@ -16,7 +16,9 @@
   request; a correction invalidates what it changed; ``refresh=True`` bypasses.
 * ``lookup_many`` / ``iter_lookup_many``: concurrent, in input order, one
   request per distinct number, bounded memory for any input size; see :mod:`.batch`.
-* ``audit(action, phone, outcome, detail="")`` is called after every lookup and correction.
+* ``audit(action, phone, outcome, detail="")`` is called after every lookup, correction and v2.1
+  call (:mod:`.auditing`); :attr:`~NextCallerClient.auditor` sets it after construction, and the
+  surface says who asked, where (:func:`nextcaller_ops.audit.asking`).
 
 What a batch engine may use (:mod:`.batch_run` uses nothing else, see its
 ``BatchClient``): :meth:`~NextCallerClient.lookup`,
@@ -47,6 +49,7 @@ from ..credentials import Credentials, load_credentials
 from ..rate.pacer import PacingState, pacer_for
 from ..redact import mask_phone
 from . import fanout as batch
+from .auditing import AuditHook, Failure, no_audit
 from .fanout import BatchItem, BatchPlan
 from .transport import Pacer, Transport, auth_for
 from .v21 import V21Lookups
@@ -65,7 +68,7 @@ class NextCallerClient(V21Lookups):
         cache: LookupCache | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        audit: Callable[..., None] | None = None,
+        audit: AuditHook | None = None,
         pacer: Pacer | None = None,
     ):
         self.settings = settings or load_settings()
@@ -91,8 +94,19 @@ class NextCallerClient(V21Lookups):
             self.settings, auth_for(self.credentials), session=session, sleep=sleep, pacer=self.pacer
         )
         self._flights: SingleFlight[tuple[LookupResult, bool]] = SingleFlight()
-        # audit(action, phone, outcome, detail="") after every lookup and correction
-        self._audit = audit or (lambda *args, **kw: None)
+        # audit(action, phone, outcome, detail="") after every lookup, correction and v2.1 call
+        self._audit: AuditHook = audit or no_audit
+
+    # -- the audit hook -----------------------------------------------------------
+    @property
+    def auditor(self) -> AuditHook:
+        """The hook called after every call, ``audit(action, phone, outcome, detail="")``; settable, so a
+        surface that opens its audit log after building the client (the bot) wires it in once."""
+        return self._audit
+
+    @auditor.setter
+    def auditor(self, hook: AuditHook | None) -> None:
+        self._audit = hook or no_audit
 
     # -- the public face a batch engine uses ----------------------------------------
     @property
@@ -152,7 +166,7 @@ class NextCallerClient(V21Lookups):
         try:
             result = self._lookup(parsed, refresh)
         except errors.NextCallerError as exc:
-            self._audit("lookup", parsed.number, f"error: {type(exc).__name__}")
+            self._audit("lookup", parsed.number, Failure(exc))
             raise
         self._audit("lookup", parsed.number, _outcome(len(result.profiles)), "cached" if result.cached else "")
         return result
@@ -202,7 +216,7 @@ class NextCallerClient(V21Lookups):
             self._audit(
                 "lookup",
                 parsed.number,
-                _outcome(0) if isinstance(exc, errors.NotFoundError) else f"error: {type(exc).__name__}",
+                _outcome(0) if isinstance(exc, errors.NotFoundError) else Failure(exc),
                 fmt,
             )
             raise
@@ -233,7 +247,7 @@ class NextCallerClient(V21Lookups):
             if not (isinstance(doc, dict) and doc.get("success") in (True, "true")):
                 raise errors.BadResponseError("the API did not confirm the correction", status=resp.status_code)
         except errors.NextCallerError as exc:
-            self._audit("correction", None, f"error: {type(exc).__name__}", f"{pid}: {fields}")
+            self._audit("correction", None, Failure(exc), f"{pid}: {fields}")
             raise
         self._audit("correction", None, "sent", f"{pid}: {fields}")
         dropped = self.cache.invalidate_profile(pid)

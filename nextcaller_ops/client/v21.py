@@ -28,6 +28,7 @@ from ..api.phone import PhoneInput, parse
 from ..api.queries import NameAddressQuery, check_email, mask_email, name_address_query
 from ..redact import mask_phone
 from . import fanout as batch
+from .auditing import AuditHook, Failure
 
 if TYPE_CHECKING:
     from ..cache.memory import LookupCache
@@ -46,7 +47,7 @@ class V21Lookups:
     settings: Settings
     transport: Transport
     cache: LookupCache
-    _audit: Callable[..., None]
+    _audit: AuditHook
     _cached: Callable[..., tuple[tuple[Profile, ...], bool]]
     lookup: Callable[..., LookupResult]
     batch_plan: Callable[..., BatchPlan]
@@ -76,7 +77,7 @@ class V21Lookups:
         try:
             result = work()
         except errors.NextCallerError as exc:
-            self._audit(action, phone, f"error: {type(exc).__name__}", detail)
+            self._audit(action, phone, Failure(exc), detail)
             raise
         count = len(result.profiles)
         outcome = f"found {count}" if count else "no record"
@@ -129,7 +130,7 @@ class V21Lookups:
             (held,), cached = self._cached("fraud:" + parsed.number, fetch, refresh)
             level = FraudLevel.from_api(parsed.number, held.to_api())
         except errors.NextCallerError as exc:
-            self._audit("fraud", parsed.number, f"error: {type(exc).__name__}")
+            self._audit("fraud", parsed.number, Failure(exc))
             raise
         log.info("fraud level %s: %s, spoofed %s", mask_phone(parsed.number), level.fraud_risk, level.spoofed)
         self._audit("fraud", parsed.number, f"risk {level.fraud_risk or 'unknown'}", "cached" if cached else "")
@@ -181,7 +182,7 @@ class V21Lookups:
             else:
                 profile = Profile.from_api(doc)
         except errors.NextCallerError as exc:
-            self._audit("profile", None, f"error: {type(exc).__name__}", pid)
+            self._audit("profile", None, Failure(exc), pid)
             raise
         self._audit("profile", None, "found 1", pid)
         return profile

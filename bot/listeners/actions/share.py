@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from nextcaller_ops import errors
 from nextcaller_ops.api.phone import parse
+from nextcaller_ops.audit import asking
 from nextcaller_ops.redact import mask_phone
 
 from ... import blocks, messages
@@ -45,7 +46,10 @@ def share_card(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClie
         respond(response_type="ephemeral", replace_original=False, text=refusal)
         return
     try:
-        result = services.client.lookup(phone)  # the card was just shown: the cache has it (else counted above)
+        # the card was just shown: the cache has it (else counted on the presser's limit by the gate); the
+        # share's own row below is this read's audit
+        with asking(user_id=user_id, channel_id=channel_id, action="share", audited=False):
+            result = services.client.lookup(phone)
     except errors.NextCallerError as exc:
         respond(response_type="ephemeral", replace_original=False, text=error_answer(exc, "share").text)
         return

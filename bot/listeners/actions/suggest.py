@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackClientError
 
 from nextcaller_ops import errors
 from nextcaller_ops.api.phone import parse
+from nextcaller_ops.audit import asking
 
 from ... import messages, modal
 from ...answers import error_answer
@@ -32,8 +33,9 @@ def open_correction_modal(
         respond(response_type="ephemeral", replace_original=False, text=refusal)
         return
     try:
-        # From the cache: the trigger_id is only good for 3 seconds.
-        result = services.client.lookup(phone)
+        # From the cache: the trigger_id is only good for 3 seconds.  Audited below, once the form is open.
+        with asking(user_id=user_id, channel_id=channel_id, action="suggest", audited=False):
+            result = services.client.lookup(phone)
     except errors.NextCallerError as exc:
         respond(response_type="ephemeral", replace_original=False, text=error_answer(exc, "modal").text)
         return
