@@ -133,7 +133,9 @@ def build_services(
     web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
     if stores is None:
         root = Path(settings.data_dir) if settings.data_dir else data_dir()
-        stores = open_stores(root, database_url=settings.database_url)  # opening purges nothing: the housekeeper does
+        # Opening purges nothing (the housekeeper does); it migrates the schema at start unless
+        # NEXTCALLER_OPS_AUTO_MIGRATE=0 (then: `nextcaller-ops db migrate`).
+        stores = open_stores(root, database_url=settings.database_url, migrate=settings.auto_migrate)
 
     # Every call the client makes is audited in the bot's log, as whoever the listener is asking for
     # (nextcaller_ops.audit.asking); a call outside any asker (none today) names no one.

@@ -23,6 +23,9 @@ def _ids(value: str | None) -> frozenset[str] | None:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
 
 
+_OFF = ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class BotSettings:
     bot_token: str = field(default="", repr=False)
@@ -49,6 +52,7 @@ class BotSettings:
     admins: frozenset[str] = frozenset()
     watch_lookups_per_minute: int = 60
     triage_retry_seconds: float = 10.0  # first retry of a lookup the API failed; doubles, capped at 5 min
+    auto_migrate: bool = True  # bring the PostgreSQL schema up to date at start (NEXTCALLER_OPS_AUTO_MIGRATE=0: don't)
 
     def __post_init__(self) -> None:
         from nextcaller_ops.redact import register_secret
@@ -87,6 +91,7 @@ class BotSettings:
             database_url=env.get("NEXTCALLER_OPS_DATABASE_URL") or None,
             redis_url=env.get("NEXTCALLER_OPS_REDIS_URL") or None,
             redis_prefix=env.get("NEXTCALLER_OPS_REDIS_PREFIX") or "nextcaller-ops",
+            auto_migrate=(env.get("NEXTCALLER_OPS_AUTO_MIGRATE") or "1").strip().lower() not in _OFF,
         )
 
     def require(self, *, socket: bool) -> None:

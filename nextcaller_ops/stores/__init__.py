@@ -89,16 +89,29 @@ def open_audit_store(
     *,
     database_url: str | None = None,
     clock: Callable[[], float] = time.time,
+    migrate: bool = False,
 ) -> AuditStore:
-    """The audit log alone (the CLI and the notebook record lookups too, and ``audit`` reads it)."""
+    """The audit log alone (the CLI and the notebook record lookups too, and ``audit`` reads it).
+
+    They run no DDL on PostgreSQL (``migrate`` stays False): a schema behind the code is a
+    :class:`~.schema.SchemaBehindError` saying to run ``nextcaller-ops db migrate``.
+    """
     if backend_for(database_url) == "postgresql":
         assert database_url is not None
         from .postgres import PostgresAuditStore, open_pool
 
-        return PostgresAuditStore(open_pool(database_url, max_size=2), clock, owns_pool=True)
+        return PostgresAuditStore(open_pool(database_url, max_size=2, migrate=migrate), clock, owns_pool=True)
     from .sqlite import SqliteAuditStore
 
-    return SqliteAuditStore(Path(data_dir) / "audit.sqlite3", clock)
+    return SqliteAuditStore(_stamped(Path(data_dir) / "audit.sqlite3"), clock)
+
+
+def _stamped(path: Path) -> Path:
+    """``path``, its schema version checked (newer: refused) and recorded before its store opens it."""
+    from .schema import stamp_sqlite
+
+    stamp_sqlite(path)
+    return path
 
 
 def open_stores(
@@ -107,15 +120,18 @@ def open_stores(
     database_url: str | None = None,
     dedupe_ttl_seconds: float = DEDUPE_TTL_SECONDS,
     clock: Callable[[], float] = time.time,
+    migrate: bool = True,
 ) -> Stores:
     """Every store the bot keeps: in ``data_dir`` as SQLite files (0600), or in PostgreSQL at ``database_url``.
 
     ``clock`` stamps audit entries and de-duplication keys (and so decides when a
-    key's TTL has run out); the outbox's times come from its worker.
+    key's TTL has run out); the outbox's times come from its worker.  ``migrate``: bring a
+    PostgreSQL schema up to date first (the bot, unless NEXTCALLER_OPS_AUTO_MIGRATE=0); without
+    it a schema behind the code is refused.  A schema newer than the code is always refused.
     """
     if backend_for(database_url) == "postgresql":
         assert database_url is not None
-        return _open_postgres(database_url, dedupe_ttl_seconds, clock)
+        return _open_postgres(database_url, dedupe_ttl_seconds, clock, migrate)
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
     from .sqlite_triage import SqliteTriageStore
@@ -125,11 +141,11 @@ def open_stores(
     try:
         audit = open_audit_store(root, clock=clock)
         opened.append(audit)
-        outbox = SqliteOutboxStore(root / "outbox.sqlite3")
+        outbox = SqliteOutboxStore(_stamped(root / "outbox.sqlite3"))
         opened.append(outbox)
-        dedupe = SqliteDedupeStore(root / "dedupe.sqlite3", dedupe_ttl_seconds, clock)
+        dedupe = SqliteDedupeStore(_stamped(root / "dedupe.sqlite3"), dedupe_ttl_seconds, clock)
         opened.append(dedupe)
-        triage = SqliteTriageStore(root / "triage.sqlite3")
+        triage = SqliteTriageStore(_stamped(root / "triage.sqlite3"))
     except BaseException:
         for store in opened:  # a half-opened set leaves no file handle behind
             store.close()
@@ -137,12 +153,12 @@ def open_stores(
     return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage)
 
 
-def _open_postgres(url: str, dedupe_ttl: float, clock: Callable[[], float]) -> Stores:
+def _open_postgres(url: str, dedupe_ttl: float, clock: Callable[[], float], migrate: bool) -> Stores:
     from .postgres import PostgresAuditStore, PostgresDedupeStore, open_pool
     from .postgres_outbox import PostgresOutboxStore
     from .postgres_triage import PostgresTriageStore
 
-    pool = open_pool(url)
+    pool = open_pool(url, migrate=migrate)
     try:
         return Stores(
             audit=PostgresAuditStore(pool, clock),

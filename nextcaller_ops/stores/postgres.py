@@ -1,10 +1,13 @@
 """The shared stores on PostgreSQL (``NEXTCALLER_OPS_DATABASE_URL``): one pool, the schema, audit, dedupe.
 
-Any number of processes open the same database.  On open, :func:`open_pool`
+Any number of processes open the same database.  :func:`migrate` (the bot at
+start unless ``NEXTCALLER_OPS_AUTO_MIGRATE=0``, and ``nextcaller-ops db migrate``)
 applies the numbered SQL files in ``migrations/`` that the database has not
 seen, inside one transaction holding an advisory lock, and records each in
 ``nextcaller_schema_version``: processes starting at the same moment wait for
-one another and the schema is created once.  The outbox is in
+one another and the schema is created once.  Every other opener (the CLI, the
+notebook) only checks the version (:func:`check_version`): it runs no DDL.  A
+schema newer than the code is refused by both (:mod:`.schema`).  The outbox is in
 :mod:`.postgres_outbox`.
 
 Tables live in the connection's ``search_path`` (``public`` unless the URL says
@@ -14,16 +17,15 @@ Tables live in the connection's ``search_path`` (``public`` unless the URL says
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingExtraError, UsageError
 from .at_rest import at_rest, query_for
 from .base import AuditEntry, StoreUnavailableError
 from .person import Person
+from .schema import SchemaBehindError, SchemaNewerError, code_version, migrations
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -32,6 +34,8 @@ __all__ = [
     "open_pool",
     "migrate",
     "migrations",
+    "check_version",
+    "schema_status",
     "describe",
     "PostgresAuditStore",
     "PostgresDedupeStore",
@@ -77,18 +81,28 @@ def _register_password(url: str) -> None:
         register_secret(str(password))
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """``(version, name, sql)`` for every file ``NNNN_name.sql`` in ``migrations/``, in order."""
-    found = []
-    for item in (resources.files(__package__) / "migrations").iterdir():
-        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", item.name)
-        if match:
-            found.append((int(match[1]), match[2], item.read_text(encoding="utf-8")))
-    return sorted(found)
+def applied_versions(conn: Any) -> set[int]:
+    """The versions recorded in the database (empty: no schema yet).  Reads only."""
+    if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SCHEMA_TABLE,)).fetchone()[0]:
+        return set()
+    return {row[0] for row in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")}
+
+
+def check_version(conn: Any) -> int:
+    """The schema's version when it is the code's; behind or newer: one clear error.  Runs no DDL."""
+    found, known = max(applied_versions(conn), default=0), code_version()
+    if found > known:
+        raise SchemaNewerError(found, known)
+    if found < known:
+        raise SchemaBehindError(found, known)
+    return found
 
 
 def migrate(conn: Any) -> int:
-    """Bring the schema up to date (under the advisory lock, in one transaction); the version it is at."""
+    """Bring the schema up to date (under the advisory lock, in one transaction); the version it is at.
+
+    A schema newer than the code is refused before anything is changed.
+    """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
         conn.execute(
@@ -97,6 +111,8 @@ def migrate(conn: Any) -> int:
         )
         applied = {row[0] for row in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")}
         version = max(applied, default=0)
+        if version > code_version():
+            raise SchemaNewerError(version, code_version())
         for number, name, sql in migrations():
             if number in applied:
                 continue
@@ -107,15 +123,58 @@ def migrate(conn: Any) -> int:
     return version
 
 
-def open_pool(url: str, *, max_size: int = 10, timeout: float = CONNECT_TIMEOUT) -> ConnectionPool:
-    """A connection pool on ``url``, the schema brought up to date; raises one clear error if unreachable."""
+_apply_migrations = migrate  # open_pool's parameter of the same name hides the function there
+
+
+def schema_status(url: str) -> dict[str, Any]:
+    """For ``db status``: the versions applied, the code's, the ones pending.  Reads only, never raises
+    for an unreachable server (``ok`` False, ``error`` says why; never the URL)."""
+    try:
+        psycopg = _psycopg()
+    except UsageError as exc:
+        return {"ok": False, "error": exc.message}
+    _register_password(url)
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, application_name="nextcaller-ops db") as conn:
+            applied = applied_versions(conn)
+    except psycopg.Error as exc:
+        return {"ok": False, "error": f"not reachable ({type(exc).__name__})"}
+    pending = [f"{number:04d}_{name}" for number, name, _ in migrations() if number not in applied]
+    return {"ok": True, "version": max(applied, default=0), "code": code_version(), "pending": pending}
+
+
+def migrate_url(url: str) -> tuple[int, int]:
+    """For ``db migrate``: ``(version before, version after)``; unreachable or newer: one clear error."""
+    psycopg = _psycopg()
+    _register_password(url)
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, application_name="nextcaller-ops db") as conn:
+            before = max(applied_versions(conn), default=0)
+            return before, migrate(conn)
+    except psycopg.Error as exc:
+        raise StoreUnavailableError(
+            f"the PostgreSQL database could not be migrated ({type(exc).__name__})", hint=_HINT
+        ) from None
+
+
+def open_pool(
+    url: str, *, max_size: int = 10, timeout: float = CONNECT_TIMEOUT, migrate: bool = True
+) -> ConnectionPool:
+    """A connection pool on ``url``; raises one clear error if unreachable.
+
+    ``migrate``: the schema is brought up to date first; otherwise it must already be the
+    code's (:func:`check_version`: behind or newer is a :class:`~.schema.SchemaError`).
+    """
     psycopg = _psycopg()
     from psycopg_pool import ConnectionPool, PoolTimeout
 
     _register_password(url)
     try:  # one direct connection first: a refused or misspelt URL fails at once, not after the pool's wait
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, application_name="nextcaller-ops") as conn:
-            migrate(conn)
+            if migrate:
+                _apply_migrations(conn)
+            else:
+                check_version(conn)
     except psycopg.Error as exc:
         raise StoreUnavailableError(
             f"the PostgreSQL database could not be used ({type(exc).__name__})", hint=_HINT

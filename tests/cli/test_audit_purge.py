@@ -24,6 +24,7 @@ def database_url(request, monkeypatch) -> str | None:
         return None
     url = request.getfixturevalue("pg_schema").url
     monkeypatch.setenv("NEXTCALLER_OPS_DATABASE_URL", url)
+    assert main(["db", "migrate"]) == 0  # as an admin (or the bot) does: the CLI's other verbs run no DDL
     return url
 
 

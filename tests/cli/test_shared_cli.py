@@ -56,6 +56,7 @@ def test_audit_refuses_bad_input_in_one_line(args, words, capsys):
 
 def test_audit_and_cli_lookups_use_postgresql_when_configured(api_env, pg_schema, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("NEXTCALLER_OPS_DATABASE_URL", pg_schema.url)
+    assert main(["db", "migrate"]) == 0  # the CLI's lookups run no DDL (tests/cli/test_db.py)
     assert main(["lookup", "212-555-8383"]) == 0
     assert pg_schema.query("SELECT action, phone, channel_id FROM nextcaller_audit") == [
         ("lookup", "2125558383", "cli")
@@ -74,7 +75,8 @@ def test_status_names_and_checks_both_shared_backends(api_env, pg_schema, redis_
     assert code == 0, out
     stores = next(line for line in out.splitlines() if line.startswith("stores:"))
     assert "PostgreSQL" in stores and "ok" in stores and "schema 0 (the bot creates it on start)" in stores
-    assert main(["lookup", "212-555-8383"]) == 0  # creates the schema (the audit log) and one cache entry
+    assert main(["db", "migrate"]) == 0  # creates the schema: the CLI's lookups run no DDL
+    assert main(["lookup", "212-555-8383"]) == 0  # the audit log's first row and one cache entry
     code, out, _ = cli(capsys, "status")
     lines = {line.split(":", 1)[0]: line for line in out.splitlines()}
     assert code == 0 and "outbox: 0 pending, 0 delivered, 0 rejected" in lines["stores"]

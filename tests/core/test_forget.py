@@ -88,6 +88,9 @@ def backend(request, api_env, monkeypatch, tmp_path):
     monkeypatch.setenv("NEXTCALLER_OPS_DATABASE_URL", pg_schema.url)
     monkeypatch.setenv("NEXTCALLER_OPS_REDIS_URL", redis_space.url)
     monkeypatch.setenv("NEXTCALLER_OPS_REDIS_PREFIX", redis_space.prefix)
+    from nextcaller_ops.stores.postgres import migrate_url
+
+    migrate_url(pg_schema.url)  # as the bot or `db migrate` does: the CLI's audit hook runs no DDL
     return {
         "kind": "shared",
         "texts": lambda: postgres_texts(pg_schema) + redis_texts(redis_space) + sqlite_texts(tmp_path / "data"),
