@@ -65,6 +65,7 @@ def lookup_answer(
         return error_answer(exc, f"{action} {mask_phone(phone.number)}")
     outcome = f"found {len(result.profiles)}" if result.found else "no record"
     log.info("%s %s by %s in %s: %s", action, mask_phone(phone.number), user_id, channel_id, outcome)
+    services.webhooks.emit("lookup.completed", looked_up(action, user_id, channel_id, phone.number, result))
     if not result.found:
         return Answer(
             text=messages.no_record(phone.display),
@@ -76,6 +77,22 @@ def lookup_answer(
         blocks=blocks.profile_cards(result.profiles, phone.number, fraud_check=_v21(services)),
         result=result,
     )
+
+
+def looked_up(
+    action: str, user_id: str | None, channel_id: str | None, number: str, result: LookupResult
+) -> dict[str, Any]:
+    """``lookup.completed``'s data (the number is masked on the way out unless the webhooks carry PII)."""
+    threats = [p.fraud_threat for p in result.profiles if p.fraud_threat]
+    return {
+        "surface": "workflow" if action.startswith("workflow") else "slack",
+        "action": action,
+        "by": user_id,
+        "channel_id": channel_id,
+        "phone": number,
+        "found": result.found,
+        "fraud_threat": threats[0] if threats else None,
+    }
 
 
 def _v21(services: Services) -> bool:

@@ -55,6 +55,11 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         "NEXTCALLER_OPS_TRIAGE_RETENTION_DAYS",
         "NEXTCALLER_OPS_OUTBOX_RETRY_SECONDS",
         "NEXTCALLER_OPS_OUTBOX_LEASE_SECONDS",
+        # outgoing webhooks (nextcaller_ops/webhooks.py): receivers, the whsec_ secret, which events, full numbers
+        "NEXTCALLER_OPS_WEBHOOK_URL",
+        "NEXTCALLER_OPS_WEBHOOK_SECRET",
+        "NEXTCALLER_OPS_WEBHOOK_EVENTS",
+        "NEXTCALLER_OPS_WEBHOOK_PII",
         # triage channels
         "NEXTCALLER_OPS_WATCH_CHANNELS",
         "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE",

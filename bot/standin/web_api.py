@@ -44,7 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
             args = json.loads(raw or "{}")
         else:
             args = {k: v[0] for k, v in parse_qs(raw).items()}
-            for key in ("blocks", "view", "metadata"):
+            for key in ("blocks", "view", "metadata", "outputs"):
                 if isinstance(args.get(key), str):
                     try:
                         args[key] = json.loads(args[key])
@@ -143,8 +143,20 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text", "")}
         if name == "chat.delete":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if name in ("functions.completeSuccess", "functions.completeError"):
+            return self._complete(name, args)
         if name == "conversations.replies":
             return {"ok": True, "messages": self.thread(args), "has_more": False}
+        return {"ok": True}
+
+    def _complete(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A workflow step's end: its execution id, and its outputs (an object) or its error (a sentence)."""
+        if not args.get("function_execution_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if name == "functions.completeSuccess" and not isinstance(args.get("outputs"), dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if name == "functions.completeError" and not str(args.get("error") or "").strip():
+            return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
 
     def thread(self, args: dict[str, Any]) -> list[dict[str, Any]]:

@@ -59,6 +59,9 @@ def drop(triage: Triage, channel_id: str, message_ts: str, user_id: str, reason:
         raise ValueError(f"not a drop reason: {reason!r}")
     item, changed = triage.store.drop(channel_id, message_ts, user_id, triage.now(), reason)
     _after(triage, item, changed, messages.dropped_line(user_id, reason))
+    if changed:  # an outgoing webhook (nextcaller_ops.webhooks): queued, never waited on
+        data = {"channel_id": channel_id, "message_ts": message_ts, "by": user_id, "reason": reason}
+        triage.emit("triage.dropped", data)
     return item, changed
 
 

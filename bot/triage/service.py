@@ -76,6 +76,8 @@ class Triage:
         self._clock = clock  # nothing purged here: retention is bot.retention's, on its own schedule
         self.lease_seconds = LEASE_SECONDS if lease_seconds is None else lease_seconds
         self._bot: tuple[str | None, str | None] | None = None  # our (user id, bot id), asked once
+        # Outgoing webhooks (nextcaller_ops.webhooks): set by bot.services; queues only, never waits.
+        self.emit: Callable[[str, dict[str, Any]], None] = lambda type_, data: None
 
     def now(self) -> float:
         """The triage clock (a fake one in tests): the item's life and its timers read it too."""
@@ -129,6 +131,7 @@ class Triage:
         if leased is None:
             log.info("message %s in %s already answered: not again", message.ts, message.channel_id)
             return None
+        self.emit("triage.opened", {**_item_data(leased), "poster": leased.poster, "phones": list(leased.numbers)})
         for number in item.numbers:
             self.store.sighted(item.channel_id, number, item.message_ts, now)
         return leased
@@ -328,6 +331,8 @@ class Triage:
             return None, False
         if changed:
             self.redraw(item)
+            if action in _EVENTS:
+                self.emit(_EVENTS[action], {**_item_data(item), "by": user_id})
         return item, changed
 
     def redraw(self, item: TriageItem) -> None:
@@ -353,6 +358,16 @@ class Triage:
     def due(self, limit: int = 20) -> list[TriageItem]:
         """Items due again, leased to the caller; fair across channels (the store's take_due)."""
         return self.store.take_due(now=self._clock(), lease_seconds=self.lease_seconds, limit=limit)
+
+
+# What a change made by a person is called in an outgoing webhook (a release is not announced; a drop is
+# lifecycle.drop's).
+_EVENTS = {"claim": "triage.claimed", "resolve": "triage.resolved", "flag": "triage.flagged"}
+
+
+def _item_data(item: TriageItem) -> dict[str, Any]:
+    """Which item a webhook is about: its channel and message (the receiver's key for ordering)."""
+    return {"channel_id": item.channel_id, "message_ts": item.message_ts}
 
 
 def _drawn(item: TriageItem) -> tuple[str, list[dict[str, Any]]]:

@@ -22,6 +22,10 @@ SLACK_APP_LEVEL_TOKEN = "xapp-1-A0APP00001-5555555555-app-level-token"
 WRONG_APP_TOKEN = "xapp-1-A0APP00001-6666666666-not-this-apps-token"
 SLACK_REFRESH_TOKEN = "xoxe-1-My0xTk3nR3fr3sh-ab12"
 V21_API_PASSWORD = "v21-basic-password-3b9f0c77"
+# The token Slack hands a workflow step's run (function_executed's bot_access_token).
+WORKFLOW_TOKEN = "xwfp-777777777777-workflow-step-token"
+# Outgoing webhooks' signing secret (whsec_ + base64), as a receiver would hand it out.
+WEBHOOK_SECRET = "whsec_bmV4dGNhbGxlci1vcHMtd2ViaG9va3MtdGVzdA=="
 
 
 def all_secrets() -> set[str]:
