@@ -21,6 +21,7 @@ from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import data_dir
 from nextcaller_ops.rate.window import RateLimiter
 from nextcaller_ops.stores import AuditStore, DedupeStore, Stores, open_stores
+from nextcaller_ops.webhooks import Webhooks, WebhookSettings
 
 from . import messages
 from .outbox import DELIVERED, Correction, Notify, Outbox
@@ -48,6 +49,8 @@ class Services:
     triage_worker: TriageWorker
     triage_pool: TriagePool  # watched messages' lookups, on threads of their own (never Bolt's)
     housekeeper: Housekeeper  # retention: each store's old rows purged at start, then hourly
+    # outgoing webhooks: ``webhooks.emit(type, data)`` queues, its worker delivers (off without a URL)
+    webhooks: Webhooks = field(default_factory=lambda: Webhooks(WebhookSettings(), None))
     _status_cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,6 +80,7 @@ class Services:
     def start(self) -> None:
         """Start the background workers: corrections waiting in the outbox, triage lookups to retry, retention."""
         self.outbox.start()
+        self.webhooks.start()
         self.triage_worker.start()
         self.housekeeper.start()
 
@@ -86,6 +90,7 @@ class Services:
         self.triage_pool.close()  # the lookups under way finish; the rest stay in the store for a worker
         self.triage_worker.stop()
         self.outbox.close()
+        self.webhooks.stop()
         self.stores.close()
 
 
@@ -126,10 +131,24 @@ def _shared_limit(settings: BotSettings) -> Callable[[str], float | None] | None
     return SlidingWindow(shared, "bot-lookups", limit=settings.lookups_per_minute, window=60.0)
 
 
+def _delivered(row: Correction) -> dict[str, Any]:
+    """``correction.delivered``'s data: which correction, to which profile, whose (never the changes)."""
+    return {"correction_id": row.id, "profile_id": row.profile_id, "by": row.user_id, "channel_id": row.channel_id}
+
+
 def build_services(
-    settings: BotSettings, client: NextCallerClient, *, web: WebClient | None = None, stores: Stores | None = None
+    settings: BotSettings,
+    client: NextCallerClient,
+    *,
+    web: WebClient | None = None,
+    stores: Stores | None = None,
+    webhooks: WebhookSettings | None = None,
 ) -> Services:
-    """Everything the listeners need; the stores are opened here unless given."""
+    """Everything the listeners need; the stores are opened here unless given.
+
+    ``webhooks``: the outgoing webhooks' settings (default: ``NEXTCALLER_OPS_WEBHOOK_*`` from the environment).
+    """
+    hooks_settings = webhooks if webhooks is not None else WebhookSettings.from_env()
     web = web or WebClient(token=settings.bot_token or None, base_url=settings.slack_api_url or WebClient.BASE_URL)
     if stores is None:
         root = Path(settings.data_dir) if settings.data_dir else data_dir()
@@ -141,13 +160,17 @@ def build_services(
     # (nextcaller_ops.audit.asking); a call outside any asker (none today) names no one.
     client.auditor = store_auditor(stores.audit, default_user=None, default_channel=None)
 
+    hooks = Webhooks(hooks_settings, stores.webhooks)
+
     def deliver(row: Correction) -> None:
         # row.body holds the agent's changes under dotted names, as build_correction takes them;
         # delivered on the outbox's thread, audited as the agent who submitted it
         with asking(user_id=row.user_id, channel_id=row.channel_id):
             client.update_profile(row.profile_id, row.body, idempotency_key=row.key)
+        hooks.emit("correction.delivered", _delivered(row))
 
     triage = Triage(settings, stores.triage, client, web, stores.audit)
+    triage.emit = hooks.emit  # triage.opened, .claimed, .resolved, .flagged, .dropped
     return Services(
         settings=settings,
         client=client,
@@ -172,4 +195,5 @@ def build_services(
         ),
         triage_pool=TriagePool(triage, worker.wake),
         housekeeper=Housekeeper(stores, settings.retention),
+        webhooks=hooks,
     )

@@ -34,6 +34,7 @@ from .base import (
     TriageItem,
     TriageStore,
 )
+from .webhook_base import WebhookDelivery, WebhookOutboxStore
 
 __all__ = [
     "Stores",
@@ -49,6 +50,8 @@ __all__ = [
     "StoreUnavailableError",
     "TriageItem",
     "TriageStore",
+    "WebhookDelivery",
+    "WebhookOutboxStore",
 ]
 
 DEDUPE_TTL_SECONDS = 86400.0  # Slack retries within minutes; a day is plenty
@@ -61,11 +64,14 @@ class Stores:
     dedupe: DedupeStore
     triage: TriageStore
     backend: str = "sqlite"
+    webhooks: WebhookOutboxStore | None = None  # outgoing webhooks' outbox (nextcaller_ops.webhooks)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
         for store in (self.outbox, self.dedupe, self.triage, self.audit):
             store.close()
+        if self.webhooks is not None:
+            self.webhooks.close()
         for closer in self._closers:  # the PostgreSQL pool the stores share
             closer()
         self._closers.clear()
@@ -135,9 +141,10 @@ def open_stores(
     from .sqlite import SqliteDedupeStore
     from .sqlite_outbox import SqliteOutboxStore
     from .sqlite_triage import SqliteTriageStore
+    from .sqlite_webhooks import SqliteWebhookStore
 
     root = Path(data_dir)
-    opened: list[AuditStore | OutboxStore | DedupeStore] = []
+    opened: list[AuditStore | OutboxStore | DedupeStore | TriageStore] = []
     try:
         audit = open_audit_store(root, clock=clock)
         opened.append(audit)
@@ -146,17 +153,20 @@ def open_stores(
         dedupe = SqliteDedupeStore(_stamped(root / "dedupe.sqlite3"), dedupe_ttl_seconds, clock)
         opened.append(dedupe)
         triage = SqliteTriageStore(_stamped(root / "triage.sqlite3"))
+        opened.append(triage)
+        webhooks = SqliteWebhookStore(_stamped(root / "webhooks.sqlite3"))
     except BaseException:
         for store in opened:  # a half-opened set leaves no file handle behind
             store.close()
         raise
-    return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage)
+    return Stores(audit=audit, outbox=outbox, dedupe=dedupe, triage=triage, webhooks=webhooks)
 
 
 def _open_postgres(url: str, dedupe_ttl: float, clock: Callable[[], float], migrate: bool) -> Stores:
     from .postgres import PostgresAuditStore, PostgresDedupeStore, open_pool
     from .postgres_outbox import PostgresOutboxStore
     from .postgres_triage import PostgresTriageStore
+    from .postgres_webhooks import PostgresWebhookStore
 
     pool = open_pool(url, migrate=migrate)
     try:
@@ -166,6 +176,7 @@ def _open_postgres(url: str, dedupe_ttl: float, clock: Callable[[], float], migr
             dedupe=PostgresDedupeStore(pool, dedupe_ttl, clock),
             triage=PostgresTriageStore(pool),
             backend="postgresql",
+            webhooks=PostgresWebhookStore(pool),
             _closers=[pool.close],
         )
     except BaseException:
