@@ -6,16 +6,45 @@ moves ``tat`` on by ``1 / rate``.  The rate is the ceiling (``NEXTCALLER_OPS_MAX
 :data:`HEADROOM` of the API's ``X-Rate-Limit-Limit``, or a limit estimated from 429s,
 whichever is lowest) times a factor that a 429 cuts and time restores (a limit
 estimated from 429s is dropped once the factor is whole again: the pacing opens up).
+
+With no limit known and no ``max_rps``, a **slow start** (issue #25): an API that names
+its limit only on its 429s would otherwise see the first burst at full concurrency.
+The first request begins it at :data:`SLOW_START_RATE` (a burst of
+:data:`SLOW_START_BURST` at once), and the rate doubles every :data:`SLOW_START_DOUBLING`
+seconds.  It ends — for good, in this bucket — at the first limit learned (a 429's or an
+answer's ``X-Rate-Limit-Limit``, which then paces as before), at a 429 without one (a limit
+estimated from what the slow start sent in the last second), when the requests stop
+keeping up with it (a gap of :data:`SLOW_START_IDLE` s: the concurrency, not the rate, is
+what holds them), or after :data:`SLOW_START_SPAN` s (the rate is then beyond anything a
+pool reaches): open.  An API naming its limit on its first answer sees only the first
+answer's worth of slow start.
 :class:`~nextcaller_ops.rate.redis.RedisBucket` is the same arithmetic in one Lua
 script; :mod:`.pacing` uses one or the other.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Protocol
 
-__all__ = ["Bucket", "LocalBucket", "HEADROOM", "DECREASE", "RECOVERY", "COOLDOWN", "MIN_FACTOR", "MIN_RATE"]
+__all__ = [
+    "Bucket",
+    "LocalBucket",
+    "HEADROOM",
+    "DECREASE",
+    "RECOVERY",
+    "COOLDOWN",
+    "MIN_FACTOR",
+    "MIN_RATE",
+    "SLOW_START_RATE",
+    "SLOW_START_BURST",
+    "SLOW_START_DOUBLING",
+    "SLOW_START_IDLE",
+    "SLOW_START_SPAN",
+    "slow_start_rate",
+    "slow_start_sent",
+]
 
 HEADROOM = 0.95  # of the API's own limit: requests sent evenly arrive a little bunched
 DECREASE = 0.7  # the rate after a 429, as a share of what it was
@@ -23,6 +52,27 @@ RECOVERY = 0.05  # share of the ceiling regained per second without a 429 (0.7 �
 COOLDOWN = 1.0  # seconds: refusals closer together than this are one event
 MIN_FACTOR = 0.05
 MIN_RATE = 0.1  # requests/s: never slower than one every 10 s
+# The slow start's cost on an API with no limit at all is the requests it did not send while
+# growing (about 0.08 s of a 32-wide pool at 50 ms answers); what it saves on one that names its
+# limit only on 429s is a first burst at full width.  Its refusals are about the rate it reached
+# times one answer's latency, so faster doubling costs refusals and slower costs time.
+SLOW_START_RATE = 80.0  # requests/s when a slow start begins
+SLOW_START_BURST = 4  # requests let through at once when it begins
+SLOW_START_DOUBLING = 0.05  # seconds per doubling of the slow start's rate
+SLOW_START_IDLE = 0.5  # seconds with no request due: the pool, not the rate, holds them back: open
+SLOW_START_SPAN = 0.5  # seconds at most (80/s → 81,920/s): open
+
+
+def slow_start_rate(elapsed: float) -> float:
+    """The slow start's rate ``elapsed`` seconds after it began."""
+    return SLOW_START_RATE * 2.0 ** (max(0.0, elapsed) / SLOW_START_DOUBLING)
+
+
+def slow_start_sent(elapsed: float) -> float:
+    """About how many requests the slow start let through in the last second (the rate's integral; for estimates)."""
+    scale = SLOW_START_RATE * SLOW_START_DOUBLING / math.log(2.0)
+    since = max(0.0, elapsed - 1.0)
+    return SLOW_START_BURST + scale * (2.0 ** (elapsed / SLOW_START_DOUBLING) - 2.0 ** (since / SLOW_START_DOUBLING))
 
 
 class Bucket(Protocol):
@@ -60,7 +110,15 @@ class LocalBucket:
         self.factor = 1.0
         self.factor_at: float | None = None
         self.cut_at: float | None = None
+        self.slow = ""  # the slow start: "" not begun, "on", "done" (never again in this bucket)
+        self.slow_at = 0.0  # when it began
+        self.slow_n = 0  # slots it granted (every process's, in Redis)
         self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        """Nothing to pace by, for good (no limit known, slow start over): the pacer may skip the bucket."""
+        return self.limit == 0 and self.slow == "done"
 
     def _recover(self, now: float) -> None:
         if self.factor_at is not None:
@@ -81,11 +139,36 @@ class LocalBucket:
             if hint > 0 and self.source != "api":
                 self.limit, self.source = hint, "api"
             rate = self._rate(max_rps)
+            if rate == 0 and max_rps <= 0:
+                return self._slow_take(now)
             if rate == 0:
                 return 0.0, 0.0
+            if self.slow == "on":
+                self.slow = "done"  # a limit is known now: it paces
             start = max(self.tat, now)
             self.tat = start + 1.0 / rate
             return start - now, rate
+
+    def _slow_take(self, now: float) -> tuple[float, float]:
+        """A slot in the slow start (GCRA with a burst of :data:`SLOW_START_BURST`, the rate doubling), or open."""
+        if self.slow == "":
+            self.slow, self.slow_at, self.tat, self.slow_n = "on", now, now, 0
+        elif self.slow == "on" and (now - self.tat > SLOW_START_IDLE or now - self.slow_at >= SLOW_START_SPAN):
+            self.slow = "done"
+        if self.slow == "done":
+            return 0.0, 0.0
+        tolerance = (SLOW_START_BURST - 1) / slow_start_rate(now - self.slow_at)
+        start = max(now, self.tat - tolerance - 1e-9)  # 1e-9: the burst's sums are not exact in floating point
+        rate = slow_start_rate(start - self.slow_at)
+        self.tat = max(self.tat, start) + 1.0 / rate
+        self.slow_n += 1
+        return start - now, rate
+
+    def _slow_spent(self, now: float) -> float:
+        """What the slow start let through in about the last second (it lasts under one: all of it, unless idle)."""
+        return (
+            float(self.slow_n) if now - self.slow_at <= 1.0 else min(self.slow_n, slow_start_sent(now - self.slow_at))
+        )
 
     def learn(self, now: float, max_rps: float, limit: float, here: float, api: float) -> bool:
         with self._lock:
@@ -94,17 +177,30 @@ class LocalBucket:
                 return True
             self.limit, self.source = limit, "api"
             rate = self._rate(max_rps)
+            if self.slow == "on":  # its slots were spaced for its own rate: what it sent is spent, not its schedule
+                self.slow = "done"
+                self.tat = now + self._slow_spent(now) / rate
             self.tat = max(max(self.tat, now) + max(0.0, here) / rate, now + max(0.0, api) / rate)
             return True
 
     def refused(self, now: float, max_rps: float, limit: float, estimate: float) -> bool:
         with self._lock:
             self._recover(now)
+            slow = self.slow == "on"
+            if slow:  # the slow start found the limit: what it sent in the last second is the estimate's floor
+                self.slow = "done"
+                self.tat = min(self.tat, now)  # its schedule is over (the 429's Retry-After makes the retry wait)
+                estimate = max(estimate, self._slow_spent(now))
             if limit > 0:
                 self.limit, self.source = limit, "api"
             elif self.limit <= 0 and max_rps <= 0:
                 self.limit, self.source = max(1.0, estimate), "refusals"
-            if self.cut_at is None or now - self.cut_at >= COOLDOWN:
+            if slow and limit > 0:
+                # Not a rate to cut (none was in force): the API named its limit and says its window is
+                # full, so wait a window's worth; the rest of this burst's refusals are the same event.
+                self.tat = max(self.tat, now + limit / self._rate(max_rps))
+                self.cut_at = now
+            elif self.cut_at is None or now - self.cut_at >= COOLDOWN:
                 self.factor = max(MIN_FACTOR, self.factor * DECREASE)
                 self.cut_at = now
             return True
@@ -112,4 +208,5 @@ class LocalBucket:
     def state(self, now: float, max_rps: float) -> tuple[float, float, str, float]:
         with self._lock:
             self._recover(now)
+            # a slow start is not a limit: the surfaces say none is known (it lasts under a second)
             return self._rate(max_rps), self.limit, self.source, self.factor

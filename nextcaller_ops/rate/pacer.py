@@ -8,9 +8,12 @@
 The rate:
 
 * ``NEXTCALLER_OPS_MAX_RPS`` (``settings.max_rps``) caps it explicitly;
-* otherwise it starts open (no pacing at all), and drops to the API's
-  ``X-Rate-Limit-Limit`` when an answer carries one (paced at :data:`HEADROOM` of it:
-  requests bunch up on the way, and the API counts them where they arrive);
+* otherwise it starts with a slow start (:mod:`.bucket`: a small rate, doubling until the
+  first limit or refusal, or until the requests no longer keep up with it, then open), and
+  drops to the API's ``X-Rate-Limit-Limit`` when an answer carries one (paced at
+  :data:`HEADROOM` of it: requests bunch up on the way, and the API counts them where they
+  arrive) — an API that names its limit only on its 429s is found by the slow start's first
+  refusal, not by a first burst at full concurrency;
 * a 429 multiplies the rate by :data:`DECREASE` (at most once per :data:`COOLDOWN`
   seconds: a burst of refusals is one event), and it recovers by :data:`RECOVERY` of
   the ceiling per second.  A 429 before any limit is known estimates one from the
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from .. import metrics
 from .bucket import Bucket, LocalBucket
 
 if TYPE_CHECKING:
@@ -111,10 +115,11 @@ class TokenBucketPacer:
 
     def wait(self) -> float | None:
         """Reserve the next request's slot; the seconds until it (the caller sleeps)."""
-        if self.shared is None and self.max_rps == 0 and self.local.limit == 0:
+        if self.shared is None and self.max_rps == 0 and self.local.open:
             self._count()
-            return None  # open: nothing known, nothing to wait for
+            return None  # open: nothing known, the slow start over, nothing to wait for
         delay, self.last_rate = self._ask(lambda b, now: b.take(now, self.max_rps, self._hint))
+        metrics.PACING_RATE.set(self.last_rate)
         if self.last_rate == 0:
             self._count()
         return delay

@@ -17,7 +17,19 @@ import uuid
 from typing import Any
 
 from ..stores.redis import SharedRedis
-from .bucket import COOLDOWN, DECREASE, HEADROOM, MIN_FACTOR, MIN_RATE, RECOVERY
+from .bucket import (
+    COOLDOWN,
+    DECREASE,
+    HEADROOM,
+    MIN_FACTOR,
+    MIN_RATE,
+    RECOVERY,
+    SLOW_START_BURST,
+    SLOW_START_DOUBLING,
+    SLOW_START_IDLE,
+    SLOW_START_RATE,
+    SLOW_START_SPAN,
+)
 
 __all__ = ["SlidingWindow", "RedisBucket"]
 
@@ -81,9 +93,22 @@ if now == 0 then
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
 local max_rps, a, b, c = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local s = redis.call('HMGET', KEYS[1], 'tat', 'limit', 'source', 'factor', 'factor_at', 'cut_at')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'limit', 'source', 'factor', 'factor_at', 'cut_at', 'slow', 'slow_at', 'slow_n')
 local tat, limit, source = tonumber(s[1]) or 0, tonumber(s[2]) or 0, s[3] or ''
 local factor, factor_at, cut_at = tonumber(s[4]) or 1, tonumber(s[5]), tonumber(s[6])
+local slow, slow_at, slow_n = s[7] or '', tonumber(s[8]) or 0, tonumber(s[9]) or 0
+local function slow_rate(elapsed)
+  return {SLOW_START_RATE} * 2 ^ (math.max(0, elapsed) / {SLOW_START_DOUBLING})
+end
+local function slow_sent(elapsed)
+  local scale = {SLOW_START_RATE} * {SLOW_START_DOUBLING} / math.log(2)
+  local since = math.max(0, elapsed - 1)
+  return {SLOW_START_BURST} + scale * (2 ^ (elapsed / {SLOW_START_DOUBLING}) - 2 ^ (since / {SLOW_START_DOUBLING}))
+end
+local function slow_spent()
+  if now - slow_at <= 1 then return slow_n end
+  return math.min(slow_n, slow_sent(now - slow_at))
+end
 local function recover()
   if factor_at then factor = math.min(1, factor + {RECOVERY} * math.max(0, now - factor_at)) end
   factor_at = now
@@ -99,12 +124,26 @@ local function rate()
   if ceiling == 0 then return 0 end
   return math.max({MIN_RATE}, ceiling * factor)
 end
-local wait, r = 0, 0
+local wait, r, took = 0, 0, 0
 recover()
 if op == 'take' then
   if a > 0 and source ~= 'api' then limit, source = a, 'api' end
   r = rate()
-  if r > 0 then
+  if r == 0 and max_rps <= 0 then
+    if slow == '' then
+      slow, slow_at, tat, slow_n = 'on', now, now, 0
+    elseif slow == 'on' and (now - tat > {SLOW_START_IDLE} or now - slow_at >= {SLOW_START_SPAN}) then
+      slow = 'done'
+    end
+    if slow == 'on' then
+      local start = math.max(now, tat - ({SLOW_START_BURST} - 1) / slow_rate(now - slow_at) - 1e-9)
+      took = slow_rate(start - slow_at)
+      tat = math.max(tat, start) + 1 / took
+      slow_n = slow_n + 1
+      wait = start - now
+    end
+  elseif r > 0 then
+    if slow == 'on' then slow = 'done' end
     local start = math.max(tat, now)
     tat = start + 1 / r
     wait = start - now
@@ -113,22 +152,37 @@ elseif op == 'learn' then
   if a > 0 then
     limit, source = a, 'api'
     local r0 = rate()
+    if slow == 'on' then
+      slow = 'done'
+      tat = now + slow_spent() / r0
+    end
     tat = math.max(math.max(tat, now) + math.max(0, b) / r0, now + math.max(0, c) / r0)
   end
 elseif op == 'refused' then
+  local was_slow = slow == 'on'
+  if was_slow then
+    slow = 'done'
+    tat = math.min(tat, now)
+    b = math.max(b, slow_spent())
+  end
   if a > 0 then
     limit, source = a, 'api'
   elseif limit <= 0 and max_rps <= 0 then
     limit, source = math.max(1, b), 'refusals'
   end
-  if not cut_at or now - cut_at >= {COOLDOWN} then
+  if was_slow and a > 0 then
+    tat = math.max(tat, now + limit / rate())
+    cut_at = now
+  elseif not cut_at or now - cut_at >= {COOLDOWN} then
     factor = math.max({MIN_FACTOR}, factor * {DECREASE})
     cut_at = now
   end
 end
 r = rate()
+if op == 'take' and took > 0 then r = took end
 local fields = {{'tat', tostring(tat), 'limit', tostring(limit), 'source', source,
-  'factor', tostring(factor), 'factor_at', tostring(factor_at)}}
+  'factor', tostring(factor), 'factor_at', tostring(factor_at), 'slow', slow, 'slow_at', tostring(slow_at),
+  'slow_n', tostring(slow_n)}}
 if cut_at then
   table.insert(fields, 'cut_at')
   table.insert(fields, tostring(cut_at))

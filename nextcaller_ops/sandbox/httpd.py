@@ -25,6 +25,9 @@ __all__ = ["SandboxHTTPServer"]
 log = logging.getLogger("nextcaller_ops.sandbox")
 
 
+RATE_LIMIT_HEADER_MODES = ("always", "on-429")  # when --rate-limit states the limit
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
@@ -39,6 +42,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         latency_ms: float = 0,
         fail_rate: float = 0.0,
         rate_limit: float = 0.0,
+        rate_limit_headers: str = "always",
         seed: int | None = None,
         request_timeout: float = 60.0,
         api_versions: tuple[str, ...] = ("v2", "v2.1"),
@@ -52,6 +56,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.latency_ms = latency_ms
         self.fail_rate = fail_rate
         self.rate_limit = rate_limit  # requests per second per key; 0 = unlimited
+        if rate_limit_headers not in RATE_LIMIT_HEADER_MODES:
+            raise ValueError(f"rate_limit_headers must be one of {', '.join(RATE_LIMIT_HEADER_MODES)}")
+        # "always": X-Rate-Limit-* on every answer; "on-429": only on refusals (the document promises no more)
+        self.rate_limit_headers = rate_limit_headers
         self.random = random.Random(seed)
         self._random_lock = threading.Lock()
         self._injected: deque[dict[str, Any]] = deque()
@@ -115,7 +123,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         At most R requests per consumer key in any second (a sliding window: stricter
         than a fixed one, which lets 2R through around its edges).  Every answer carries
         ``X-Rate-Limit-Limit`` / ``-Remaining`` / ``-Reset`` (epoch seconds when a slot
-        frees); a refusal (429, code 1061) adds ``Retry-After`` and is counted.  None: off.
+        frees); a refusal (429, code 1061) adds ``Retry-After`` and is counted.  With
+        ``rate_limit_headers="on-429"`` an answer within the limit carries none of them:
+        the limit is stated only on refusals.  None: off.
         """
         if self.rate_limit <= 0:
             return None
@@ -139,6 +149,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         }
         if not allowed:
             headers["Retry-After"] = str(max(1, math.ceil(frees_in)))
+        elif self.rate_limit_headers == "on-429":
+            headers = {}
         return allowed, headers
 
     @property

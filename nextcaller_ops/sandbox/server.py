@@ -49,6 +49,7 @@ class Sandbox:
         latency_ms: float = 0,
         fail_rate: float = 0.0,
         rate_limit: float = 0.0,
+        rate_limit_headers: str = "always",
         seed: int | None = None,
         api_version: str = "both",
     ):
@@ -72,6 +73,7 @@ class Sandbox:
             latency_ms=latency_ms,
             fail_rate=fail_rate,
             rate_limit=rate_limit,
+            rate_limit_headers=rate_limit_headers,
             seed=seed,
             api_versions=self.api_versions,
         )

@@ -6,9 +6,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from nextcaller_ops.rate.bucket import COOLDOWN, DECREASE, HEADROOM, RECOVERY, LocalBucket
+from nextcaller_ops.rate.bucket import (
+    COOLDOWN,
+    DECREASE,
+    HEADROOM,
+    RECOVERY,
+    SLOW_START_BURST,
+    SLOW_START_DOUBLING,
+    SLOW_START_IDLE,
+    SLOW_START_RATE,
+    SLOW_START_SPAN,
+    LocalBucket,
+)
 from nextcaller_ops.rate.pacer import parse_limit
 from nextcaller_ops.rate.redis import RedisBucket
 from nextcaller_ops.stores.redis import SharedRedis
@@ -33,10 +46,85 @@ def takes(bucket, now: float, n: int, max_rps: float = 0.0, hint: float = 0.0) -
     return [round(bucket.take(now, max_rps, hint)[0], 6) for _ in range(n)]
 
 
-def test_open_until_a_limit_is_known(make_bucket):
+def granted(bucket, start: float, until: float) -> list[float]:
+    """The slots a pool that always has a request waiting is given from ``start`` to ``until`` (one take per slot)."""
+    slots: list[float] = []
+    while True:
+        wait, rate = bucket.take(slots[-1] if slots else start, 0.0, 0.0)
+        at = (slots[-1] if slots else start) + wait
+        if at >= until:
+            return slots
+        slots.append(at)
+        if rate == 0:  # open: nothing paces any more
+            return slots
+
+
+def test_with_no_limit_known_a_slow_start_begins_small_and_doubles(make_bucket):
     bucket = make_bucket()
-    assert [bucket.take(T0, 0.0, 0.0) for _ in range(3)] == [(0.0, 0.0)] * 3
-    assert bucket.state(T0, 0.0) == (0.0, 0.0, "", 1.0)
+    # the first SLOW_START_BURST go at once, then one every 1/SLOW_START_RATE s, the rate doubling
+    first = [bucket.take(T0, 0.0, 0.0) for _ in range(SLOW_START_BURST + 1)]
+    assert [w for w, _ in first[:SLOW_START_BURST]] == [0.0] * SLOW_START_BURST
+    assert first[-1][0] > 0 and first[0][1] == pytest.approx(SLOW_START_RATE)
+    # a pool always ready: how many slots each doubling period grants, from the start
+    bucket = make_bucket()
+    slots = granted(bucket, T0, T0 + 5 * SLOW_START_DOUBLING)
+    per_period = [
+        sum(1 for t in slots if T0 + i * SLOW_START_DOUBLING <= t < T0 + (i + 1) * SLOW_START_DOUBLING)
+        for i in range(5)
+    ]
+    first = SLOW_START_BURST + SLOW_START_RATE * SLOW_START_DOUBLING * 1.5
+    assert per_period[0] <= first  # a small first burst, not the pool's whole width
+    assert all(b >= 1.6 * a for a, b in itertools.pairwise(per_period[1:]))  # it grows
+    assert len(slots) < first * 2**5
+    rate, limit, source, _ = bucket.state(T0 + 5 * SLOW_START_DOUBLING, 0.0)
+    assert (rate, limit, source) == (0.0, 0.0, "")  # a slow start is no limit: none is reported
+
+
+def test_the_slow_start_settles_at_the_limit_named_by_the_first_429(make_bucket):
+    bucket = make_bucket()
+    slots = granted(bucket, T0, T0 + 4 * SLOW_START_DOUBLING)
+    refused_at = slots[-1] + 0.05  # the first refusal's answer, naming 40/s
+    bucket.refused(refused_at, 0.0, 40.0, 0.0)
+    rate, limit, source, factor = bucket.state(refused_at, 0.0)
+    assert (limit, source, factor) == (40.0, "api", 1.0) and rate == pytest.approx(40 * HEADROOM)  # no cut: found
+    # the API's window is full: the next slot waits a window's worth, then 40 × HEADROOM a second
+    wait, paced = bucket.take(refused_at, 0.0, 0.0)
+    assert wait == pytest.approx(40 / (40 * HEADROOM)) and paced == pytest.approx(40 * HEADROOM)
+    # the rest of the burst's refusals (other threads, another process) are the same event
+    bucket.refused(refused_at + 0.02, 0.0, 40.0, 0.0)
+    assert bucket.state(refused_at + 0.02, 0.0)[3] == 1.0
+    # and it stays settled: no second slow start
+    assert bucket.take(refused_at + 60, 0.0, 0.0)[1] == pytest.approx(40 * HEADROOM)
+
+
+def test_a_limit_on_the_first_answer_ends_the_slow_start(make_bucket):
+    bucket = make_bucket()
+    assert bucket.take(T0, 0.0, 0.0)[0] == 0.0
+    bucket.learn(T0 + 0.05, 0.0, 50.0, 0.0, 1.0)
+    assert bucket.take(T0 + 0.05, 0.0, 0.0) == (pytest.approx(1 / (50 * HEADROOM)), pytest.approx(50 * HEADROOM))
+    assert bucket.state(T0 + 0.05, 0.0)[1:3] == (50.0, "api")
+
+
+def test_a_429_without_a_limit_in_the_slow_start_estimates_from_what_it_sent(make_bucket):
+    bucket = make_bucket()
+    slots = granted(bucket, T0, T0 + 5 * SLOW_START_DOUBLING)
+    bucket.refused(slots[-1], 0.0, 0.0, 0.0)  # the pacer counted nothing unpaced: the slow start's own count
+    _, limit, source, _ = bucket.state(slots[-1], 0.0)
+    assert source == "refusals" and len(slots) <= limit <= 1.35 * len(slots)  # about what it sent, not 1
+
+
+def test_the_slow_start_opens_when_the_requests_stop_keeping_up_or_after_its_span(make_bucket):
+    idle = make_bucket()
+    idle.take(T0, 0.0, 0.0)
+    idle.take(T0 + SLOW_START_IDLE + 0.2, 0.0, 0.0)  # a pool that cannot keep up (slow answers)
+    assert idle.take(T0 + SLOW_START_IDLE + 0.2, 0.0, 0.0) == (0.0, 0.0)
+    assert idle.state(T0 + 1, 0.0) == (0.0, 0.0, "", 1.0)
+    busy = make_bucket()
+    slots = granted(busy, T0, T0 + SLOW_START_SPAN + 0.1)
+    assert slots[-1] == pytest.approx(T0 + SLOW_START_SPAN, abs=0.01)  # opened at the span's end
+    assert busy.take(T0 + 10, 0.0, 0.0) == (0.0, 0.0)
+    # an API without any limit loses only the span's start: far more than any pool's width by its end
+    assert len(slots) > 1000
 
 
 def test_max_rps_spaces_requests_evenly_and_an_idle_bucket_keeps_no_burst(make_bucket):

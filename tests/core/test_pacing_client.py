@@ -11,7 +11,7 @@ import pytest
 from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.config import load_settings
 from nextcaller_ops.credentials import Credentials
-from nextcaller_ops.rate.bucket import DECREASE, HEADROOM, RECOVERY
+from nextcaller_ops.rate.bucket import DECREASE, HEADROOM, RECOVERY, SLOW_START_BURST, SLOW_START_SPAN
 from nextcaller_ops.rate.pacer import TokenBucketPacer, pacer_for
 from nextcaller_ops.sandbox import Sandbox, synthetic_phone
 
@@ -59,7 +59,7 @@ def test_open_until_the_api_names_its_limit_then_paced_below_it(limited_sandbox)
     clock = Clock()
     client, slept = paced_client(limited_sandbox, clock)
     with client:
-        assert client.pacer.state().rate is None  # starts open
+        assert client.pacer.state().rate is None  # nothing known, nothing sent
         client.lookup(synthetic_phone(0))
         state = client.pacer.state()
         assert (state.limit, state.limit_source) == (1000, "api") and state.rate == pytest.approx(1000 * HEADROOM)
@@ -84,13 +84,17 @@ def test_a_429_backs_off_and_the_rate_recovers(limited_sandbox):
         assert client.pacer.state().rate == pytest.approx(1000 * HEADROOM)
 
 
-def test_no_limit_sent_means_no_pacing(sandbox):
+def test_no_limit_sent_means_a_slow_start_then_no_pacing(sandbox):
     clock = Clock()
     client, slept = paced_client(sandbox, clock)
     with client:
+        # the clock stands still: the slow start's slots only (a burst at once, then spaced)
         client.lookup_many([synthetic_phone(i) for i in range(20)], concurrency=8)
+        assert len(slept) == 20 - SLOW_START_BURST and client.pacer.state().rate is None  # no limit known
+        clock.now += SLOW_START_SPAN + 0.01  # the slow start is over and no limit was named: open
+        client.lookup_many([synthetic_phone(i) for i in range(20, 40)], concurrency=8)
         assert client.pacer.state().rate is None
-    assert slept == []
+    assert len(slept) == 20 - SLOW_START_BURST
 
 
 def test_one_pacer_per_consumer_key_and_api():
@@ -114,4 +118,5 @@ def test_what_this_process_sent_in_the_last_second_counts_when_the_limit_is_lear
         limited_sandbox.httpd.rate_limit = 1000  # this answer: "999 remaining"
         client.lookup(synthetic_phone(5))
         client.lookup(synthetic_phone(6))
-    assert slept == [pytest.approx(6 / (1000 * HEADROOM))]
+    # the slow start's own slots first (its burst, then spaced); then every request it let through is spent
+    assert len(slept) == 7 - SLOW_START_BURST and slept[-1] == pytest.approx(6 / (1000 * HEADROOM))

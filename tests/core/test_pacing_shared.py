@@ -103,15 +103,15 @@ def test_redis_down_paces_in_this_process(sandbox):
     assert state.redis_down and not state.shared and state.rate == 10
 
 
-def test_two_processes_that_both_started_open_each_charge_what_they_sent(redis_space):
+def test_two_processes_share_one_slow_start_and_what_it_let_through_is_charged(redis_space):
     clock = Clock()
     with Sandbox(records=20, rate_limit=1000) as sb:
         one, _, _ = process_like_client(sb, redis_space.url, redis_space.prefix, clock)
         two, two_slept, _ = process_like_client(sb, redis_space.url, redis_space.prefix, clock)
         with one, two:
-            assert not one.pacer.wait() and not two.pacer.wait()  # both open: a request each, unpaced
-            one.lookup(synthetic_phone(0))  # one more unpaced; its answer names the limit: one charges its 2
-            two.lookup(synthetic_phone(1))  # paced now: after one's 2
-            two.lookup(synthetic_phone(2))  # two has charged its own unpaced request: after 2 + 1 + 1
+            assert not one.pacer.wait() and not two.pacer.wait()  # one slow start, its burst: a slot each
+            one.lookup(synthetic_phone(0))  # the burst's third; its answer names the limit: 3 spent
+            two.lookup(synthetic_phone(1))  # paced now: after the 3
+            two.lookup(synthetic_phone(2))
     slot = 1 / (1000 * HEADROOM)
-    assert two_slept == [pytest.approx(2 * slot), pytest.approx(4 * slot)]
+    assert two_slept == [pytest.approx(3 * slot), pytest.approx(4 * slot)]

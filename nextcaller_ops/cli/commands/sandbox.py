@@ -23,6 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fail-rate", type=float, default=0.0, help="answer 503 at this rate (0-1)")
     p.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per key before 429 (0 = off)")
     p.add_argument(
+        "--rate-limit-headers",
+        choices=("always", "on-429"),
+        default="always",
+        help="with --rate-limit: X-Rate-Limit-* on every answer (default) or only on 429 refusals",
+    )
+    p.add_argument(
         "--api-version",
         choices=("v2", "v2.1", "both"),
         default="both",
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
         rate_limit=args.rate_limit,
+        rate_limit_headers=args.rate_limit_headers,
         api_version=args.api_version,
     )
     c.out(f"Next Caller sandbox listening on {sandbox.url} (API {' and '.join(sandbox.api_versions)})")
