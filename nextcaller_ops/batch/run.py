@@ -20,6 +20,10 @@ table).  Every batch goes through this engine: ``lookup --file`` and
   a refused key, billing, an expired trial) stops the run at once: requests
   not yet sent are not sent, that line's row is the last one, the rows before
   it are kept;
+* a budget (``max_requests``) is checked before each question goes out: a
+  question that would take the run past it is not asked, its row is
+  ``skipped`` (rows the cache or an earlier line answer still come); retries
+  count against it as they happen;
 * an interrupt (``KeyboardInterrupt``, Ctrl-C), while waiting for a row or
   inside the ``with`` block, ends the run keeping the rows done so far;
   anything else unexpected propagates, after the progress has been finished;
@@ -37,7 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,7 +49,7 @@ from ..api.models import LookupResult
 from ..api.phone import PhoneInput, parse
 from ..client import fanout as batch
 from ..client.fanout import BatchItem, BatchPlan
-from ..errors import FATAL_FOR_BATCH, NeedsNewerAPIError, NextCallerError
+from ..errors import FATAL_FOR_BATCH, NeedsNewerAPIError, NextCallerError, UsageError
 
 if TYPE_CHECKING:
     from ..rate.pacer import PacingState
@@ -53,6 +57,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchClient",
     "BatchRun",
+    "BudgetSpent",
+    "DryRun",
+    "dry_run",
     "BatchSummary",
     "NoProgress",
     "Progress",
@@ -161,6 +168,17 @@ def email_lookups(client: V21BatchClient) -> Question:
     )
 
 
+class BudgetSpent(NextCallerError):
+    """A row's question was not asked: the run's ``max_requests`` were spent (its row is ``skipped``)."""
+
+    def __init__(self, budget: int):
+        super().__init__(
+            f"not looked up: the run's budget of {_n(budget, 'request')} was spent",
+            hint="run again with a larger --max-requests (with --resume, only the rows not done yet)",
+        )
+        self.budget = budget
+
+
 def _n(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
@@ -175,6 +193,9 @@ class BatchSummary:
     not_found: int = 0
     invalid: int = 0
     errors: int = 0
+    skipped: int = 0  # not asked: the budget (``max_requests``) was spent
+    budget: int | None = None  # the run's max_requests
+    resumed: int = 0  # rows an earlier, interrupted run had done (a surface that resumes sets it)
     duplicates: int = 0
     from_cache: int = 0
     requests: int = 0  # attempts that reached the wire, retries included
@@ -198,18 +219,26 @@ class BatchSummary:
             self.not_found += 1
         elif item.status == "invalid":
             self.invalid += 1
+        elif item.status == "skipped":
+            self.skipped += 1
         else:
             self.errors += 1
         if item.duplicate:
             self.duplicates += 1
         elif item.result is not None and item.result.cached:
             self.from_cache += 1
-        elif item.status != "invalid":
+        elif item.status not in ("invalid", "skipped"):
             self.asked += 1
 
     def by_status(self) -> dict[str, int]:
-        """The rows per status (``found``, ``not_found``, ``invalid``, ``error``), only those that occurred."""
-        counts = {"found": self.found, "not_found": self.not_found, "invalid": self.invalid, "error": self.errors}
+        """The rows per status (``found``, ``not_found``, ``invalid``, ``error``, ``skipped``), those that occurred."""
+        counts = {
+            "found": self.found,
+            "not_found": self.not_found,
+            "invalid": self.invalid,
+            "error": self.errors,
+            "skipped": self.skipped,
+        }
         return {status: n for status, n in counts.items() if n}
 
     def text(self) -> str:
@@ -218,6 +247,8 @@ class BatchSummary:
         counts.append(_n(self.duplicates, "duplicate"))
         if self.errors:
             counts.append(_n(self.errors, "error"))
+        if self.skipped:
+            counts.append(f"{self.skipped} skipped (over the budget of {_n(self.budget or 0, 'request')})")
         line = (
             f"{_n(self.lines, 'line')}: {', '.join(counts)} — "
             f"{_n(self.requests, 'request')}, {self.seconds:.1f} s, {self.from_cache} from cache"
@@ -225,11 +256,21 @@ class BatchSummary:
         paced = self.pacing_text()
         if paced:
             line += f" — {paced}"
+        if self.resumed:
+            line += f" — {self.resumed_text()}"
         if self.stopped_by is not None:
             line += f" — stopped at line {self.stopped_at}, {_n(self.lines - self.done, 'line')} not looked up"
         elif self.interrupted:
             line += f" — interrupted: {self.done} of {self.lines} done"
         return line
+
+    @property
+    def complete(self) -> bool:
+        """Every row was asked: not stopped, not interrupted, none skipped over the budget."""
+        return self.stopped_by is None and not self.interrupted and not self.skipped
+
+    def resumed_text(self) -> str:
+        return f"{_n(self.resumed, 'row')} from the earlier run, not asked again"
 
     def pacing_text(self) -> str:
         """``paced at 4.8 requests/s (the API's limit: 5/s); 21 requests retried after a 429 or a server error``."""
@@ -263,8 +304,12 @@ class BatchRun:
         refresh: bool = False,
         progress: Progress | None = None,
         total: int | None = None,
+        max_requests: int | None = None,
     ):
         self._client = client
+        self._budget = max_requests
+        self._reserved = 0  # requests counted against the budget (asked, or sent as retries)
+        self._budget_lock = threading.Lock()
         self._inputs = inputs
         self._question = question or phone_lookups(client)
         self._concurrency = concurrency
@@ -272,7 +317,7 @@ class BatchRun:
         self._progress = progress or NoProgress()
         self._sized = isinstance(inputs, Sized)
         self._total = len(inputs) if isinstance(inputs, Sized) else total
-        self.summary = BatchSummary(lines=len(inputs) if isinstance(inputs, Sized) else 0)
+        self.summary = BatchSummary(lines=len(inputs) if isinstance(inputs, Sized) else 0, budget=max_requests)
         self._fatal: list[NextCallerError] = []
         self._fatal_lock = threading.Lock()
         self._rows: Iterator[BatchItem] | None = None
@@ -284,13 +329,32 @@ class BatchRun:
     def _ask(self, parsed: Any, refresh: bool) -> LookupResult:
         if self._fatal:  # a request that would fail the same way is not sent
             raise self._fatal[0]
+        self._take_from_budget()
         try:
-            return self._question.ask(parsed, refresh)
+            result = self._question.ask(parsed, refresh)
         except FATAL_FOR_BATCH as exc:
             with self._fatal_lock:
                 if not self._fatal:
                     self._fatal.append(exc)
             raise
+        if result.cached and self._budget is not None:
+            with self._budget_lock:  # the cache answered: the request set aside was not sent
+                self._reserved -= 1
+        return result
+
+    def _take_from_budget(self) -> None:
+        """Set one request aside for a question, or refuse it (:class:`BudgetSpent`) when the budget is spent.
+
+        What counts is the larger of the requests set aside and those really sent (retries too), so
+        questions in flight at once never take the run past it together.
+        """
+        if self._budget is None:
+            return
+        with self._budget_lock:
+            sent = self._client.requests_sent - self._sent_before
+            if max(self._reserved, sent) >= self._budget:
+                raise BudgetSpent(self._budget)
+            self._reserved = max(self._reserved, sent) + 1
 
     def _read(self) -> Iterator[str]:
         for raw in self._inputs:
@@ -320,6 +384,8 @@ class BatchRun:
             raise RuntimeError("a batch runs inside `with stream_batch(...) as run:`")
         try:
             for item in self._rows:
+                if isinstance(item.error, BudgetSpent):
+                    item = replace(item, status="skipped")
                 self.summary.add(item)
                 if isinstance(item.error, FATAL_FOR_BATCH):
                     self.summary.stopped_by, self.summary.stopped_at = item.error, item.index + 1
@@ -367,12 +433,14 @@ def stream_batch(
     refresh: bool = False,
     progress: Progress | None = None,
     total: int | None = None,
+    max_requests: int | None = None,
 ) -> BatchRun:
     """A batch over ``inputs`` to run with ``with … as run: for item in run:`` (see :class:`BatchRun`).
 
     ``question``: what each line asks (default: a phone lookup);
     ``concurrency``: lookups at once (None: the client's setting); ``total``:
-    the rows to expect when ``inputs`` is no sequence (for the progress only).
+    the rows to expect when ``inputs`` is no sequence (for the progress only);
+    ``max_requests``: never send more (rows past it are ``skipped``).
     """
     return BatchRun(
         client,
@@ -382,6 +450,7 @@ def stream_batch(
         refresh=refresh,
         progress=progress,
         total=total,
+        max_requests=max_requests,
     )
 
 
@@ -401,3 +470,54 @@ def run_batch(
     ) as run:
         items.extend(run)
     return items, run.summary
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a batch would do, found without sending anything: its rows, the distinct questions, the cache's part."""
+
+    rows: int
+    invalid: int
+    distinct: int  # distinct questions among the valid rows
+    cached: int  # of those, the ones the cache holds now
+    refresh: bool = False
+
+    @property
+    def requests(self) -> int:
+        """Requests a real run would make (retries aside): each distinct question the cache cannot answer."""
+        return self.distinct if self.refresh else self.distinct - self.cached
+
+    def text(self) -> str:
+        """``Dry run, nothing sent: 5 rows (1 invalid), 3 distinct numbers, 1 in the cache — a run would make 2 requests``."""
+        bad = f" ({self.invalid} invalid)" if self.invalid else ""
+        held = "ignored: --refresh" if self.refresh else "in the cache"
+        return (
+            f"Dry run, nothing sent: {_n(self.rows, 'row')}{bad}, {self.distinct} distinct, "
+            f"{self.cached} of them {held} — a real run would make {_n(self.requests, 'request')}"
+        )
+
+
+def dry_run(
+    inputs: Iterable[str], holds: Callable[[str], bool], *, question: Question | None = None, refresh: bool = False
+) -> DryRun:
+    """Read every line as a batch would (``question``'s parsing and sameness), ask nothing.
+
+    ``holds(key)`` says whether the cache has an answer for a question's key
+    (for a phone lookup: the 10-digit number); only the keys are kept.
+    """
+    question = question or Question(lambda parsed, refresh: LookupResult("", ()))
+    rows = invalid = 0
+    keys: set[str] = set()
+    cached = 0
+    for raw in inputs:
+        rows += 1
+        try:
+            parsed = question.parse_input("" if raw is None else str(raw))
+        except UsageError:
+            invalid += 1
+            continue
+        key = question.key(parsed)
+        if key not in keys:
+            keys.add(key)
+            cached += bool(holds(key))
+    return DryRun(rows, invalid, len(keys), cached, refresh)

@@ -95,3 +95,152 @@ def test_per_number_row_carries_the_record_count_and_the_highest_threat(api_env,
     src.write_text(f"{HOUSEHOLD_PHONE}\n")
     code, out, _ = cli(capsys, "lookup", "--file", str(src), "--format", "text", "-q")
     assert "2 records" in out and "highest fraud threat: high" in out
+
+
+# -- budget: --max-requests ------------------------------------------------------------------------------
+
+
+def test_max_requests_skips_the_rows_past_the_budget_and_exits_3(api_env, capsys, tmp_path):
+    from nextcaller_ops.sandbox import synthetic_phone
+
+    src = tmp_path / "calls.csv"
+    numbers = [synthetic_phone(i) for i in range(8)]
+    src.write_text("ticket_id,phone\n" + "".join(f"T-{i},{n}\n" for i, n in enumerate([*numbers, numbers[0]])))
+    code, out, err = cli(capsys, "lookup", "--file", str(src), "--max-requests", "3", "--concurrency", "4")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 3 and api_env.httpd.request_count == 3
+    assert [r["status"] for r in rows].count("found") == 4  # three asked, and the repeat of the first
+    assert [r["status"] for r in rows].count("skipped") == 5 and rows[-1]["status"] == "found"
+    assert "budget of 3 requests" in rows[4]["error"]
+    assert "5 skipped (over the budget of 3 requests)" in err and "incomplete" in err
+
+
+def test_max_requests_on_numbers_as_csv(api_env, capsys):
+    code, out, _ = cli(capsys, "lookup", "2125558383", HOUSEHOLD_PHONE, "--format", "csv", "--max-requests", "1")
+    assert code == 3 and [r["status"] for r in csv.DictReader(io.StringIO(out))] == ["found", "skipped"]
+    assert api_env.httpd.request_count == 1
+
+
+# -- --dry-run ---------------------------------------------------------------------------------------------
+
+
+def test_dry_run_sends_nothing_and_says_what_a_run_would_ask(api_env, capsys, tmp_path):
+    src = tmp_path / "calls.csv"
+    src.write_text("phone;note\n2125558383;a\n212-555-8383;b\nnope;c\n3125550142;d\n")
+    code, out, _ = cli(capsys, "lookup", "--file", str(src), "--dry-run")
+    assert code == 0 and api_env.httpd.request_count == 0
+    assert "4 rows (1 invalid), 2 distinct, 0 of them in the cache — a real run would make 2 requests" in out
+    code, out, _ = cli(capsys, "lookup", "2125558383", "(212) 555-8383", "--dry-run")
+    assert code == 0 and "2 rows, 1 distinct" in out and "1 request" in out
+    assert api_env.httpd.request_count == 0
+
+
+# -- --resume: a run killed halfway goes on without asking again -------------------------------------------
+
+
+class _Gate:
+    """The sandbox answers the first ``answer`` lookups, holds the rest; after the kill they are dropped unanswered.
+
+    Every answered lookup's number is noted (``numbers``): what the API was asked, over both runs.
+    """
+
+    def __init__(self, sandbox, monkeypatch, answer: int):
+        import threading
+
+        self.answer = answer
+        self.arrived = 0
+        self.numbers: list[str] = []
+        self.release = threading.Event()
+        self.dropped = False
+        self.lock = threading.Lock()
+        note, record = sandbox.httpd.note_received, sandbox.httpd.record
+
+        def gated(method: str) -> None:
+            note(method)
+            with self.lock:
+                self.arrived += 1
+                held = self.arrived > self.answer
+            if held:
+                self.release.wait(120)
+                if self.dropped:
+                    raise ConnectionAbortedError("the client is gone")  # never answered, never counted
+
+        def noted(method, path, query, nonce, **extra):
+            from urllib.parse import parse_qs
+
+            self.numbers.extend(parse_qs(query).get("phone", []))
+            record(method, path, query, nonce, **extra)
+
+        monkeypatch.setattr(sandbox.httpd, "note_received", gated)
+        monkeypatch.setattr(sandbox.httpd, "record", noted)
+
+    def open(self) -> None:
+        self.answer = 10**9
+        self.release.set()
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_resume_after_a_run_killed_halfway_asks_each_number_once(api_env, tmp_path, monkeypatch, how):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from nextcaller_ops.sandbox import synthetic_phone
+    from tests.support.common import PATIENCE, ROOT, wait_until
+
+    numbers = [synthetic_phone(i) for i in range(20)]
+    src, out = tmp_path / "calls.csv", tmp_path / "out.csv"
+    src.write_text("ticket_id;phone\n" + "".join(f"T-{i};{n}\n" for i, n in enumerate(numbers)))
+    gate = _Gate(api_env, monkeypatch, answer=7)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "nextcaller_ops", "lookup", "--file", str(src), "-o", str(out), "--resume"]
+    # One at a time: with more, an answer that came before the row ahead of it was written is lost with the
+    # process (asked again on resume) — only rows written are kept
+    first = subprocess.Popen([*command, "--concurrency", "1"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+
+        def rows_written() -> int:
+            return max(0, len(out.read_text().splitlines()) - 1) if out.exists() else 0
+
+        wait_until(lambda: rows_written() >= 7 and gate.arrived > 7, what="7 rows written, the 8th held")
+        first.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGINT)
+        gate.dropped = True
+        gate.release.set()  # held requests are dropped unanswered: the client gives up on them
+        first.wait(PATIENCE)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == (-signal.SIGKILL if how == "SIGKILL" else 130), first.stderr.read()
+    assert sorted(gate.numbers) == sorted(numbers[:7])
+    gate.dropped = False
+    gate.open()
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=PATIENCE)
+    assert second.returncode == 0, second.stderr
+    assert "7 rows from the earlier run, not asked again" in second.stderr
+    assert sorted(gate.numbers) == sorted(numbers)  # each number asked once over both runs
+    rows = list(csv.DictReader(out.open()))
+    assert [r["ticket_id"] for r in rows] == [f"T-{i}" for i in range(20)]
+    assert all(r["status"] == "found" for r in rows)
+
+
+def test_resume_refuses_an_output_from_another_input(api_env, capsys, tmp_path):
+    src, out = tmp_path / "calls.txt", tmp_path / "out.csv"
+    src.write_text("2125558383\n")
+    assert cli(capsys, "lookup", "--file", str(src), "-o", str(out), "--resume")[0] == 0
+    src.write_text("3125550142\n")
+    code, _, err = cli(capsys, "lookup", "--file", str(src), "-o", str(out), "--resume")
+    assert code == 2 and "another input" in err and api_env.httpd.request_count == 1
+
+
+def test_resume_after_a_budget_asks_only_the_skipped_rows(api_env, capsys, tmp_path):
+    from nextcaller_ops.sandbox import synthetic_phone
+
+    src, out = tmp_path / "calls.txt", tmp_path / "out.csv"
+    src.write_text("".join(f"{synthetic_phone(i)}\n" for i in range(6)))
+    code, _, _ = cli(capsys, "lookup", "--file", str(src), "-o", str(out), "--resume", "--max-requests", "2")
+    assert code == 3 and api_env.httpd.request_count == 2
+    code, _, err = cli(capsys, "lookup", "--file", str(src), "-o", str(out), "--resume", "--concurrency", "1")
+    assert code == 0 and api_env.httpd.request_count == 6 and "2 rows from the earlier run" in err
+    assert [r["status"] for r in csv.DictReader(out.open())] == ["found"] * 6

@@ -86,9 +86,14 @@ class InputFile:
         self.columns = columns  # the CSV's header as written ([] for one number per line)
         self.has_header = header  # the first line was a header (not a number, not a row)
         self._cells: dict[int, list[str]] = {}
+        self._skip = 0
+
+    def skip(self, rows: int) -> None:
+        """Leave out the first ``rows`` rows (an earlier run did them); indexes then count from the next one."""
+        self._skip = rows
 
     def __iter__(self) -> Iterator[str]:
-        for index, (number, cells) in enumerate(self._numbers):
+        for index, (number, cells) in enumerate(itertools.islice(self._numbers, self._skip, None)):
             if self.columns:
                 self._cells[index] = cells
             yield number

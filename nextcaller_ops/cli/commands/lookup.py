@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ...api.text import printable
@@ -16,6 +18,7 @@ from ._pacing import progress_words
 
 if TYPE_CHECKING:
     from ...api.phone import PhoneInput
+    from ...batch.resume import Ledger, Resumed
     from ...batch.run import BatchSummary
     from ...client.client import NextCallerClient
     from ...client.fanout import BatchItem
@@ -28,7 +31,12 @@ exit codes (numbers on the line and --file alike):
      or failed at the API; the rows say which
   2  refused, nothing looked up: a bad argument, a bad number on the command
      line, an unreadable file or one not in --encoding (from stdin the run stops
-     at that line), --format xml with several numbers"""
+     at that line), --format xml with several numbers
+  3  incomplete: rows were skipped over --max-requests (their status says
+     `skipped`); run again with a larger budget (with --resume: only those)
+130  interrupted (Ctrl-C): the rows done are written; --resume goes on from there"""
+
+EXIT_INCOMPLETE = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,15 +86,52 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="lookups in flight at once (default from config, 8)",
     )
     p.add_argument("--refresh", action="store_true", help="bypass the cache")
+    p.add_argument(
+        "--max-requests",
+        type=_budget,
+        metavar="N",
+        help="send at most N API requests (retries count); rows past it are `skipped` and the exit code is 3",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing: say how many rows, distinct numbers and cached answers there are, "
+        "and the requests a real run would make",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --file and -o: go on from where an interrupted run of the same file stopped (a ledger "
+        "beside the output, OUT.nextcaller-resume, remembers); rows already written are not asked again",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--profile", help="credentials profile")
     _lookup_by.add_arguments(p)  # --email, --name ... (API v2.1)
 
 
+def _budget(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
 
     if _lookup_by.wanted(args):
+        if args.dry_run or args.resume or args.max_requests is not None:
+            raise UsageError("--dry-run, --resume and --max-requests are for numbers (on the line or --file)")
         return _lookup_by.run(args)
+    if args.resume and not (args.file and args.output):
+        raise UsageError(
+            "--resume goes with --file and --output (the ledger lives beside the output)",
+            hint="nextcaller-ops lookup --file in.csv -o out.csv --resume",
+        )
+    if args.resume and args.file == "-":
+        raise UsageError("--resume needs a file, not stdin (stdin cannot be read again)")
     if args.file:
         if args.phones:
             raise UsageError("give numbers or --file, not both")
@@ -96,7 +141,14 @@ def run(args: argparse.Namespace) -> int:
     parsed = c.parse_phones(args.phones)
     if parsed is None:
         return c.EXIT_USAGE
+    if args.dry_run:
+        return _dry_run(args, [p.raw for p in parsed])
     fmt = args.format or "text"
+    if args.max_requests is not None and fmt != "csv" and args.max_requests < len({p.number for p in parsed}):
+        raise UsageError(
+            f"--max-requests {args.max_requests}: {len(parsed)} numbers would need more",
+            hint="raise it, or use --format csv (rows past the budget are then `skipped`)",
+        )
     if fmt == "xml" and len(parsed) > 1:
         # Several XML documents glued together are no XML; the API has no envelope for several.
         raise UsageError(
@@ -162,7 +214,9 @@ def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
         columns = batch_columns(client.api_version, per_record=args.rows == "record")
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        with stream_batch(client, numbers, concurrency=args.concurrency, refresh=args.refresh) as run:
+        with stream_batch(
+            client, numbers, concurrency=args.concurrency, refresh=args.refresh, max_requests=args.max_requests
+        ) as run:
             for item in run:
                 writer.writerows(_rows(item, args.rows, columns))
                 if item.status != "found":
@@ -176,7 +230,20 @@ def _lookup_csv(args: argparse.Namespace, numbers: list[str]) -> int:
     if run.summary.interrupted:
         c.err("interrupted")
         return c.EXIT_INTERRUPTED
+    if run.summary.skipped:
+        c.err(f"incomplete: {run.summary.skipped} skipped over --max-requests {args.max_requests}")
+        return EXIT_INCOMPLETE
     return status
+
+
+def _dry_run(args: argparse.Namespace, inputs: Iterable[str]) -> int:
+    """``--dry-run``: read the numbers as a run would, send nothing, say what a run would ask."""
+    from ...batch.run import dry_run
+
+    with c.client(args) as client:
+        plan = dry_run(inputs, lambda key: client.cache.get(key) is not None, refresh=args.refresh)
+    c.out(plan.text())
+    return c.EXIT_OK
 
 
 def _rows(item: BatchItem, rows: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -207,6 +274,7 @@ def _lookup_file(args: argparse.Namespace) -> int:
     """``lookup --file``: streamed through the batch engine, one row per input (or record) as it completes."""
     from ...api.render import batch_columns, max_threat
     from ...batch.progress import TerminalProgress
+    from ...batch.resume import SETTLED
     from ...batch.run import NoProgress, Progress, stream_batch
 
     fmt = args.format or "csv"
@@ -217,8 +285,9 @@ def _lookup_file(args: argparse.Namespace) -> int:
     inputs = read_inputs(args.file, encoding, args.column)
     if total is not None and inputs.has_header:
         total -= 1  # the header is no row to look up
+    if args.dry_run:
+        return _dry_run(args, inputs)
     client = c.client(args)
-    out: TextIO = _open_output(args.output) if args.output else sys.stdout
     progress: Progress = (
         NoProgress()
         if args.quiet
@@ -229,16 +298,34 @@ def _lookup_file(args: argparse.Namespace) -> int:
     # v2.1 adds line type, spoof, age, social links
     columns = batch_columns(client.api_version, per_record=args.rows == "record")
     header, renamed = output_columns(inputs.columns, columns)
+    ledger, earlier = _ledger(args, fmt, header) if args.resume else (None, None)
+    if earlier:
+        inputs.skip(earlier.lines)
+        if total is not None:
+            total = max(0, total - earlier.lines)
+    out: TextIO = _open_output(args.output, keep=earlier.size if earlier else None) if args.output else sys.stdout
     writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore") if fmt == "csv" else None
-    if writer:
+    if writer and not (earlier and earlier.size):
         writer.writeheader()
+    if ledger is not None:
+        out.flush()
+        ledger.begin(earlier, _size(out))
+    settling = True  # rows settle in input order until the first one a later run must ask again
     try:
         with (
             client,
             stream_batch(
-                client, inputs, total=total, concurrency=args.concurrency, refresh=args.refresh, progress=progress
+                client,
+                inputs,
+                total=total,
+                concurrency=args.concurrency,
+                refresh=args.refresh,
+                progress=progress,
+                max_requests=args.max_requests,
             ) as run,
         ):
+            if earlier:
+                run.summary.resumed = earlier.lines
             for item in run:
                 caller = {renamed[k]: v for k, v in inputs.row(item.index).items()}
                 for row in _rows(item, args.rows, columns):
@@ -248,10 +335,17 @@ def _lookup_file(args: argparse.Namespace) -> int:
                         out.write(c.json_text({**caller, **row}) + "\n")
                     else:  # the line as read and the record's name: nothing a terminal would act on
                         out.write(_text_row(row, max_threat(item.profiles)) + "\n")
+                if ledger is not None:
+                    out.flush()  # the row on disk before the ledger says so
+                    settling = settling and item.status in SETTLED
+                    if settling:
+                        ledger.settle(1, _size(out))
             out.flush()
     finally:
         if args.output:
             out.close()
+        if ledger is not None:
+            ledger.close()
     summary = run.summary
     if not args.quiet:
         c.err(summary_line(summary))
@@ -259,10 +353,36 @@ def _lookup_file(args: argparse.Namespace) -> int:
         c.err(f"error: {c.error_line(summary.stopped_by)} (stopped: every further row would fail the same way)")
         return c.EXIT_API
     if summary.interrupted:
-        c.err("interrupted")
+        c.err("interrupted" + (" (--resume goes on from here)" if args.resume else ""))
         return c.EXIT_INTERRUPTED
+    if summary.skipped:
+        c.err(
+            f"incomplete: {summary.skipped} row{'s' if summary.skipped != 1 else ''} skipped over --max-requests "
+            f"{args.max_requests} (run again with --resume and a larger budget for only those)"
+        )
+        return EXIT_INCOMPLETE
     # The positional path's rule: 0 only when every row was found.
     return c.EXIT_OK if summary.found == summary.done else c.EXIT_API
+
+
+def _ledger(args: argparse.Namespace, fmt: str, header: list[str]) -> tuple[Ledger, Resumed | None]:
+    """The output's ledger and what an earlier run of this same input settled (None: start from the top)."""
+    from ...batch.resume import Ledger, file_hash
+
+    try:
+        digest = file_hash(args.file)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}", hint="check the path given to --file") from None
+    how = {"format": fmt, "rows": args.rows, "columns": header if fmt != "text" else []}
+    ledger = Ledger(args.output, digest, how)
+    earlier = ledger.earlier()
+    if earlier is None and os.path.exists(args.output) and os.path.getsize(args.output):
+        c.err(f"note: no earlier run of {args.file} to resume in {args.output}: starting from the first row")
+    return ledger, earlier
+
+
+def _size(out: TextIO) -> int:
+    return os.fstat(out.fileno()).st_size
 
 
 def _text_row(row: dict[str, Any], threat: str) -> str:
@@ -279,13 +399,21 @@ def _text_row(row: dict[str, Any], threat: str) -> str:
 
 def summary_line(summary: BatchSummary) -> str:
     """The CLI's words for a batch: ``5 rows: 1 invalid, 3 found, 1 not found — paced at 950 requests/s (…)``."""
-    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(summary.by_status().items()))
+    words = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(summary.by_status().items())]
+    words = [w + (f" (over the budget of {summary.budget} requests)" if w.endswith(" skipped") else "") for w in words]
+    line = f"{summary.done} rows: {', '.join(words) or 'no input'}"
+    if summary.resumed:
+        line += f" — and {summary.resumed_text()}"
     paced = summary.pacing_text()
-    return f"{summary.done} rows: {counts or 'no input'}" + (f" — {paced}" if paced else "")
+    return line + (f" — {paced}" if paced else "")
 
 
-def _open_output(path: str) -> TextIO:
+def _open_output(path: str, keep: int | None = None) -> TextIO:
+    """The output, new; or with ``keep``, its first ``keep`` bytes kept (a resumed run appends after them)."""
     try:
+        if keep is not None:
+            os.truncate(path, keep)  # a row half written when the earlier run died goes
+            return open(path, "a", encoding="utf-8", newline="")
         return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}", hint="check the path given to --output") from None
