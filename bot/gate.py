@@ -38,6 +38,7 @@ log = logging.getLogger("bot")
 
 REFUSED_POLICY = "refused: policy"
 REFUSED_RATE = "refused: rate limit"
+REFUSED_INTERNAL = "refused: internal number"
 
 # What each button is called in the audit log (anything else: its action_id).
 _ACTION_NAMES = {
@@ -141,7 +142,13 @@ def refuse(services: Services, who: Asker) -> Refusal | None:
 def rate_refusal(
     services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str | None = None
 ) -> str | None:
-    """The sentence (audited) when ``user_id`` is over the per-minute lookup limit; else counts this lookup."""
+    """The sentence (audited) when ``phone`` is one of the team's internal numbers (never looked up, nothing
+    counted) or ``user_id`` is over the per-minute lookup limit; else counts this lookup."""
+    if phone and phone in services.settings.internal_numbers:
+        services.audit.record(
+            user_id=user_id, channel_id=channel_id, action=action, phone=phone, outcome=REFUSED_INTERNAL
+        )
+        return messages.INTERNAL_NUMBER
     wait = services.limiter.wait_time(user_id or "?")
     if not wait:
         return None

@@ -270,6 +270,10 @@ def reopened_line(user_id: str | None) -> str:
     return f"↩️ Reopened by {mention(user_id)}."
 
 
+INTERNAL_NUMBER = (
+    "That's one of our own internal numbers (NEXTCALLER_OPS_INTERNAL_NUMBERS), so it isn't looked up. "
+    "Check the number, or ask an admin if it shouldn't be on that list."
+)
 TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
 TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
 TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."
@@ -322,3 +326,31 @@ def open_items_title(count: int) -> str:
 
 def triage_more_items(count: int) -> str:
     return f"… and {count} more."
+
+
+# -- forgetting one person (/caller forget, issue 23) ----------------------------------------
+
+FORGET_NOT_ADMIN = (
+    "Only an admin (NEXTCALLER_OPS_ADMINS) can forget a number. Nothing was removed: ask an admin to run"
+    " `/caller forget NUMBER`."
+)
+FORGET_USAGE = "Say which number (or email) to forget: `/caller forget 212-555-8383`."
+FORGET_CANCELLED = "Nothing was forgotten."
+# What a triage reply that showed a forgotten person becomes.
+REMOVED_ON_REQUEST = "Removed on request."
+# A DM to the agent whose waiting correction was for a forgotten person.
+CORRECTION_CANCELLED_FORGOTTEN = (
+    "A correction you submitted was cancelled before it was sent: that person's data was removed on request."
+)
+
+
+def forget_confirm(shown: str) -> str:
+    return (
+        f"Forget *{esc(shown)}* everywhere: the audit log, the caches, triage items and replies, waiting"
+        " corrections? This cannot be undone."
+    )
+
+
+def forget_done(shown: str, total: int, lines: list[str]) -> str:
+    held = "\n".join(f"• {esc(line)}" for line in lines)
+    return f"Forgot *{esc(shown)}*: {total} entr{'y' if total == 1 else 'ies'} removed.\n{held}"

@@ -26,6 +26,29 @@ def _ids(value: str | None) -> frozenset[str] | None:
 _OFF = ("0", "false", "no", "off")
 
 
+def _internal_numbers(value: str | None) -> frozenset[str]:
+    """NEXTCALLER_OPS_INTERNAL_NUMBERS: numbers, or a file of them (``@path`` or a path); a usage error naming
+    the setting when the file cannot be read or an entry is not a number."""
+    from nextcaller_ops.api.internal import file_of, internal_numbers
+    from nextcaller_ops.errors import UsageError
+
+    if not value or not value.strip():
+        return frozenset()
+    name = "NEXTCALLER_OPS_INTERNAL_NUMBERS"
+    path = file_of(value)
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8") if path else value
+    except OSError as exc:
+        raise UsageError(
+            f"{name}: cannot read {path} ({exc.strerror or type(exc).__name__})",
+            hint="give a readable file of numbers (one a line), or the numbers themselves, comma-separated",
+        ) from None
+    try:
+        return internal_numbers(text)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}", hint="list 10-digit US numbers, comma-separated or one a line") from None
+
+
 @dataclass(frozen=True)
 class BotSettings:
     bot_token: str = field(default="", repr=False)
@@ -52,6 +75,8 @@ class BotSettings:
     admins: frozenset[str] = frozenset()
     watch_lookups_per_minute: int = 60
     triage_retry_seconds: float = 10.0  # first retry of a lookup the API failed; doubles, capped at 5 min
+    # The team's own numbers (NEXTCALLER_OPS_INTERNAL_NUMBERS): never looked up, never answered in triage
+    internal_numbers: frozenset[str] = frozenset()
     auto_migrate: bool = True  # bring the PostgreSQL schema up to date at start (NEXTCALLER_OPS_AUTO_MIGRATE=0: don't)
 
     def __post_init__(self) -> None:
@@ -91,6 +116,7 @@ class BotSettings:
             database_url=env.get("NEXTCALLER_OPS_DATABASE_URL") or None,
             redis_url=env.get("NEXTCALLER_OPS_REDIS_URL") or None,
             redis_prefix=env.get("NEXTCALLER_OPS_REDIS_PREFIX") or "nextcaller-ops",
+            internal_numbers=_internal_numbers(env.get("NEXTCALLER_OPS_INTERNAL_NUMBERS")),
             auto_migrate=(env.get("NEXTCALLER_OPS_AUTO_MIGRATE") or "1").strip().lower() not in _OFF,
         )
 

@@ -63,6 +63,7 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         # triage channels
         "NEXTCALLER_OPS_WATCH_CHANNELS",
         "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE",
+        "NEXTCALLER_OPS_INTERNAL_NUMBERS",  # issue 26: the team's own numbers, never looked up
         # operating the bot (README, "Running it in production")
         "NEXTCALLER_OPS_LOG_FORMAT",
         "NEXTCALLER_OPS_AUTO_MIGRATE",

@@ -72,8 +72,13 @@ def reopen(triage: Triage, channel_id: str, message_ts: str, user_id: str) -> tu
 
 
 def screen(triage: Triage, message: Message) -> Message | None:
-    """``message`` without its snoozed numbers (each noted in one line in its thread, not looked up,
-    audited); None when nothing is left to look up."""
+    """``message`` without the team's internal numbers (never looked up, never answered) and its snoozed
+    numbers (noted in one line in its thread, not looked up, audited); None when nothing is left."""
+    internal = triage.settings.internal_numbers
+    if internal and any(n.number in internal for n in message.numbers):
+        message = replace(message, numbers=[n for n in message.numbers if n.number not in internal])
+        if not message.numbers:
+            return None
     now = triage.now()
     snoozes = [s for n in message.numbers if (s := triage.store.snoozed(message.channel_id, n.number, now))]
     if not snoozes:

@@ -275,3 +275,54 @@ def test_store_snooze_drop_reopen_each_one_conditional_update(triage_store):
     assert changed and item.resolved_at is None and item.claimed_by is None
     with pytest.raises(KeyError):
         store.reopen(C, "9.9", "U0C", T0)
+
+
+# -- internal numbers (part 2): never looked up, never answered, never billed ------------------------
+
+RIVERA = "3125550142"
+
+
+def test_internal_numbers_get_no_lookup_and_no_reply_in_triage(make_bot, slack, sandbox):
+    bot = make_bot(watch_channels=frozenset({WATCHED}), internal_numbers=frozenset({JERRY}))
+    only_ours = post(bot, "test call from our desk (212) 555-8383")
+    mixed = post(bot, f"transfer from 212.555.8383 to {RIVERA}")
+    answered(bot, mixed)
+    bot.drain()
+    assert bot.services.triage.store.get(WATCHED, only_ours) is None
+    assert not [c for c in slack.calls("api", "chat.postMessage") if c["args"].get("thread_ts") == only_ours]
+    (reply,) = [c["args"] for c in slack.calls("api", "chat.postMessage") if c["args"].get("thread_ts") == mixed]
+    shown = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "(312) 555-0142" in shown and "555-8383" not in shown and "555-8383" not in reply["text"]
+    assert bot.services.triage.store.get(WATCHED, mixed).numbers == [RIVERA]
+    assert sandbox.httpd.request_count == 1  # Rivera's only
+    assert not [e for e in bot.services.audit.entries() if e["phone"] == JERRY]
+
+
+def test_caller_refuses_an_internal_number_in_one_line_with_no_request(make_bot, sandbox):
+    bot = make_bot(internal_numbers=frozenset({JERRY}), lookups_per_minute=1)
+    resp, _ = bot.command("(212) 555-8383")
+    card = resp.json()  # refused in the ack itself
+    assert card["response_type"] == "ephemeral" and card["text"] == messages.INTERNAL_NUMBER
+    assert "\n" not in card["text"] and not card.get("blocks")
+    assert sandbox.httpd.request_count == 0
+    refused = [e for e in bot.services.audit.entries() if e["outcome"] == "refused: internal number"]
+    assert [(e["user_id"], e["phone"]) for e in refused] == [(AGENT, JERRY)]
+    assert "Jerry Seinfeld" not in json.dumps(bot.card(RIVERA))  # the per-minute limit (1) was not spent on it
+
+
+def test_internal_numbers_from_the_environment_a_list_or_a_file(tmp_path):
+    from bot.settings import BotSettings
+    from nextcaller_ops.errors import UsageError
+
+    def read(value: str) -> frozenset[str]:
+        return BotSettings.from_env({"NEXTCALLER_OPS_INTERNAL_NUMBERS": value}, use_keyring=False).internal_numbers
+
+    assert read("(212) 555-8383, 312.555.0142") == {JERRY, RIVERA}
+    listed = tmp_path / "ours.txt"
+    listed.write_text("# the front desk\n212-555-8383\n+1 312 555 0142  # the lab\n\n", encoding="utf-8")
+    assert read(f"@{listed}") == read(str(listed)) == {JERRY, RIVERA}
+    assert read("") == frozenset()
+    with pytest.raises(UsageError, match=r"NEXTCALLER_OPS_INTERNAL_NUMBERS: 'front desk' is not a US phone number"):
+        read("2125558383, front desk")
+    with pytest.raises(UsageError, match=r"NEXTCALLER_OPS_INTERNAL_NUMBERS: cannot read .*missing\.txt"):
+        read(f"@{tmp_path / 'missing.txt'}")
