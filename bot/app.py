@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from nextcaller_ops import metrics
 from nextcaller_ops.client.client import NextCallerClient
 from nextcaller_ops.logs import start_log_context
 
@@ -84,4 +86,41 @@ def build_app(settings: BotSettings, client: NextCallerClient, *, services: Serv
     app.use(dedupe_events)  # a Slack retry is acked and handled once, before anything is audited
     app.use(policy_gate(executor))  # one gate for every request: refused ones go no further
     register_listeners(app)
+    _time_acks(app)
     return app
+
+
+def _kind(body: object) -> str:
+    """What Slack sent, as a metric label: a fixed word (never a person's id or text)."""
+    if not isinstance(body, dict):
+        return "other"
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        return "event"
+    return kind if kind in _KINDS else "other"
+
+
+_KINDS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
+)
+
+
+def _time_acks(app: App) -> None:
+    """Time each request from Bolt's receipt to its acknowledgement (``nextcaller_ops_slack_ack_seconds``).
+
+    Listeners run with ``process_before_response=False``: :meth:`App.dispatch` returns as soon as the
+    listener acked (the rest runs on the executor), over HTTP and Socket Mode alike, so timing it is
+    timing the ack.
+    """
+    dispatch = app.dispatch
+
+    def timed_dispatch(req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        try:
+            return dispatch(req)
+        finally:
+            metrics.SLACK_ACK.labels(kind=_kind(req.body)).observe(time.perf_counter() - started)
+
+    app.dispatch = timed_dispatch  # type: ignore[method-assign]

@@ -24,8 +24,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
+from nextcaller_ops import metrics
 from nextcaller_ops.errors import NextCallerError
 
+from .health import Health, health_address, serve_health, wsgi_answer
 from .services import Services
 from .settings import BotSettings
 
@@ -38,7 +40,10 @@ class SlackUnreachableError(NextCallerError):
     """Slack's Web API did not answer the bot's first call (``auth.test``) at start: exit 1, one line."""
 
 
-def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterable[bytes]]:
+def make_wsgi_app(
+    app: App, path: str = "/slack/events", *, health: Health | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """Slack's requests at ``path``; ``/healthz``, ``/readyz`` and ``/metrics`` from ``health`` (bot/health.py)."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from .socket_mode import envelope
@@ -47,7 +52,9 @@ def make_wsgi_app(app: App, path: str = "/slack/events") -> Callable[..., Iterab
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         where = environ.get("PATH_INFO")
-        if where == "/healthz":
+        if health is not None and (answered := wsgi_answer(health, environ, start_response)) is not None:
+            return answered
+        if where == "/healthz":  # liveness without the checks (an app built without its services)
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
         # A malformed body is a 400 and one redacted log line, not a 500 with a raw traceback
@@ -96,9 +103,10 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("http %s", format % args)
 
 
-def serve_http(app: App, host: str, port: int) -> WSGIServer:
+def serve_http(app: App, host: str, port: int, *, health: Health | None = None) -> WSGIServer:
     """A threaded server for ``app`` (call ``serve_forever``); one request never waits for another."""
-    return make_server(host, port, make_wsgi_app(app), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    wsgi = make_wsgi_app(app, health=health)
+    return make_server(host, port, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
 
 
 def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
@@ -109,6 +117,7 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     from .services import build_services
 
     check_environment()  # a misspelt NEXTCALLER_OPS_* (an allow-list!) stops the bot: gunicorn's entry too
+    metrics.set_surface("slack")  # the lookups this process counts are Slack's
     settings = BotSettings.from_env()
     settings.require(socket=socket)
     services = build_services(settings, NextCallerClient())  # PostgreSQL unreachable: one line (StoreUnavailableError)
@@ -182,7 +191,7 @@ def _quiet_client_warning(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
-def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") -> int:
+def run_bot(mode: str | None = None, port: int = 3000, host: str = "127.0.0.1") -> int:
     from slack_bolt.error import BoltError
 
     from nextcaller_ops.logs import configure_logging
@@ -206,14 +215,23 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "0.0.0.0") ->
             flush=True,
         )
         return 2
+    try:  # a bad health setting, or its port taken: one line, the stores closed
+        health = Health(services)
+        where = health_address() if socket else None  # NEXTCALLER_OPS_HEALTH_PORT: Socket Mode has no HTTP server
+        prober = serve_health(health, *where) if where else None
+    except BaseException:
+        services.close()
+        raise
     if socket:
         from .socket_mode.connection import serve_socket
 
         try:
             return serve_socket(app, settings.app_token, claim=services.dedupe.claim)
         finally:
+            if prober is not None:
+                prober.shutdown()
             services.close()  # after the listeners: a correction in flight is delivered or stays queued
-    server = serve_http(app, host, port)
+    server = serve_http(app, host, port, health=health)
     stop = threading.Event()
 
     def _shutdown(*_: Any) -> None:

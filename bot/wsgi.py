@@ -23,6 +23,7 @@ from typing import Any
 
 from nextcaller_ops.errors import NextCallerError
 
+from .health import Health
 from .run import create_app_from_env, make_wsgi_app
 
 __all__ = ["application", "APP_LOAD_ERROR"]
@@ -40,7 +41,8 @@ def _build() -> Callable[..., Iterable[bytes]]:
         if _built.get("pid") != os.getpid():
             app, services = create_app_from_env(socket=False)
             atexit.register(services.close)  # let deliveries in progress finish when the worker stops
-            _built.update(pid=os.getpid(), wsgi=make_wsgi_app(app), services=services)
+            health = Health(services)  # /readyz and /metrics beside /slack/events (bot/health.py)
+            _built.update(pid=os.getpid(), wsgi=make_wsgi_app(app, health=health), services=services)
         return _built["wsgi"]
 
 

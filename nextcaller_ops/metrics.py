@@ -32,6 +32,8 @@ __all__ = [
     "SLACK_ACK",
     "STORE_ERRORS",
     "lookup",
+    "set_surface",
+    "surface",
     "outcome_of",
     "exposition",
     "CONTENT_TYPE",
@@ -83,7 +85,7 @@ def _gauge(name: str, doc: str, labels: Iterable[str], mode: Any) -> Any:
 
 LOOKUPS = _counter(
     "nextcaller_ops_lookups_total",
-    "Lookups answered, by surface (the audit's action name) and outcome (found, no_record, error, paused, refused)",
+    "Lookups answered, by surface (slack, cli, notebook, library) and outcome (found, no_record, error)",
     ("surface", "outcome"),
 )
 API_SECONDS = _histogram(
@@ -133,10 +135,21 @@ def outcome_of(audited: str) -> str:
 
 
 _NAME = re.compile(r"[a-z_]{1,40}")
+_surface = "library"  # who looks numbers up in this process: the bot says "slack" at start (set_surface)
+
+
+def set_surface(name: str) -> None:
+    """Name this process's surface (``slack``, ``cli``, ``notebook``) for the lookups it counts."""
+    global _surface
+    _surface = name if _NAME.fullmatch(name) else "other"
+
+
+def surface() -> str:
+    return _surface
 
 
 def lookup(surface: str, audited_outcome: str) -> None:
-    """Count one lookup; ``surface`` is a fixed action name (``lookup``, ``triage_lookup`` …), never a person's."""
+    """Count one lookup; ``surface`` is a fixed word (:func:`surface`), never a person's id."""
     LOOKUPS.labels(surface=surface if _NAME.fullmatch(surface) else "other", outcome=outcome_of(audited_outcome)).inc()
 
 

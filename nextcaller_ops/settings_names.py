@@ -68,6 +68,9 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         "NEXTCALLER_OPS_LOG_FORMAT",
         "NEXTCALLER_OPS_AUTO_MIGRATE",
         "NEXTCALLER_OPS_ENV_FILE",
+        # health and metrics (bot/health.py): Socket Mode's HTTP port for them; readiness's outbox age
+        "NEXTCALLER_OPS_HEALTH_PORT",
+        "NEXTCALLER_OPS_READY_OUTBOX_MAX_AGE",
         # the test suite's and the benchmarks' servers (tests/support/shared.py, bench/)
         "NEXTCALLER_OPS_TEST_DATABASE_URL",
         "NEXTCALLER_OPS_TEST_REDIS_URL",

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from .. import metrics
+
 __all__ = ["SingleFlight"]
 
 T = TypeVar("T")
@@ -36,6 +38,7 @@ class SingleFlight(Generic[T]):
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
+            metrics.FLIGHT_JOINS.labels(scope="process").inc()
             flight.done.wait()
             if flight.error is not None:
                 raise flight.error

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .. import metrics
 from ..stores.redis import SharedRedis
 
 __all__ = ["SharedFlight"]
@@ -79,6 +80,7 @@ class SharedFlight:
             if answer is _DOWN or answer == _FAILED:
                 break
             if answer is not None:
+                metrics.FLIGHT_JOINS.labels(scope="redis").inc()
                 return decode(answer), False  # type: ignore[arg-type]
             # the holder vanished without an answer: one of the waiters takes the lock
         return fetch(), True

@@ -37,7 +37,7 @@ from typing import Any
 
 import requests
 
-from .. import errors
+from .. import errors, metrics
 from ..api.correction_fields import build_correction
 from ..api.models import LookupResult, Profile, check_profile_id, parse_records_json
 from ..api.phone import PhoneInput, parse
@@ -166,8 +166,10 @@ class NextCallerClient(V21Lookups):
         try:
             result = self._lookup(parsed, refresh)
         except errors.NextCallerError as exc:
+            metrics.lookup(metrics.surface(), "error")
             self._audit("lookup", parsed.number, Failure(exc))
             raise
+        metrics.lookup(metrics.surface(), _outcome(len(result.profiles)))
         self._audit("lookup", parsed.number, _outcome(len(result.profiles)), "cached" if result.cached else "")
         return result
 

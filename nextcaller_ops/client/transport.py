@@ -33,7 +33,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
-from .. import errors
+from .. import errors, metrics
 from ..api.error_map import error_from_response
 from ..api.models import parse_xml_document
 from ..config import Settings, check_secure_base_url
@@ -159,25 +159,34 @@ class Transport:
             try:
                 with self._count_lock:
                     self.requests_sent += 1
+                started = time.perf_counter()
                 # self.auth signs inside session.request: a new nonce and timestamp every attempt.
                 resp = self._session.request(
                     method, url, params=params, json=body, auth=self.auth, headers=headers, timeout=timeout
                 )
             except requests.exceptions.ConnectTimeout:
+                metrics.API_RESPONSES.labels(status="timeout").inc()
                 failure: errors.NextCallerError = errors.APITimeoutError(
                     f"no connection to {base_url} within {timeout[0]:.0f} s"
                 )
             except requests.exceptions.ReadTimeout:
+                metrics.API_RESPONSES.labels(status="timeout").inc()
                 failure = errors.APITimeoutError(f"{base_url} did not answer within {timeout[1]:.0f} s")
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
                 failure = errors.APIUnreachableError(
                     f"the connection to {base_url} dropped in the middle of the answer"
                 )
+                metrics.API_RESPONSES.labels(status="unreachable").inc()
             except requests.exceptions.ConnectionError as exc:
                 failure = errors.APIUnreachableError(f"cannot reach {base_url} ({_reason(exc)})")
+                metrics.API_RESPONSES.labels(status="unreachable").inc()
             except requests.exceptions.RequestException as exc:
                 failure = errors.APIUnreachableError(f"request to {base_url} failed ({type(exc).__name__})")
+                metrics.API_RESPONSES.labels(status="unreachable").inc()
             else:
+                # Labels: the method and the status only (the path and query hold the number asked for).
+                metrics.API_SECONDS.labels(method=method).observe(time.perf_counter() - started)
+                metrics.API_RESPONSES.labels(status=str(resp.status_code)).inc()
                 self.pacer.observe(resp)
                 if resp.status_code not in _RETRY_STATUSES or last:
                     return resp

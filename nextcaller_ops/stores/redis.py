@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .. import metrics
 from ..errors import MissingExtraError, UsageError
 
 __all__ = ["SharedRedis", "shared_redis", "namespace", "check", "SOCKET_TIMEOUT", "DOWN_SECONDS"]
@@ -102,6 +103,7 @@ class SharedRedis:
         return value
 
     def _mark_down(self, exc: BaseException) -> None:
+        metrics.STORE_ERRORS.labels(store="redis").inc()
         with self._lock:
             self._down_until = time.monotonic() + DOWN_SECONDS
             self.last_error = type(exc).__name__
