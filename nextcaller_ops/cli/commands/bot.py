@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--http", action="store_true", help="serve /slack/events over HTTP")
     mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     p.add_argument("--port", type=int, default=3000)
-    p.add_argument("--host", default="0.0.0.0")
+    # Loopback unless asked: this is the development server; production runs gunicorn (README, deploy/).
+    p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
 
     text = "the bot's outgoing webhooks: `webhooks test` sends a signed ping to each receiver"
     hooks = sub.add_parser("webhooks", help=text, description=text)
