@@ -24,7 +24,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -151,10 +150,12 @@ def _read_config() -> dict[str, Any]:
     path = config_path()
     try:
         with path.open("rb") as fh:
+            import tomllib  # here: most runs have no file, and start-up counts (issue 25)
+
             return tomllib.load(fh)
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:  # TOML must be UTF-8
+    except (ValueError, OSError) as exc:  # tomllib.TOMLDecodeError, UnicodeDecodeError (TOML is UTF-8): ValueErrors
         raise UsageError(
             f"cannot read {path}: {exc}", hint="fix or delete the file; `nextcaller-ops login` writes a fresh one"
         ) from None

@@ -13,8 +13,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
-
 from ..errors import InvalidPhoneError
 
 __all__ = ["PhoneInput", "parse", "find_numbers"]
@@ -75,6 +73,8 @@ def parse(text: object) -> PhoneInput:
     if odd:
         raise InvalidPhoneError(f"contains {''.join(odd)!r}, which is not part of a phone number", value=raw)
     digits = re.sub(r"\D", "", body)
+    import phonenumbers  # here, not at the top: importing the client stays cheap (issue 25)
+
     try:
         parsed = phonenumbers.parse(cleaned, "US")
     except phonenumbers.NumberParseException:
@@ -109,6 +109,8 @@ _CANDIDATE = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 
 def find_numbers(text: str) -> list[PhoneInput]:
     """Every valid US number mentioned in free text, in order, without repeats."""
+    import phonenumbers
+
     seen: dict[str, PhoneInput] = {}
     for match in phonenumbers.PhoneNumberMatcher(text or "", "US"):
         try:

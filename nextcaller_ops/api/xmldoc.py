@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from defusedxml import ElementTree as SafeET
-
 from ..errors import BadResponseError
 
 __all__ = ["parse_xml_document"]
@@ -36,7 +34,8 @@ def parse_xml_document(text: str | bytes) -> dict[str, Any]:
     """
     from xml.etree.ElementTree import ParseError
 
-    from defusedxml import DefusedXmlException
+    from defusedxml import DefusedXmlException  # here: importing the client stays cheap (issue 25)
+    from defusedxml import ElementTree as SafeET
 
     try:
         root = SafeET.fromstring(text)
