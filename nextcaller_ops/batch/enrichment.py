@@ -117,18 +117,42 @@ def enrich_frame(
     refresh: bool = False,
     inplace: bool = False,
     progress: Progress | None = None,
+    max_requests: int | None = None,
+    resume: str | None = None,
 ) -> tuple[Any, BatchSummary]:
-    """The enriched frame (``df`` itself when ``inplace``) and the batch's summary."""
+    """The enriched frame (``df`` itself when ``inplace``) and the batch's summary.
+
+    ``resume``: a .csv or .parquet file the enriched frame is written to (with
+    a ledger beside it); a later call with the same numbers and ``resume``
+    keeps the rows an interrupted run settled there and asks only the rest.
+    """
     import pandas as pd
+
+    from .frames import check_export_path, export
+    from .resume import SETTLED, TableResume
 
     chosen, added, ours = check_frame(df, column, fields, prefix)
     inputs = [_as_text(v) for v in df[column].tolist()]
     values: dict[str, list[Any]] = {name: [None] * len(inputs) for name in (*chosen, *_ALWAYS)}
-    with stream_batch(client, inputs, concurrency=concurrency, refresh=refresh, progress=progress) as run:
+    kept = None
+    if resume is not None:
+        check_export_path(resume)
+        kept = TableResume(resume, inputs, {"fields": list(values), "prefix": prefix})
+        for i, row in enumerate(kept.rows()):
+            for name in values:
+                values[name][i] = row.get(f"{prefix}{name}")
+    skip = kept.lines if kept else 0
+    settled, settling = skip, True
+    with stream_batch(
+        client, inputs[skip:], concurrency=concurrency, refresh=refresh, progress=progress, max_requests=max_requests
+    ) as run:
+        run.summary.resumed = skip
         for item in run:  # each row's values set as it completes; rows not looked up stay missing
             row = batch_row(item)
             for name in values:
-                values[name][item.index] = row[name]
+                values[name][skip + item.index] = row[name]
+            settling = settling and item.status in SETTLED
+            settled += settling
     summary = run.summary
     target = df if inplace else df.copy()
     block = typed_columns(pd.DataFrame(values, index=df.index), list(values))
@@ -138,6 +162,9 @@ def enrich_frame(
     marks = {name: mark for name, mark in earlier.items() if name in ours} if isinstance(earlier, dict) else {}
     marks.update({name: _fingerprint(target[name]) for name in added})
     target.attrs[_ADDED_ATTR] = marks
+    if kept is not None and resume is not None:
+        export(target, resume)
+        kept.save(settled, settled)
     return target, summary
 
 
@@ -153,13 +180,19 @@ def enrich(
     refresh: bool = False,
     inplace: bool = False,
     progress: Progress | bool | None = None,
+    max_requests: int | None = None,
+    resume: str | None = None,
 ) -> Any:
     """``df`` with the caller's profile beside each row's ``column`` number (a new frame unless ``inplace``).
 
     ``client`` defaults to one for ``profile`` (credentials from the env or the
     keyring, closed afterwards).  ``progress``: None shows the surface's bar and
     the summary line (a notebook's, when the extension is loaded; else a
-    terminal bar on stderr), False shows nothing.
+    terminal bar on stderr), False shows nothing.  ``max_requests``: send at
+    most that many API requests (rows past it get status ``skipped``, their
+    fields missing).  ``resume``: a .csv/.parquet file the enriched frame is
+    written to; called again after an interrupt, the rows it holds are kept and
+    only the rest are asked.
     """
     from .progress import NoProgress, default_progress
 
@@ -177,6 +210,8 @@ def enrich(
         "refresh": refresh,
         "inplace": inplace,
         "progress": shown,
+        "max_requests": max_requests,
+        "resume": resume,
     }
     check_frame(df, column, fields, prefix)  # bad input costs no credentials look-up
     if client is not None:

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from ..errors import UsageError
 
-__all__ = ["SUFFIX", "Ledger", "Resumed", "file_hash", "lines_hash", "ledger_path", "SETTLED"]
+__all__ = ["SUFFIX", "Ledger", "Resumed", "TableResume", "file_hash", "lines_hash", "ledger_path", "SETTLED"]
 
 SUFFIX = ".nextcaller-resume"
 SETTLED = frozenset({"found", "not_found", "invalid"})  # a row a later run need not ask again
@@ -70,7 +70,8 @@ class Resumed:
 class Ledger:
     """The ledger of one output: :meth:`earlier` reads it, :meth:`begin` starts a new one, :meth:`settle` appends."""
 
-    def __init__(self, output: str | os.PathLike[str], input_hash: str, how: dict[str, Any]):
+    def __init__(self, output: str | os.PathLike[str], input_hash: str, how: dict[str, Any], *, unit: str = "bytes"):
+        self.unit = unit  # what ``size`` counts: the output's bytes (a streamed file) or a table's rows
         self.path = ledger_path(output)
         self.output = Path(output)
         self.input_hash = input_hash
@@ -116,7 +117,7 @@ class Ledger:
             size = self.output.stat().st_size
         except FileNotFoundError:
             return None
-        if size < settled.size:  # the output was cut or replaced since: nothing in it can be trusted
+        if self.unit == "bytes" and size < settled.size:  # the output was cut or replaced since: trust none of it
             return None
         return settled
 
@@ -148,3 +149,76 @@ class Ledger:
 def _diff(before: dict[str, Any], now: dict[str, Any]) -> str:
     changed = [k for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
     return ", ".join(f"{k} was {before.get(k)!r}, now {now.get(k)!r}" for k in changed) or "unknown"
+
+
+class TableResume:
+    """Resuming a batch whose table is written whole at the end (``%%nextcaller --to FILE``, ``enrich(resume=FILE)``).
+
+    The ledger's positions count the table's rows.  :attr:`lines` input lines
+    were settled by the earlier run; :meth:`rows` gives their rows back from
+    FILE (CSV or Parquet), typed as a batch makes them; :meth:`save`, after the
+    table is written, records what this run settled.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], inputs: Iterable[Any], how: dict[str, Any]):
+        self.path = Path(os.path.expanduser(path))
+        self.ledger = Ledger(self.path, lines_hash(inputs), how, unit="rows")
+        self.earlier = self.ledger.earlier()
+
+    @property
+    def lines(self) -> int:
+        return self.earlier.lines if self.earlier else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The earlier run's settled rows, read back from the file (blank cells as None, yes/no and counts typed)."""
+        if not self.earlier or not self.earlier.size:
+            return []
+        import pandas as pd
+
+        if self.path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(self.path)
+        else:
+            frame = pd.read_csv(self.path, dtype=str, keep_default_na=False)
+        if len(frame) < self.earlier.size:
+            raise UsageError(
+                f"{self.path} has fewer rows than its earlier run wrote",
+                hint="leave out --resume to start over",
+            )
+        return [
+            {name: _restored(name, value) for name, value in row.items()}
+            for row in frame.head(self.earlier.size).to_dict("records")
+        ]
+
+    def save(self, lines: int, rows: int) -> None:
+        """The table is written: ``lines`` input lines (its first ``rows`` rows) are settled."""
+        self.ledger.begin(Resumed(lines, rows), rows)
+        self.ledger.close()
+
+
+_YES = {"true": True, "false": False}
+
+
+def _restored(name: str, value: Any) -> Any:
+    from .frames import BOOL_COLUMNS, INT_COLUMNS
+
+    try:
+        import pandas as pd
+
+        if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, str):
+        if value == "":
+            return None
+        if name in BOOL_COLUMNS:
+            return _YES.get(value.lower(), value)
+        if name in INT_COLUMNS:
+            try:
+                return int(float(value))
+            except ValueError:
+                return value
+        return value
+    if hasattr(value, "item"):  # numpy scalars from Parquet
+        return value.item()
+    return value

@@ -81,9 +81,26 @@ _DISPLAY = argument(
     "--display", action="store_true", help="with -o, show the table too (its first NextCaller.display_limit rows)"
 )
 _TO = argument("--to", metavar="FILE", help="also write the table to FILE.csv, or FILE.parquet (needs pyarrow)")
+_RESUME = argument(
+    "--resume",
+    action="store_true",
+    help="with --to FILE: keep the rows an interrupted run of the same input wrote to FILE and ask only the rest "
+    "(a ledger beside FILE remembers)",
+)
+_MAX_REQUESTS = argument(
+    "--max-requests",
+    type=int,
+    metavar="N",
+    help="send at most N API requests; rows past the budget get status `skipped`",
+)
+_DRY_RUN = argument(
+    "--dry-run",
+    action="store_true",
+    help="send nothing: the rows, distinct numbers, those the cache holds, and the requests a run would make",
+)
 
 # Options of %nextcaller that only %%nextcaller takes, and the other way round.
-CELL_ONLY = ("display", "rows", "to", "concurrency")
+CELL_ONLY = ("display", "rows", "to", "concurrency", "resume", "max_requests", "dry_run")
 LINE_ONLY = ("format",)
 
 LOOKUP = _with(
@@ -112,6 +129,9 @@ LOOKUP = _with(
         "or one row per record (a household's every person)",
     ),
     _TO,
+    _RESUME,
+    _MAX_REQUESTS,
+    _DRY_RUN,
     _CONCURRENCY,
     _REFRESH,
     _PROFILE,
@@ -148,6 +168,9 @@ ENRICH = _with(
     ),
     _DISPLAY,
     _TO,
+    _RESUME,
+    _MAX_REQUESTS,
+    _DRY_RUN,
     _CONCURRENCY,
     _REFRESH,
     _PROFILE,

@@ -18,7 +18,15 @@ from .results import CallerResult, CorrectionResult
 
 __all__ = ["lookup_line", "update"]
 
-_DEFAULTS = {"display": False, "rows": "line", "to": None, "concurrency": None}
+_DEFAULTS = {
+    "display": False,
+    "rows": "line",
+    "to": None,
+    "concurrency": None,
+    "resume": False,
+    "max_requests": None,
+    "dry_run": False,
+}
 
 
 def lookup_line(magics: Magics, args: argparse.Namespace) -> Any:

@@ -172,3 +172,85 @@ def test_cards_and_summary_follow_the_notebook_theme(ip, api_env, monkeypatch):
             assert themed or "nc-threat" in page.split(f"{prop}:{value}")[0][-200:], (prop, value)
         assert not re.search(r"color:#(333|555|888)\b", page)
     assert "var(--jp-content-font-color1,inherit)" in summary
+
+
+# -- budget, dry run, resume in the notebook and enrich() --------------------------------------------------
+
+
+def _numbers(n):
+    from nextcaller_ops.sandbox import synthetic_phone
+
+    return [synthetic_phone(i) for i in range(n)]
+
+
+def test_cell_max_requests_skips_past_the_budget(ip, api_env, capsys):
+    df = ip.run_cell_magic("nextcaller", "--max-requests 2 --concurrency 1", "\n".join(_numbers(5)))
+    assert list(df["status"]) == ["found", "found", "skipped", "skipped", "skipped"]
+    assert api_env.httpd.request_count == 2
+    assert "3 skipped (over the budget of 2 requests)" in capsys.readouterr().out
+
+
+def test_dry_run_in_a_cell_and_for_enrich_sends_nothing(ip, api_env, capsys):
+    pd = pytest.importorskip("pandas")
+    ip.run_line_magic("nextcaller", "2125558383")  # now in the cache
+    before = api_env.httpd.request_count
+    got = ip.run_cell_magic("nextcaller", "--dry-run", "2125558383\n212-555-8383\n3125550142\nbogus\n")
+    out = capsys.readouterr().out
+    assert got is None and api_env.httpd.request_count == before
+    assert "4 rows (1 invalid), 2 distinct, 1 of them in the cache — a real run would make 1 request" in out
+    ip.user_ns["calls"] = pd.DataFrame({"phone": ["2125558383", "3125550142", "2025550999"]})
+    ip.run_line_magic("nextcaller_enrich", "calls --dry-run")
+    out = capsys.readouterr().out
+    assert "3 rows, 3 distinct, 1 of them in the cache — a real run would make 2 requests" in out
+    assert "status" not in ip.user_ns["calls"] and api_env.httpd.request_count == before
+
+
+def test_cell_to_file_resume_after_an_interrupt_asks_each_number_once(ip, api_env, monkeypatch, capsys, tmp_path):
+    from nextcaller_ops.client.client import NextCallerClient
+
+    numbers = _numbers(6)
+    real_lookup = NextCallerClient.lookup
+    stop = {"at": numbers[3]}
+
+    def lookup(self, phone, **kw):
+        if str(phone) == stop["at"]:
+            raise KeyboardInterrupt  # the analyst presses Interrupt at the fourth line
+        return real_lookup(self, phone, **kw)
+
+    monkeypatch.setattr(NextCallerClient, "lookup", lookup)
+    target = tmp_path / "calls.csv"
+    cell = "\n".join(numbers)
+    first = ip.run_cell_magic("nextcaller", f"--to {target} --resume --concurrency 1", cell)
+    assert list(first["input"]) == numbers[:3]
+    stop["at"] = None
+    capsys.readouterr()
+    from tests.notebook.conftest import magics_of
+
+    asked_first = len(api_env.httpd.signed_requests)
+    magics_of(ip)._forget_clients()  # the cache goes, as with a restarted kernel: only the file and ledger stay
+    again = ip.run_cell_magic("nextcaller", f"--to {target} --resume --concurrency 1", cell)
+    out = capsys.readouterr().out
+    assert list(again["input"]) == numbers and list(again["status"]) == ["found"] * 6
+    asked_again = [r["query"]["phone"][0] for r in api_env.httpd.signed_requests[asked_first:]]
+    assert set(asked_again) == set(numbers[3:]) and len(asked_again) == 3  # the rows in the file: not asked again
+    assert "3 rows from the earlier run, not asked again" in out
+    assert again["records"].dtype == "Int64" and again["duplicate"].dtype == "boolean"
+
+
+def test_enrich_resume_and_budget(api_env, tmp_path):
+    pd = pytest.importorskip("pandas")
+    import nextcaller_ops
+
+    frame = pd.DataFrame({"ticket": list("abcdef"), "phone": _numbers(6)})
+    target = tmp_path / "enriched.parquet" if _has_pyarrow() else tmp_path / "enriched.csv"
+    first = nextcaller_ops.enrich(frame, "phone", progress=False, max_requests=2, resume=str(target), concurrency=1)
+    assert list(first["status"]) == ["found"] * 2 + ["skipped"] * 4 and api_env.httpd.request_count == 2
+    again = nextcaller_ops.enrich(frame, "phone", progress=False, resume=str(target), refresh=True)
+    assert list(again["status"]) == ["found"] * 6 and api_env.httpd.request_count == 6
+    assert list(again["ticket"]) == list("abcdef") and again["name"].notna().all()
+
+
+def _has_pyarrow():
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
