@@ -89,25 +89,27 @@ class Health:
         checks[database.pop("name")] = database
         checks["redis"] = self._redis()
         checks["slack"] = self._slack_check()
-        checks["outbox"] = self._outbox() if database["ok"] else {"ok": False, "error": "database not reachable"}
-        failing = [name for name, check in checks.items() if not check["ok"]]
+        reachable = database["ok"] or "schema" in database  # a schema mismatch still lets the outbox be read
+        # Unreachable: the outbox is not checked (ok None), so that `failing` names the cause alone.
+        checks["outbox"] = self._outbox() if reachable else {"ok": None, "skipped": "the database is not reachable"}
+        failing = [name for name, check in checks.items() if check["ok"] is False]
         return not failing, {"status": "ready" if not failing else "not ready", "failing": failing, "checks": checks}
 
     def _database(self) -> Check:
         settings = self.services.settings
         if not settings.database_url:
             return {"name": "sqlite", "ok": True, "backend": "sqlite"}
-        from nextcaller_ops.stores.postgres import describe
+        from nextcaller_ops.stores.postgres import schema_status
 
-        found = describe(settings.database_url)  # a fresh connection: the pool's may be stale; never raises
+        found = schema_status(settings.database_url)  # a fresh connection, reads only, never raises
         if not found.get("ok"):
             metrics.STORE_ERRORS.labels(store="postgresql").inc()
             return {"name": "postgres", "ok": False, "error": found.get("error", "not reachable")}
-        schema, latest = found.get("schema", 0), found.get("latest", 0)
-        check: Check = {"name": "postgres", "ok": schema == latest, "schema": schema, "code_schema": latest}
-        if schema < latest:
+        schema, known = found["version"], found["code"]
+        check: Check = {"name": "postgres", "ok": schema == known, "schema": schema, "code_schema": known}
+        if schema < known:
             check["error"] = "the schema is behind this code: run `nextcaller-ops db migrate`"
-        elif schema > latest:
+        elif schema > known:
             check["error"] = "the schema is newer than this code knows: upgrade nextcaller-ops"
         return check
 

@@ -29,6 +29,7 @@ from tests.support.socketkit import APP_TOKEN, SocketBot, socket_env
 from tests.support.tcpproxy import TcpProxy
 
 pytest.importorskip("prometheus_client")
+psycopg = pytest.importorskip("psycopg")
 
 WORKERS = 2
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
@@ -165,8 +166,9 @@ def test_gunicorn_two_workers_health_metrics_summed_and_readiness_follows_postgr
             # PostgreSQL unreachable: 503 naming it; back: 200.
             proxy.cut()
             down = readiness(base, 503)
-            assert "postgres" in down["failing"]
+            assert down["failing"] == ["postgres"]
             assert down["checks"]["postgres"]["ok"] is False
+            assert down["checks"]["outbox"]["ok"] is None  # not checked: the cause is named once
             assert answers_healthz(base)  # alive all the same: a restart would not bring the database back
             proxy.restore()
             assert readiness(base, 200)["failing"] == []
@@ -215,6 +217,16 @@ def test_socket_mode_serves_health_and_metrics_on_its_port(tmp_path, pg_schema, 
 
             text = wait_until(moved, what="the command's ack in /metrics", interval=0.2)
             assert sample(text, 'nextcaller_ops_lookups_total{outcome="found",surface="slack"}') == before + 1
+            # A schema newer than this code (another deployment upgraded it): not ready, and why.
+            with psycopg.connect(pg_schema.url, autocommit=True) as conn:
+                conn.execute("INSERT INTO nextcaller_schema_version (version, name) VALUES (9999, 'future')")
+            newer = readiness(base, 503)
+            assert newer["failing"] == ["postgres"]
+            assert "upgrade" in newer["checks"]["postgres"]["error"]
+            with psycopg.connect(pg_schema.url, autocommit=True) as conn:
+                conn.execute("DELETE FROM nextcaller_schema_version WHERE version = 9999")
+            readiness(base, 200)
+
             missing = get(f"{base}/slack/events")
             assert missing is not None and missing.status_code == 404  # Slack's side is the socket here
         finally:
