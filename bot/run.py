@@ -28,6 +28,7 @@ from nextcaller_ops import metrics
 from nextcaller_ops.errors import NextCallerError
 
 from .health import Health, health_address, serve_health, wsgi_answer
+from .rotation import Rotation, load_env_file
 from .services import Services
 from .settings import BotSettings
 
@@ -117,6 +118,7 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
     from .services import build_services
 
     check_environment()  # a misspelt NEXTCALLER_OPS_* (an allow-list!) stops the bot: gunicorn's entry too
+    load_env_file()  # NEXTCALLER_OPS_ENV_FILE's secrets, as at every SIGHUP (gunicorn's reload: each new worker)
     metrics.set_surface("slack")  # the lookups this process counts are Slack's
     settings = BotSettings.from_env()
     settings.require(socket=socket)
@@ -128,6 +130,7 @@ def create_app_from_env(*, socket: bool) -> tuple[App, Services]:
         services.close()
         raise
     services.start()
+    Rotation(app, services).install_refused_key_hook()  # 1046/1049: the secrets are read once more first
     return app, services
 
 
@@ -201,6 +204,7 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "127.0.0.1") 
     own, libraries = (logging.INFO, logging.WARNING) if quiet else (logging.DEBUG, None)
     configure_logging("bot", level=own, libraries=libraries)
     logging.getLogger("bot.bolt").addFilter(_quiet_client_warning)  # stderr holds only what helps a person
+    load_env_file()  # SLACK_APP_TOKEN may be in NEXTCALLER_OPS_ENV_FILE: Socket Mode or not depends on it
     settings = BotSettings.from_env()
     socket = mode == "socket" or (mode is None and bool(settings.app_token))
     try:
@@ -215,6 +219,7 @@ def run_bot(mode: str | None = None, port: int = 3000, host: str = "127.0.0.1") 
             flush=True,
         )
         return 2
+    Rotation(app, services).install_sighup()  # SIGHUP re-reads the secrets; nothing in flight is dropped
     try:  # a bad health setting, or its port taken: one line, the stores closed
         health = Health(services)
         where = health_address() if socket else None  # NEXTCALLER_OPS_HEALTH_PORT: Socket Mode has no HTTP server

@@ -93,6 +93,8 @@ class NextCallerClient(V21Lookups):
         self.transport = Transport(
             self.settings, auth_for(self.credentials), session=session, sleep=sleep, pacer=self.pacer
         )
+        if credentials is None:  # read from the environment or the keyring: 1046/1049 reads them once more
+            self.transport.on_refused_key = self.reload_credentials
         self._flights: SingleFlight[tuple[LookupResult, bool]] = SingleFlight()
         # audit(action, phone, outcome, detail="") after every lookup, correction and v2.1 call
         self._audit: AuditHook = audit or no_audit
@@ -107,6 +109,21 @@ class NextCallerClient(V21Lookups):
     @auditor.setter
     def auditor(self, hook: AuditHook | None) -> None:
         self._audit = hook or no_audit
+
+    # -- credentials ---------------------------------------------------------------
+    def reload_credentials(self) -> bool:
+        """Read the credentials again (environment, keyring); True when they changed: every request from
+        now on uses the new ones (a key rotated under a running bot: bot/rotation.py, the 1046/1049 hook)."""
+        try:
+            fresh = load_credentials(self.settings.profile, auth=self.settings.auth)
+        except errors.CredentialsError:  # gone from where they were: keep what works, the refusal says the rest
+            return False
+        old = self.credentials
+        if (fresh.consumer_key, fresh.consumer_secret, fresh.auth) == (old.consumer_key, old.consumer_secret, old.auth):
+            return False
+        self.credentials = fresh
+        self.transport.auth = auth_for(fresh)
+        return True
 
     # -- the public face a batch engine uses ----------------------------------------
     @property

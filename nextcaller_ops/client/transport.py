@@ -47,6 +47,18 @@ __all__ = ["Transport", "Pacer", "NO_PACING", "oauth1_auth", "basic_auth", "auth
 log = logging.getLogger("nextcaller_ops.transport")
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _refused_key(resp: requests.Response) -> bool:
+    """The answer refuses the consumer key as unknown (1046) or expired (1049)."""
+    try:
+        doc = resp.json()
+    except ValueError:
+        return False
+    error = error_from_response(resp.status_code, doc)
+    return isinstance(error, (errors.InvalidConsumerKeyError, errors.ExpiredConsumerKeyError))
+
+
 USER_AGENT = "nextcaller-ops/0.1 (+python-requests)"
 ACCOUNT_HEADER = "Nc-Account-Id"  # Next Caller's platform accounts: the end customer a call is for
 
@@ -104,6 +116,9 @@ class Transport:
         self.ensure_pool(settings.concurrency)
         self.requests_sent = 0  # attempts that reached the wire, retries included
         self._count_lock = threading.Lock()
+        # Called once when the API refuses the key as unknown (1046) or expired (1049): True when it put
+        # new credentials in ``self.auth`` (a rotated key), and the request is sent once more with them.
+        self.on_refused_key: Callable[[], bool] | None = None
 
     def __repr__(self) -> str:
         # The auth object holds the secret: only its kind is shown.
@@ -146,7 +161,27 @@ class Transport:
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """The API's answer to ``method path``, after retries; transport failures raise."""
+        """The API's answer to ``method path``, after retries; transport failures raise.
+
+        A key refused as unknown or expired (1046, 1049) is re-read once (:attr:`on_refused_key`):
+        a key rotated while the process runs costs one refused request, not an outage.
+        """
+        resp = self._request(method, path, params=params, body=body, headers=headers)
+        refused = self.on_refused_key is not None and resp.status_code in (401, 403) and _refused_key(resp)
+        if refused and self.on_refused_key is not None and self.on_refused_key():
+            resp.close()
+            return self._request(method, path, params=params, body=body, headers=headers)
+        return resp
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str],
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         base_url = self.settings.base_url
         url = self._url(path)
         timeout = (min(5.0, self.settings.timeout), self.settings.timeout)
