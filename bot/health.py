@@ -165,7 +165,8 @@ class Health:
         return check
 
     def _store_error(self) -> None:
-        metrics.STORE_ERRORS.labels(store=self.services.stores.backend).inc()
+        if self.services.stores.backend != "postgresql":  # PostgreSQL's pool counts its own errors
+            metrics.STORE_ERRORS.labels(store=self.services.stores.backend).inc()
 
     # -- metrics -------------------------------------------------------------------------------
 

@@ -16,11 +16,14 @@ Tables live in the connection's ``search_path`` (``public`` unless the URL says
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .. import metrics
 from ..errors import MissingExtraError, UsageError
 from .at_rest import at_rest, query_for
 from .base import AuditEntry, StoreUnavailableError
@@ -179,7 +182,7 @@ def open_pool(
         raise StoreUnavailableError(
             f"the PostgreSQL database could not be used ({type(exc).__name__})", hint=_HINT
         ) from None
-    pool = ConnectionPool(
+    pool = _counting(ConnectionPool)(
         url,
         min_size=1,
         max_size=max_size,
@@ -197,6 +200,23 @@ def open_pool(
             f"the PostgreSQL database could not be used ({type(exc).__name__})", hint=_HINT
         ) from None
     return pool
+
+
+@functools.cache
+def _counting(pool_class: type) -> type:
+    """``pool_class`` whose connections count each PostgreSQL error in ``nextcaller_ops_store_errors_total``."""
+
+    class CountingPool(pool_class):
+        @contextmanager
+        def connection(self, timeout: float | None = None) -> Iterator[Any]:
+            try:
+                with super().connection(timeout) as conn:
+                    yield conn
+            except _psycopg().Error:  # unreachable, a timeout waiting for a connection (PoolTimeout), a query refused
+                metrics.STORE_ERRORS.labels(store="postgresql").inc()
+                raise
+
+    return CountingPool
 
 
 def describe(url: str) -> dict[str, Any]:

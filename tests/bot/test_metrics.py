@@ -106,3 +106,32 @@ def test_the_core_imports_and_counts_without_prometheus_client():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "nextcaller-ops[slack]" in done.stdout
+
+
+def test_a_postgresql_error_through_the_pool_is_counted(pg_schema):
+    """Every PostgreSQL store call goes through the pool: an unreachable server counts in store_errors_total."""
+    from urllib.parse import urlsplit
+
+    from prometheus_client import REGISTRY
+
+    from nextcaller_ops.stores.postgres import open_pool
+    from tests.support.tcpproxy import TcpProxy
+
+    def errors() -> float:
+        return REGISTRY.get_sample_value("nextcaller_ops_store_errors_total", {"store": "postgresql"}) or 0.0
+
+    pg = urlsplit(pg_schema.url)
+    with TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432) as proxy:
+        netloc = pg.netloc.replace(f"{pg.hostname}:{pg.port}", f"127.0.0.1:{proxy.port}")
+        pool = open_pool(pg._replace(netloc=netloc).geturl(), timeout=2)
+        try:
+            with pool.connection() as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+            before = errors()
+            proxy.cut()
+            with pytest.raises(Exception) as failed, pool.connection() as conn:
+                conn.execute("SELECT 1")
+            assert type(failed.value).__module__.startswith(("psycopg", "psycopg_pool"))
+            assert errors() == before + 1
+        finally:
+            pool.close()
