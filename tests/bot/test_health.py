@@ -244,3 +244,33 @@ def test_health_port_is_off_by_default_and_a_bad_one_is_refused(tmp_path):
     with pytest.raises(UsageError, match="NEXTCALLER_OPS_HEALTH_PORT"):
         health_address("ninety")
     assert os.environ.get("NEXTCALLER_OPS_HEALTH_PORT") is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_outbox_check_fails_when_a_due_correction_waited_too_long(tmp_path, backend, request, monkeypatch):
+    """Only due rows count: a correction scheduled for later is not a stuck queue."""
+    from types import SimpleNamespace
+
+    from bot.health import Health
+    from nextcaller_ops.stores import open_stores
+
+    url = request.getfixturevalue("pg_schema").url if backend == "postgresql" else None
+    stores = open_stores(tmp_path, database_url=url)
+    now = 1_800_000_000.0
+    monkeypatch.setenv("NEXTCALLER_OPS_READY_OUTBOX_MAX_AGE", "600")
+    try:
+        health = Health(SimpleNamespace(stores=stores), clock=lambda: now)  # type: ignore[arg-type]
+        assert health._outbox() == {"ok": True, "depth": 0, "max_age": 600.0, "oldest_due_seconds": None}
+        stores.outbox.submit("P1", {"first_name": "Cosmo"}, now=now - 3600, due=now + 60)  # waits, not due yet
+        later = health._outbox()
+        assert later["ok"] is True and later["depth"] == 1 and later["oldest_due_seconds"] is None
+        stores.outbox.submit("P2", {"first_name": "Elaine"}, now=now - 900)  # due since 15 minutes
+        stuck = health._outbox()
+        assert stuck["ok"] is False and stuck["depth"] == 2 and stuck["oldest_due_seconds"] == 900.0
+        assert "waited too long" in stuck["error"]
+        readings = health.readings()
+        assert readings["nextcaller_ops_outbox_depth"][1] == 2
+        assert readings["nextcaller_ops_outbox_oldest_seconds"][1] == 3600.0
+        assert readings["nextcaller_ops_triage_items"][1] == {"state": {"open": 0, "claimed": 0, "resolved": 0}}
+    finally:
+        stores.close()
