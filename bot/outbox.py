@@ -23,8 +23,9 @@ from typing import Any
 from nextcaller_ops import errors
 from nextcaller_ops.stores import Correction, OutboxStore
 from nextcaller_ops.stores.base import DELIVERED, PENDING, REJECTED
+from nextcaller_ops.stores.person import CANCELLED
 
-__all__ = ["Outbox", "Correction", "DELIVERED", "PENDING", "REJECTED", "RETRYABLE"]
+__all__ = ["Outbox", "Correction", "CANCELLED", "DELIVERED", "PENDING", "REJECTED", "RETRYABLE"]
 
 log = logging.getLogger("bot.outbox")
 
@@ -194,10 +195,27 @@ class Outbox:
                     if outcome in (DELIVERED, REJECTED) and row.attempts > 1:
                         # the agent was told "queued" at submit time; now tell them how it ended
                         self._safe_notify(row, outcome)
+                self.tell_cancelled()
             except Exception:  # keep the worker alive whatever happens
                 log.exception("outbox worker: unexpected error")
             self._wake.wait(timeout=min(self.retry_seconds, 5.0))
             self._wake.clear()
+
+    def tell_cancelled(self) -> int:
+        """Tell each agent whose waiting correction a forget cancelled, then drop the row; how many were told.
+
+        A notice Slack could not take stays for the next round (the row is the job).
+        """
+        told = 0
+        for row in self.store.cancelled():
+            try:
+                self._notify(row, CANCELLED)
+            except Exception:
+                log.warning("outbox: could not tell the agent about cancelled correction #%d", row.id)
+                continue
+            self.store.drop(row.id)
+            told += 1
+        return told
 
     def _safe_notify(self, row: Correction, outcome: str) -> None:
         try:

@@ -3,7 +3,9 @@
 - audit log entries: ``NEXTCALLER_OPS_AUDIT_RETENTION_DAYS`` (default 90 days);
 - corrections delivered or refused (the outbox): ``NEXTCALLER_OPS_OUTBOX_RETENTION_DAYS`` (30 days);
 - triage items (the cards they hold) and sightings: ``NEXTCALLER_OPS_TRIAGE_RETENTION_DAYS`` (30 days);
-- Slack de-duplication keys: their TTL (``nextcaller_ops.stores.DEDUPE_TTL_SECONDS``, a day).
+- Slack de-duplication keys: their TTL (``nextcaller_ops.stores.DEDUPE_TTL_SECONDS``, a day);
+- the lookup cache's SQLite file (``NEXTCALLER_CACHE_PATH``, opt-in): each entry after its TTL
+  (``cache_ttl``, 5 minutes; "no record" ``miss_ttl``); Redis expires its own keys.
 
 ``0`` keeps that store's rows for ever.  A correction still waiting to be delivered is
 never purged, however old: nothing an agent submitted is lost.
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from nextcaller_ops.cache.memory import live_caches
 from nextcaller_ops.config import env_number
 from nextcaller_ops.errors import UsageError
 from nextcaller_ops.stores import Stores
@@ -75,6 +78,11 @@ def purge_all(stores: Stores, retention: Retention, now: float) -> dict[str, int
     are still purged, and the next round tries it again.
     """
     jobs: dict[str, Callable[[], int]] = {"dedupe": stores.dedupe.purge}  # by its TTL, on its own clock
+    # the lookup cache's persistent file (NEXTCALLER_CACHE_PATH), by each entry's TTL on the cache's clock:
+    # a reader skips expired rows, and only here are they deleted
+    files = [cache for cache in live_caches() if cache.persistent]
+    if files:
+        jobs["cache file"] = lambda: sum(cache.purge_expired() for cache in files)
     if (before := _cut_off(retention.audit_days, now)) is not None:
         jobs["audit"] = lambda: stores.audit.purge(before)
     if (outbox_before := _cut_off(retention.outbox_days, now)) is not None:

@@ -24,7 +24,7 @@ from nextcaller_ops.stores import AuditStore, DedupeStore, Stores, open_stores
 from nextcaller_ops.webhooks import Webhooks, WebhookSettings
 
 from . import messages
-from .outbox import DELIVERED, Correction, Notify, Outbox
+from .outbox import CANCELLED, DELIVERED, Correction, Notify, Outbox
 from .policy import Policy
 from .retention import Housekeeper
 from .settings import BotSettings
@@ -108,6 +108,8 @@ def _notifier(web: WebClient) -> Notify:
             return
         if outcome == DELIVERED:
             text = messages.queued_correction_delivered(row.profile_id)
+        elif outcome == CANCELLED:  # the person was forgotten (nextcaller-ops forget): the row names no one
+            text = messages.CORRECTION_CANCELLED_FORGOTTEN
         else:
             text = messages.queued_correction_refused(row.profile_id, row.last_error)
         # A DM: the channel the agent was in may be long gone from their screen.

@@ -13,11 +13,41 @@ import threading
 import time
 from collections.abc import Callable
 
+from .. import messages
 from .service import Triage
 
-__all__ = ["TriageWorker"]
+__all__ = ["TriageWorker", "redact_forgotten"]
 
 log = logging.getLogger("bot.triage")
+
+
+def redact_forgotten(triage: Triage, limit: int = 50) -> int:
+    """Edit each reply that showed a forgotten person to one line, then let the store drop the item.
+
+    The jobs are in the store (``nextcaller-ops forget`` left them there): one Slack could not take
+    now stays for the next round, so Slack being down loses nothing.  Returns how many were edited.
+    """
+    done = 0
+    for item in triage.store.redactions(limit):
+        if not item.reply_ts:
+            triage.store.redacted(item.channel_id, item.message_ts)
+            continue
+        try:
+            triage.web.chat_update(
+                channel=item.channel_id,
+                ts=item.reply_ts,
+                text=messages.REMOVED_ON_REQUEST,
+                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": messages.REMOVED_ON_REQUEST}}],
+            )
+        except Exception as exc:  # Slack down, or the reply gone: the next round tries again
+            if "message_not_found" in str(exc) or "cant_update_message" in str(exc):
+                triage.store.redacted(item.channel_id, item.message_ts)
+            else:
+                log.warning("triage: could not edit a forgotten reply in %s (%s)", item.channel_id, type(exc).__name__)
+            continue
+        triage.store.redacted(item.channel_id, item.message_ts)
+        done += 1
+    return done
 
 
 class TriageWorker:
@@ -67,6 +97,7 @@ class TriageWorker:
         while not self._stop.is_set():
             try:
                 self.run_due()
+                redact_forgotten(self.triage)  # replies showing a forgotten person (few, usually none)
                 if time.monotonic() - self._last_housekeeping >= self._housekeeping_seconds:
                     self._last_housekeeping = time.monotonic()
                     self._housekeeping()

@@ -76,6 +76,11 @@ class LookupCache:
         )
 
     @property
+    def persistent(self) -> bool:
+        """Backed by an open SQLite file (``path``)."""
+        return self._db is not None
+
+    @property
     def enabled(self) -> bool:
         return self.ttl > 0
 

@@ -349,6 +349,9 @@ class PostgresTriageStore:
                         "DELETE FROM nextcaller_triage_sightings WHERE channel_id = %s AND phone = %s AND message_ts = %s",
                         sighting,
                     )
+                for snoozed in conn.execute(f"SELECT channel_id, phone FROM {_SNOOZES}").fetchall():
+                    if person.is_phone(snoozed[1]):
+                        conn.execute(f"DELETE FROM {_SNOOZES} WHERE channel_id = %s AND phone = %s", snoozed)
         return len(items), len(sightings)
 
     def redactions(self, limit: int = 50) -> list[TriageItem]:

@@ -417,6 +417,10 @@ class SqliteTriageStore:
                 self._db.executemany(
                     "DELETE FROM triage_sightings WHERE channel_id = ? AND phone = ? AND message_ts = ?", sightings
                 )
+                snoozed = [
+                    r for r in self._db.execute("SELECT channel_id, phone FROM triage_snoozes") if person.is_phone(r[1])
+                ]
+                self._db.executemany("DELETE FROM triage_snoozes WHERE channel_id = ? AND phone = ?", snoozed)
         return len(items), len(sightings)
 
     def redactions(self, limit: int = 50) -> list[TriageItem]:

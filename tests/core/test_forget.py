@@ -131,6 +131,8 @@ def _seed(backend, client) -> dict:
                 stores.triage.save_reply_ts(item, reply)
             for n in numbers:
                 stores.triage.sighted("C9", n, ts, 1000.0)
+        stores.triage.snooze("C9", "1.1", "U2", 1000.0, 2e9)  # the number snoozed in the channel
+        stores.triage.snooze("C9", "3.1", "U2", 1000.0, 2e9)
         stores.outbox.submit(record.id, {"email": "new@example.com"}, now=1.0, user_id="U3", channel_id="C3")
         done, _ = stores.outbox.submit(record.id, {"name": "J S"}, now=1.0, user_id="U3")
         stores.outbox.claim(done.id, now=2.0, lease_seconds=30)
@@ -181,6 +183,7 @@ def test_forget_leaves_nothing_of_the_person_in_any_store(backend, client, sandb
         redactions = stores.triage.redactions()  # the reply in Slack, to be edited by the bot
         assert [(i.channel_id, i.reply_ts, i.numbers, i.cards) for i in redactions] == [("C9", "1.2", [], None)]
         assert not stores.dedupe.claim(f"lookup:U1:{OTHER}")
+        assert stores.triage.snoozed("C9", OTHER, 1000.0) and not stores.triage.snoozed("C9", NUMBER, 1000.0)
     finally:
         stores.close()
     assert client.cache.get(OTHER) is not None
@@ -223,3 +226,29 @@ def test_the_notebooks_public_face_forgets_from_its_own_clients_cache(api_env, m
         nc.lookup(NUMBER)
         report = nextcaller_ops.forget("212-555-8383")
         assert report.counts["lookup cache"] == 1 and nc.cache.get(NUMBER) is None
+
+
+def test_the_running_bots_retention_purges_the_cache_files_expired_rows_and_readers_never_do(tmp_path):
+    """Fake clock: an expired row stays in the file while it is read; the bot's purge_all deletes it."""
+    from bot.retention import Retention, purge_all
+    from nextcaller_ops.api.models import LookupResult
+    from nextcaller_ops.cache.memory import LookupCache
+    from nextcaller_ops.stores import open_stores
+
+    now = [1000.0]
+    cache = LookupCache(ttl=300, path=tmp_path / "cache.sqlite3", clock=lambda: now[0])
+    cache.put(LookupResult(NUMBER, ()))  # "no record": kept miss_ttl (30 s)
+    cache.put(LookupResult(OTHER, ()))
+    now[0] += 10
+    cache.put(LookupResult("4155550100", ()))
+    now[0] += 25  # the first two expired, the third not
+    assert cache.get(NUMBER) is None  # a reader skips it ...
+    rows = lambda: sqlite3.connect(tmp_path / "cache.sqlite3").execute("SELECT phone FROM lookups").fetchall()  # noqa: E731
+    assert len(rows()) == 3  # ... and deletes nothing
+    stores = open_stores(tmp_path / "bot", clock=lambda: now[0])
+    try:
+        purged = purge_all(stores, Retention(), now[0])
+    finally:
+        stores.close()
+    assert purged["cache file"] == 2 and rows() == [("4155550100",)]
+    cache.close()

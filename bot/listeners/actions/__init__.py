@@ -6,6 +6,8 @@ from slack_bolt import App
 
 from ... import blocks
 from ...triage import cards
+from ..commands.forget import ACTION_FORGET, ACTION_FORGET_CANCEL
+from .forget import forget_cancelled, forget_confirmed
 from .fraud import check_fraud
 from .refresh import refresh_card
 from .share import share_card
@@ -25,3 +27,5 @@ def register(app: App) -> None:
     app.action(cards.ACTION_LOOKUP)(look_up_now)
     for action_id in (cards.ACTION_SNOOZE, cards.ACTION_DROP, cards.ACTION_REOPEN):
         app.action(action_id)(change_life)
+    app.action(ACTION_FORGET)(forget_confirmed)  # /caller forget's question (admins only, checked again)
+    app.action(ACTION_FORGET_CANCEL)(forget_cancelled)

@@ -21,6 +21,7 @@ from ... import blocks, messages
 from ...answers import email_answer, lookup_answer
 from ...gate import rate_refusal
 from ...services import Services, services_from
+from .forget import forget_command
 from .triage import triage_list, watch
 
 HELP_WORDS = ("help", "-h", "--help", "?")
@@ -40,6 +41,9 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
     word, _, rest = text.partition(" ")
     if word.lower() == "watch":
         ack(response_type="ephemeral", text=watch(services, user_id, channel_id, rest.strip().lower()))
+        return
+    if word.lower() == "forget":  # admins only; asks first (.forget)
+        forget_command(ack, services, user_id, channel_id, rest.strip())
         return
     if word.lower() == "triage" and not rest.strip():
         answer = triage_list(services, user_id, channel_id)
