@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ...api.text import printable
@@ -311,6 +314,8 @@ def _lookup_file(args: argparse.Namespace) -> int:
         out.flush()
         ledger.begin(earlier, _size(out))
     settling = True  # rows settle in input order until the first one a later run must ask again
+    flushed = time.monotonic()
+    restore = _sigterm_as_interrupt()  # a kill (SIGTERM) ends the run as Ctrl-C does: the rows done are written
     try:
         with (
             client,
@@ -340,8 +345,12 @@ def _lookup_file(args: argparse.Namespace) -> int:
                     settling = settling and item.status in SETTLED
                     if settling:
                         ledger.settle(1, _size(out))
+                elif time.monotonic() - flushed >= FLUSH_EVERY:  # not a flush per row: a write per row costs
+                    out.flush()
+                    flushed = time.monotonic()
             out.flush()
     finally:
+        restore()
         if args.output:
             out.close()
         if ledger is not None:
@@ -363,6 +372,25 @@ def _lookup_file(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE
     # The positional path's rule: 0 only when every row was found.
     return c.EXIT_OK if summary.found == summary.done else c.EXIT_API
+
+
+FLUSH_EVERY = 0.5  # seconds: rows done reach the output at least this often (and at the end, Ctrl-C and kill)
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """SIGTERM raises KeyboardInterrupt in the run (kept rows, flushed output); returns what restores the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals reach the main thread only (a test calling main() from another)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, before)
+
+    return restore
 
 
 def _ledger(args: argparse.Namespace, fmt: str, header: list[str]) -> tuple[Ledger, Resumed | None]:
