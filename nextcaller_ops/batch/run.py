@@ -285,6 +285,35 @@ class BatchSummary:
         return "; ".join(p for p in parts if p)
 
 
+PARSE_MEMO = 20_000  # lines read remembered per run: a file that repeats numbers parses each once
+
+
+def parsed_once(parse_input: Callable[[str], Any], size: int = PARSE_MEMO) -> Callable[[str], Any]:
+    """``parse_input`` remembering its answers, a refusal too (a line parsed is the slowest part of a row here).
+
+    Bounded: when ``size`` lines are remembered they are forgotten all at once (cheap, and a
+    batch that repeats numbers repeats them close together or within a distinct set this size).
+    """
+    memo: dict[str, tuple[bool, Any]] = {}
+
+    def parse_once(raw: str) -> Any:
+        known = memo.get(raw)
+        if known is None:
+            try:
+                known = (True, parse_input(raw))
+            except UsageError as exc:
+                known = (False, exc)
+            if len(memo) >= size:
+                memo.clear()
+            memo[raw] = known
+        ok, value = known
+        if ok:
+            return value
+        raise value
+
+    return parse_once
+
+
 class BatchRun:
     """One batch, streamed: enter it, iterate it for the rows, read :attr:`summary` after the ``with``.
 
@@ -374,7 +403,7 @@ class BatchRun:
             concurrency=plan.width,
             memo_size=plan.memo_size,
             refresh=self._refresh,
-            parse_input=self._question.parse_input,
+            parse_input=parsed_once(self._question.parse_input),
             key=self._question.key,
         )
         return self
