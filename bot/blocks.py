@@ -29,6 +29,7 @@ __all__ = [
     "ACTION_SHARE",
     "ACTION_REFRESH",
     "ACTION_FRAUD",
+    "ACTION_VERIFY",
     "SHORTCUT_CALLBACK",
 ]
 
@@ -36,6 +37,7 @@ ACTION_SUGGEST = "nc_suggest_correction"
 ACTION_SHARE = "nc_share"
 ACTION_REFRESH = "nc_refresh"
 ACTION_FRAUD = "nc_fraud_check"  # API v2.1 only: the number's fraud level
+ACTION_VERIFY = "nc_verify_caller"  # a form for what the caller claims, compared with the record (issue 26)
 SHORTCUT_CALLBACK = "nc_lookup_message"
 
 MAX_BLOCKS = 50  # Slack's limit for a message
@@ -115,6 +117,7 @@ def _card(
                         if fraud_check
                         else []
                     ),
+                    {"type": "button", "action_id": ACTION_VERIFY, "text": plain("Verify caller"), "value": value},
                 ],
             }
         )

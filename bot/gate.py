@@ -55,6 +55,8 @@ _ACTION_NAMES = {
     cards.ACTION_SNOOZE: "snooze",
     cards.ACTION_DROP: "drop",
     cards.ACTION_REOPEN: "reopen",
+    cards.ACTION_VERIFY: "verify",
+    blocks.ACTION_VERIFY: "verify",
 }
 _COMMAND_WORDS = {"watch": "watch", "triage": "triage"}
 
@@ -98,7 +100,8 @@ def asker(body: dict[str, Any]) -> Asker | None:
         )
     if kind in ("view_submission", "view_closed"):
         meta = _metadata(body.get("view") or {})
-        return Asker("view", "correction", user.get("id"), meta.get("channel"), meta.get("phone"))
+        action = "verify" if (body.get("view") or {}).get("callback_id") == modal.VERIFY_CALLBACK else "correction"
+        return Asker("view", action, user.get("id"), meta.get("channel"), meta.get("phone"))
     if kind in ("message_action", "shortcut"):
         return Asker("shortcut", "lookup", user.get("id"), channel.get("id"))
     if kind == "event_callback":

@@ -274,6 +274,18 @@ INTERNAL_NUMBER = (
     "That's one of our own internal numbers (NEXTCALLER_OPS_INTERNAL_NUMBERS), so it isn't looked up. "
     "Check the number, or ask an admin if it shouldn't be on that list."
 )
+VERIFY_NOTHING_GIVEN = "Type at least one thing the caller says: their name, ZIP, email or street."
+VERIFY_FORM_NOT_OPENED = "I couldn't open the verify form (Slack took too long). Press *Verify caller* again."
+_VERDICT_ICONS = {"match": "✅", "partial": "🟡", "no match": "❌", "not on record": "➖"}
+
+
+def verification(phone_shown: str, verdicts: list[tuple[str, str]], overall: str) -> str:
+    """The private answer to Verify caller: a verdict per field and the overall one (nothing typed is repeated)."""
+    labels = {"name": "Name", "zip": "ZIP", "email": "Email", "street": "Street"}
+    lines = [f"{_VERDICT_ICONS.get(v, '')} {labels.get(f, f)}: {v}" for f, v in verdicts]
+    return f"*Verify caller {esc(phone_shown)}: {_VERDICT_ICONS.get(overall, '')} {overall}*\n" + "\n".join(lines)
+
+
 TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
 TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
 TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."

@@ -15,6 +15,10 @@ from .messages import esc
 
 __all__ = [
     "CORRECTION_CALLBACK",
+    "VERIFY_CALLBACK",
+    "VERIFY_FIELDS",
+    "verify_modal",
+    "verify_values",
     "MODAL_FIELDS",
     "correction_modal",
     "changed_values",
@@ -132,4 +136,59 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
             continue
         value = (actions.get("value") or {}).get("value")
         values[block_id_field(block_id)] = (value or "").strip()
+    return values
+
+
+# -- Verify caller (issue 26): what the caller claims, compared with the record on submit -----------
+
+VERIFY_CALLBACK = "nc_verify"
+# (field, label, max length, hint): nothing is prefilled, nothing of the record is shown
+VERIFY_FIELDS: tuple[tuple[str, str, int, str], ...] = (
+    ("name", "Name the caller gives", 100, "first and last name"),
+    ("zip", "ZIP", 10, "5 digits"),
+    ("email", "Email", 254, ""),
+    ("street", "Street", 200, "e.g. 129 W 81st St"),
+)
+
+
+def verify_modal(phone: str, channel_id: str | None) -> dict[str, Any]:
+    """The empty form an agent types the caller's claims into; ``private_metadata`` holds only where and which number."""
+    from nextcaller_ops.api.render import format_number
+
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "context",
+            "block_id": "nc_verify_ctx",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Caller {esc(format_number(phone))} · only the verdicts are kept, never what you type",
+                }
+            ],
+        }
+    ]
+    for name, label, max_len, hint in VERIFY_FIELDS:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": max_len}
+        if hint:
+            element["placeholder"] = plain(hint)
+        blocks.append(
+            {"type": "input", "block_id": "v_" + name, "optional": True, "label": plain(label), "element": element}
+        )
+    return {
+        "type": "modal",
+        "callback_id": VERIFY_CALLBACK,
+        "title": plain("Verify caller", 24),
+        "submit": plain("Verify", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"phone": phone, "channel": channel_id}, separators=(",", ":")),
+        "blocks": blocks,
+    }
+
+
+def verify_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """``{"name": "...", "zip": "...", ...}`` as typed into the verify modal (blank: not given)."""
+    values: dict[str, str] = {}
+    for block_id, actions in (view.get("state", {}).get("values", {}) or {}).items():
+        if block_id.startswith("v_") and isinstance(actions, dict):
+            values[block_id[2:]] = ((actions.get("value") or {}).get("value") or "").strip()
     return values

@@ -30,6 +30,7 @@ __all__ = [
     "ACTION_SNOOZE",
     "ACTION_DROP",
     "ACTION_REOPEN",
+    "ACTION_VERIFY",
     "SNOOZE_CHOICES",
     "TRIAGE_ACTIONS",
     "number_blocks",
@@ -50,6 +51,7 @@ ACTION_LOOKUP = "nc_triage_lookup"
 ACTION_SNOOZE = "nc_triage_snooze"  # an overflow menu: 1 h, 4 h, 24 h
 ACTION_DROP = "nc_triage_drop"  # a static select: the reason
 ACTION_REOPEN = "nc_triage_reopen"
+ACTION_VERIFY = "nc_triage_verify"  # per number: a form for what the caller claims
 TRIAGE_ACTIONS = (
     ACTION_FULL_CARD,
     ACTION_CLAIM,
@@ -60,6 +62,7 @@ TRIAGE_ACTIONS = (
     ACTION_SNOOZE,
     ACTION_DROP,
     ACTION_REOPEN,
+    ACTION_VERIFY,
 )
 SNOOZE_CHOICES = (("1h", 3600.0), ("4h", 4 * 3600.0), ("24h", 24 * 3600.0))
 
@@ -202,6 +205,14 @@ def reply_blocks(item: Any, cards: Sequence[dict[str, Any]]) -> list[dict[str, A
     if not item.done:
         # snooze and drop on a row of their own (menus), before the main buttons
         menus = [_snooze_menu(item.channel_id, item.message_ts), _drop_menu(item.channel_id, item.message_ts)]
+        menus += [
+            _button(
+                "Verify caller" if len(item.numbers) == 1 else f"Verify {format_number(number)}",
+                ACTION_VERIFY,
+                item_value(item.channel_id, item.message_ts, number),
+            )
+            for number in item.numbers
+        ]
         blocks.append({"type": "actions", "block_id": "nc_t_life", "elements": menus})
         if item.claimed_by:
             buttons.append(_button("Release", ACTION_RELEASE, value))

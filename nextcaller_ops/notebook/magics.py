@@ -19,6 +19,7 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, Union, validate
 
 from .. import errors
 from . import _args, accounts
+from . import verify as _verify
 from .progress import PROGRESS_MODES, have_widgets
 from .results import CorrectionResult
 from .words import usage_error
@@ -32,6 +33,7 @@ MAGIC_NAMES = (
     "nextcaller",
     "nextcaller_enrich",
     "nextcaller_update",
+    "nextcaller_verify",
     "nextcaller_login",
     "nextcaller_logout",
     "nextcaller_status",
@@ -228,6 +230,21 @@ class NextCaller(Magics):
 
         with self._one_line_errors():
             return update(self, args)
+
+    # -- verifying a caller (issue 26) ----------------------------------------------------------
+    @line_magic
+    @_verify.VERIFY
+    def nextcaller_verify(self, line: str) -> Any:
+        """Compare what a caller claims with the number's record: match / partial / no match per field.
+
+        %nextcaller_verify 212-555-8383 --name 'Jerry Seinfeld' --zip 10024 [--email E] [--street S];
+        `v = %nextcaller_verify …` gives v.full_match and v.as_dict(). Case and accents never count.
+        """
+        args = _args.parse(self.nextcaller_verify, line)
+        if args is None:
+            return None
+        with self._one_line_errors():
+            return _verify.verify_line(self, args)
 
     # -- credentials ----------------------------------------------------------------------
     @line_magic

@@ -40,7 +40,12 @@ def test_a_card_has_header_fields_context_and_three_buttons(jerry):
     assert blocks[0]["text"]["text"] == "Jerry Seinfeld"
     assert "demo@nextcaller.com" in text_of(blocks) and "129 West 81st Street" in text_of(blocks)
     buttons = blocks[3]["elements"]
-    assert [b["action_id"] for b in buttons] == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH]
+    assert [b["action_id"] for b in buttons] == [
+        bk.ACTION_SUGGEST,
+        bk.ACTION_SHARE,
+        bk.ACTION_REFRESH,
+        bk.ACTION_VERIFY,
+    ]
     assert {json.dumps(json.loads(b["value"]), sort_keys=True) for b in buttons} == {
         json.dumps({"i": 0, "id": jerry.id, "phone": PHONE}, sort_keys=True)
     }

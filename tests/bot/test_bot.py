@@ -60,6 +60,7 @@ def test_caller_acks_before_the_api_answers_then_sends_a_private_card(bot, sandb
         bk.ACTION_SUGGEST,
         bk.ACTION_SHARE,
         bk.ACTION_REFRESH,
+        bk.ACTION_VERIFY,  # issue 26
     ]
 
 

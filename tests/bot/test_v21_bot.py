@@ -91,7 +91,7 @@ def test_caller_by_email_answers_with_the_card_and_its_v21_fields(v21, sandbox):
     for field in ("*Line type*\\nLAN", "*Spoofed*\\nno", "*Age*\\n45-54", "*Department*\\nnot specified"):
         assert field in shown  # more than 10 fields: a second section, none pushed out
     assert all(len(b.get("fields", [])) <= bk.MAX_FIELDS for b in card["blocks"])
-    assert _buttons(card) == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH, bk.ACTION_FRAUD]
+    assert _buttons(card) == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH, bk.ACTION_FRAUD, bk.ACTION_VERIFY]
     assert "2125558383" in card["blocks"][-1]["elements"][-1]["value"]  # the buttons act on the record's number
     (entry,) = v21.services.audit.entries()
     assert (entry["action"], entry["outcome"], entry["detail"]) == ("lookup_email", "found 1", "demo@nextcaller.com")
@@ -138,5 +138,5 @@ def test_on_v2_email_is_one_sentence_and_the_card_has_no_fraud_check(v2, sandbox
     assert sandbox.httpd.request_count == 0
     _, name = v2.command("2125558383")
     (card,) = v2.responses(name)
-    assert _buttons(card) == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH]  # v2's card, unchanged
+    assert _buttons(card) == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH, bk.ACTION_VERIFY]  # no Fraud check on v2
     assert "Line type" not in _texts(card) and SEINFELD_ID in _texts(card)

@@ -14,6 +14,7 @@ from .share import share_card
 from .suggest import open_correction_modal
 from .triage import change_item, look_up_now, show_full_card
 from .triage_life import change_life
+from .verify import verify_from_card, verify_from_triage
 
 
 def register(app: App) -> None:
@@ -27,5 +28,7 @@ def register(app: App) -> None:
     app.action(cards.ACTION_LOOKUP)(look_up_now)
     for action_id in (cards.ACTION_SNOOZE, cards.ACTION_DROP, cards.ACTION_REOPEN):
         app.action(action_id)(change_life)
+    app.action(blocks.ACTION_VERIFY)(verify_from_card)
+    app.action(cards.ACTION_VERIFY)(verify_from_triage)
     app.action(ACTION_FORGET)(forget_confirmed)  # /caller forget's question (admins only, checked again)
     app.action(ACTION_FORGET_CANCEL)(forget_cancelled)

@@ -7,9 +7,9 @@ parses and dispatches.  Heavy imports stay inside ``run`` so ``--help`` is fast.
 
 from __future__ import annotations
 
-from . import account, audit, bot, cache, demo, forget, fraud, lookup, manifest, profile, sandbox, update
+from . import account, audit, bot, cache, demo, forget, fraud, lookup, manifest, profile, sandbox, update, verify
 
 # In the order `--help` lists them.
-MODULES = (lookup, fraud, profile, update, account, audit, forget, cache, sandbox, bot, manifest, demo)
+MODULES = (lookup, fraud, verify, profile, update, account, audit, forget, cache, sandbox, bot, manifest, demo)
 
 __all__ = ["MODULES"]
