@@ -24,7 +24,7 @@ def test_each_distinct_line_is_parsed_once_and_every_line_keeps_its_row():
 
     question = Question(lambda phone, refresh: client.lookup(phone, refresh=refresh), parse_input=counting_parse)
     lines = ["2125558383", "not a number", "212-555-8383", "2125558383", "not a number", "2125558383"]
-    items, summary = run_batch(client, lines, question=question)
+    items, _ = run_batch(client, lines, question=question)
     assert [i.status for i in items] == ["found", "invalid", "found", "found", "invalid", "found"]
     assert [i.duplicate for i in items] == [False, False, True, True, False, True]
     assert all("letters" in str(items[k].error) for k in (1, 4))  # the refusal said again, in the row
