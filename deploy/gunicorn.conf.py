@@ -8,9 +8,12 @@ as one bot only with the shared state: NEXTCALLER_OPS_DATABASE_URL and NEXTCALLE
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from typing import Any
+
+from gunicorn.glogging import Logger as GunicornLogger
 
 # The WSGI app: bot/wsgi.py builds the app and its services in each worker, after the fork.
 wsgi_app = "bot.wsgi:application"
@@ -51,10 +54,7 @@ _multiproc_dir = os.environ.setdefault(
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker: the log set-up, and an empty metrics directory."""
-    from nextcaller_ops.logs import configure_logging
-
-    configure_logging("bot")  # nextcaller-ops lines from the master in the bot's format (gunicorn's own: its format)
+    """In the master, before any worker: an empty metrics directory."""
     if _multiproc_dir:
         os.makedirs(_multiproc_dir, mode=0o700, exist_ok=True)
         for name in os.listdir(_multiproc_dir):
@@ -73,13 +73,29 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 # -- logs ---------------------------------------------------------------------------------------
-# The workers' lines come from nextcaller_ops.logs (bot/wsgi.py calls configure_logging):
-# NEXTCALLER_OPS_LOG_FORMAT=json makes them one JSON object per line.  gunicorn's own error log
-# (worker boots and timeouts, in gunicorn's format) goes to stderr too (journald or the container's
-# log); the access log is off: a Slack request's path says nothing, and its query could.
+# One format on stderr (journald, or the container's log) for the bot's lines and gunicorn's own
+# (worker boots, timeouts): nextcaller_ops.logs, whose NEXTCALLER_OPS_LOG_FORMAT=json makes each
+# line one JSON object.  The workers set it up again as they build the app (bot/wsgi.py).  The
+# access log is off: a Slack request's path says nothing, and its query could.
 errorlog = "-"
 accesslog = None
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+class BotLogger(GunicornLogger):
+    """gunicorn's logger, its error log written by the bot's one handler (set up again on each reload)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from nextcaller_ops.logs import configure_logging
+
+        handler = configure_logging("bot", libraries=logging.WARNING)
+        for own in [h for h in self.error_log.handlers if getattr(h, "_gunicorn", False)]:
+            self.error_log.removeHandler(own)  # gunicorn's plain stderr handler: ours writes instead
+        self.error_log.addHandler(handler)
+
+
+logger_class = BotLogger
 
 # SIGHUP: gunicorn reloads its configuration and starts new workers, which read the environment
 # file, the keyring and the secrets anew; the old workers finish their requests first.  That is

@@ -6,13 +6,16 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
 from bot.standin.payloads import command_body, send_signed
 from bot.standin.web_api import FakeSlack
 from nextcaller_ops.sandbox import Sandbox
-from tests.support.procs import free_port, start_http_bot, stop
+from tests.support.common import ROOT, wait_until
+from tests.support.procs import answers_healthz, free_port, start_http_bot, stop
 from tests.support.secrets import RELIABILITY_BOT_TOKEN as BOT_TOKEN
 from tests.support.secrets import RELIABILITY_SIGNING as SIGNING
 from tests.support.secrets import all_secrets
@@ -68,6 +71,54 @@ def test_json_logs_of_a_real_bot_parse_carry_the_request_context_and_no_secret(t
     for secret in (*all_secrets(), sandbox.consumer_secret):
         assert secret not in err
     assert "2125558383" not in err
+
+
+def test_json_logs_under_gunicorn_with_its_config_hold_gunicorns_own_lines_too(tmp_path, pg_schema, redis_space):
+    from tests.support.shared_bots import SIGNING as SHARED_SIGNING
+    from tests.support.shared_bots import shared_bot_env
+
+    with Sandbox(records=10, db=tmp_path / "api.sqlite3") as sandbox, FakeSlack() as slack:
+        env = shared_bot_env(
+            sandbox,
+            slack,
+            tmp_path,
+            pg_schema.url,
+            redis_space.url,
+            redis_space.prefix,
+            NEXTCALLER_OPS_LOG_FORMAT="json",
+        )
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+        env["GUNICORN_WORKERS"] = "2"
+        port = free_port()
+        env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+        master = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_until(
+                lambda: master.poll() is not None or answers_healthz(f"http://127.0.0.1:{port}"), what="gunicorn"
+            )
+            assert master.poll() is None
+            body = command_body(
+                "2125558383", response_url=slack.response_url("g"), user_id="U0GUNI0001", channel_id="C0GUNI0001"
+            )
+            send_signed(f"http://127.0.0.1:{port}/slack/events", body, SHARED_SIGNING)
+            slack.wait_for(lambda cs: any(c["name"] == "g" for c in cs))
+        finally:
+            stop(master)
+            err = master.stderr.read() if master.stderr else ""
+    records = [json.loads(line) for line in err.splitlines() if line.strip()]  # every line is one JSON object
+    assert all(record.keys() >= KEYS for record in records)
+    assert any(r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records)
+    lookup = next(r for r in records if r["message"].startswith("lookup 212***8383 by"))
+    assert (lookup["user_id"], lookup["channel_id"], lookup["surface"]) == ("U0GUNI0001", "C0GUNI0001", "bot")
+    for secret in all_secrets():
+        assert secret not in err
 
 
 def test_json_formatter_redacts_extra_fields_too():
