@@ -187,7 +187,11 @@ def backend_line(check: BackendCheck) -> str:
         if not d["schema"]:
             parts.append("schema 0 (the bot creates it on start)")
         elif d.get("latest", 0) > d["schema"]:
-            parts.append(f"schema {d['schema']} of {d['latest']} (upgraded when a process starts)")
+            parts.append(
+                f"schema {d['schema']} of {d['latest']} (behind: the bot upgrades it at start, or `db migrate`)"
+            )
+        elif d.get("latest", 0) < d["schema"]:  # written by a newer release: nothing here will run against it
+            parts.append(f"schema {d['schema']}, newer than this code knows ({d['latest']}): upgrade nextcaller-ops")
         else:
             parts.append(f"schema {d['schema']} (up to date)")
     if d.get("outbox"):
