@@ -222,7 +222,7 @@ def forget(
     opened: list[tuple[str, object]] = []
     audit = None
     if stores is None and database_url:
-        stores = open_stores(root, database_url=database_url)
+        stores = open_stores(root, database_url=database_url, migrate=False)  # no DDL outside the bot and `db migrate`
     try:
         if stores is not None:
             audit = stores.audit
