@@ -297,7 +297,9 @@ class InvalidPhoneNumberAPIError(APIError):
 class InvalidProfileIdError(APIError):
     code = 405
     action = Action.FIX_INPUT
-    hint = "no profile has that id — ids come from a lookup's `id` field (30 hex characters)"
+    # The API's message already says no profile has the id ("Invalid UID: no profile has this id."): the hint
+    # says only what to do, or the line repeats itself (issue 24, defect 7)
+    hint = "check the id: ids come from a lookup's `id` field (30 hex characters)"
 
 
 class InvalidEmailAPIError(APIError):

@@ -113,14 +113,20 @@ def build_correction(changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             body[name] = text
     if problems:
+        # The list of fields helps only when a name was wrong; a bad value's problem says what to give.
+        unknown = any(p.startswith("unknown field") for p in problems)
         raise UsageError(
             "correction refused: " + "; ".join(problems),
-            hint="fields you can set: "
-            + ", ".join(CORRECTION_FIELDS[:6])
-            + ", shipping_address1|2."
-            + "{"
-            + ",".join(ADDRESS_FIELDS)
-            + "}",
+            hint=(
+                "fields you can set: "
+                + ", ".join(CORRECTION_FIELDS[:6])
+                + ", shipping_address1|2."
+                + "{"
+                + ",".join(ADDRESS_FIELDS)
+                + "}"
+            )
+            if unknown
+            else "",
         )
     if not body:
         raise UsageError("correction refused: no fields given", hint="give at least one FIELD=VALUE")

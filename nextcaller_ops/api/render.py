@@ -7,6 +7,7 @@ field list, :func:`card_fields`, so every surface shows the same facts.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "risk_label",
     "text_cards",
     "no_record_text",
+    "own_input_problem",
     "format_number",
 ]
 
@@ -132,6 +134,20 @@ def text_card(profile: Profile, *, redact: bool = False) -> str:
     if profile.id:
         lines.append(f"{'Record':<{width}}  {printable(profile.id)}")
     return "\n".join(lines)
+
+
+def own_input_problem(raw: str, exc: Any) -> str:
+    """Why the number a person typed is no phone number, with what they typed shown as typed (unmasked).
+
+    Masking is for what others see (logs, shared channels); echoing someone's own
+    input back masked only hides what they must fix.  Nothing a terminal would act
+    on is shown.  A spreadsheet's scientific notation (``2.12556E+09``) is named.
+    """
+    reason = getattr(exc, "reason", "") or str(exc)
+    if re.fullmatch(r"\s*\d(\.\d+)?[eE]\+?\d+\s*", raw):
+        reason = "it is in scientific notation (a spreadsheet shortened it): format the column as text and export again"
+    hint = getattr(exc, "hint", "")
+    return f"not a phone number {printable(raw)!r}: {reason}" + (f" — {hint}" if hint else "")
 
 
 def no_record_text(phone: str = "") -> str:

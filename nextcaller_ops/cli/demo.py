@@ -10,6 +10,7 @@ It runs on any install: a step whose extra is missing ([notebook] for IPython,
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def _step(title: str) -> None:
 
 
 def _show(cli: CLI, cmd: list[str]) -> int:
-    print("$ nextcaller-ops " + " ".join(cmd), flush=True)
+    print("$ " + shlex.join(["nextcaller-ops", *cmd]), flush=True)  # pasted into a shell, it runs as shown
     code = cli(cmd)
     print(f"(exit {code})", flush=True)
     return code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -118,6 +119,16 @@ class NextCaller(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
         self._clients: dict[tuple, NextCallerClient] = {}
+
+    def update_config(self, config: Any) -> None:
+        """``%config NextCaller.x = v``: a refused value is one line on stderr, the setting kept as it was.
+
+        (IPython's ``%config`` would log whatever is raised here as ``ERROR:root:…``.)
+        """
+        try:
+            super().update_config(config)
+        except TraitError as exc:
+            print(str(exc), file=sys.stderr)
 
     # -- plumbing ---------------------------------------------------------------------
     def _client(self, profile: str | None = None) -> NextCallerClient:
@@ -281,9 +292,14 @@ def _add_family_usage() -> None:
     others = "\n".join(_args.usage_line(getattr(NextCaller, name)) for name in MAGIC_NAMES[1:])
     lookup.__doc__ = (lookup.__doc__ or "") + (
         "\nThe family (each takes --help; %%nextcaller takes the options above):\n"
-        "  %%nextcaller [-o VAR] [--display] [--rows {line,record}] [--to FILE] [--concurrency N] [--email | --fraud]\n"
+        "  %%nextcaller [-o VAR] [--display] [--rows {line,record}] [--to FILE [--resume]] [--max-requests N]"
+        " [--dry-run] [--concurrency N] [--email | --fraud]   (a {variable} in the cell is the notebook's)\n"
         f"{others}\n"
     )
+    # `%nextcaller?` shows the docstring as it is: plain text, not magic_arguments' reST ("::" and an indent)
+    for name in MAGIC_NAMES:
+        magic = getattr(NextCaller, name)
+        magic.__doc__ = _args.help_text(magic)
 
 
 _add_family_usage()

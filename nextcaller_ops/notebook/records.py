@@ -10,11 +10,13 @@ from IPython.core.error import UsageError
 from .. import corrections
 from ..api.correction_fields import parse_assignments
 from ..api.models import parse_records_json, parse_xml_document
-from ..api.phone import parse
+from ..api.phone import PhoneInput, parse
+from ..api.render import own_input_problem
+from ..errors import InvalidPhoneError
 from . import v21
 from ._args import CELL_ONLY
 from ._context import Magics
-from .results import CallerResult, CorrectionResult
+from .results import CallerResult, CallerResults, CorrectionResult
 
 __all__ = ["lookup_line", "update"]
 
@@ -38,7 +40,34 @@ def lookup_line(magics: Magics, args: argparse.Namespace) -> Any:
         return v21.line(magics, args)
     if not args.phone:
         raise UsageError("%nextcaller: give a number, e.g. %nextcaller 212-555-8383 (%nextcaller --help shows more)")
-    phone = parse(" ".join(args.phone))
+    several = _several(args.phone)
+    if several is not None:  # `%nextcaller 2125558383 3125550142`: the usage says [phone ...]
+        if args.format == "xml":
+            raise UsageError("%nextcaller --format xml takes one number (the API's XML is one document per number)")
+        results = CallerResults(_one(magics, args, phone) for phone in several)
+        magics._store(args.output, results)
+        return results
+    raw = " ".join(args.phone)  # `(212) 555-8383` typed without quotes is one number in three words
+    try:
+        phone = parse(raw)
+    except InvalidPhoneError as exc:
+        raise UsageError(f"%nextcaller: {own_input_problem(raw, exc)}") from None
+    result = _one(magics, args, phone)
+    magics._store(args.output, result)
+    return result
+
+
+def _several(words: list[str]) -> list[PhoneInput] | None:
+    """The numbers when every word is a whole number on its own (two or more of them); else None."""
+    if len(words) < 2:
+        return None
+    try:
+        return [parse(word) for word in words]
+    except InvalidPhoneError:
+        return None
+
+
+def _one(magics: Magics, args: argparse.Namespace, phone: PhoneInput) -> CallerResult:
     client = magics._client(args.profile)
     fmt = args.format or "card"
     if fmt == "xml":
@@ -48,7 +77,6 @@ def lookup_line(magics: Magics, args: argparse.Namespace) -> Any:
     else:
         found = client.lookup(phone, refresh=args.refresh)
         result = CallerResult(found.phone, found.profiles, extension=found.extension, cached=found.cached, fmt=fmt)
-    magics._store(args.output, result)
     return result
 
 

@@ -11,7 +11,7 @@ from ..api.models import Profile
 from ..api.render import FONT_CSS, html_card, no_record_text, text_card
 from ..corrections import CorrectionOutcome
 
-__all__ = ["CallerResult", "CorrectionResult"]
+__all__ = ["CallerResult", "CallerResults", "CorrectionResult"]
 
 
 class CallerResult:
@@ -71,6 +71,16 @@ class CallerResult:
         if not self.found:
             return f'<p style="{FONT_CSS}">{html.escape(no_record_text(self.phone))}</p>'
         return "".join(html_card(p) for p in self.profiles)
+
+
+class CallerResults(list):  # type: ignore[type-arg]
+    """``%nextcaller A B``: one :class:`CallerResult` per number, shown one after the other."""
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(r) for r in self)
+
+    def _repr_html_(self) -> str:
+        return "".join(r._repr_html_() or html.escape(repr(r)) for r in self)
 
 
 class CorrectionResult:

@@ -244,3 +244,59 @@ def test_resume_after_a_budget_asks_only_the_skipped_rows(api_env, capsys, tmp_p
     code, _, err = cli(capsys, "lookup", "--file", str(src), "-o", str(out), "--resume", "--concurrency", "1")
     assert code == 0 and api_env.httpd.request_count == 6 and "2 rows from the earlier run" in err
     assert [r["status"] for r in csv.DictReader(out.open())] == ["found"] * 6
+
+
+# -- defect 7: the smaller ones -------------------------------------------------------------------------
+
+
+def test_the_users_own_invalid_input_is_echoed_as_typed(api_env, capsys):
+    code, _, err = cli(capsys, "lookup", "2.12556E+09")
+    assert code == 2 and "'2.12556E+09'" in err and "***" not in err and "scientific notation" in err
+
+
+def test_json_lines_say_which_number_each_line_answers(api_env, capsys):
+    code, out, _ = cli(capsys, "lookup", "2125558383", "2025550999", "--format", "json")
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and [d["phone"] for d in docs] == ["2125558383", "2025550999"] and docs[1]["records"] == []
+
+
+def test_update_dry_run_sends_nothing_and_unchanged_values_are_not_sent(api_env, capsys):
+    from tests.support.common import SEINFELD_ID
+
+    code, out, _ = cli(capsys, "update", SEINFELD_ID, "--set", "email=new@example.com", "--dry-run")
+    assert code == 0 and "Dry run — nothing sent" in out and "new@example.com" in out
+    assert not [r for r in api_env.httpd.signed_requests if r["method"] == "POST"]
+
+
+def test_update_does_not_resend_what_the_record_has(api_env_v21, capsys):
+    from tests.support.common import SEINFELD_ID
+
+    code, out, _ = cli(capsys, "update", SEINFELD_ID, "--set", "first_name=Jerry", "--set", "email=new@example.com")
+    posts = [r for r in api_env_v21.httpd.signed_requests if r["method"] == "POST"]
+    assert code == 0 and "Unchanged (the record already has these values): first_name" in out
+    assert len(posts) == 1 and "'new@example.com'" in out
+
+
+def test_a_bad_correction_value_names_the_value_not_every_field(api_env, capsys):
+    from tests.support.common import SEINFELD_ID
+
+    code, _, err = cli(capsys, "update", SEINFELD_ID, "--set", "shipping_address1.zip_code=ABCDE")
+    assert code == 2 and "5-digit" in err and "fields you can set" not in err
+    code, _, err = cli(capsys, "update", SEINFELD_ID, "--set", "shoe_size=9")
+    assert code == 2 and "fields you can set" in err
+
+
+def test_an_unknown_profile_id_is_said_once(api_env, capsys):
+    code, _, err = cli(capsys, "update", "0" * 30, "--set", "email=a@b.co")
+    assert code == 1 and err.count("no profile has") == 1, err
+
+
+def test_the_demo_prints_commands_a_shell_can_run(capsys, monkeypatch):
+    import shlex
+
+    from nextcaller_ops.cli import demo
+
+    demo._show(lambda argv: 0, ["lookup", "(212) 555-8383"])
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line == "$ nextcaller-ops lookup '(212) 555-8383'"
+    assert shlex.split(line[2:]) == ["nextcaller-ops", "lookup", "(212) 555-8383"]

@@ -254,3 +254,39 @@ def _has_pyarrow():
     import importlib.util
 
     return importlib.util.find_spec("pyarrow") is not None
+
+
+# -- defect 7: the smaller ones -------------------------------------------------------------------------
+
+
+def test_two_numbers_on_the_line_are_two_lookups(ip, api_env):
+    from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
+
+    both = ip.run_line_magic("nextcaller", f"2125558383 {HOUSEHOLD_PHONE}")
+    assert [r.phone for r in both] == ["2125558383", HOUSEHOLD_PHONE] and all(r.found for r in both)
+    assert "Jerry Seinfeld" in both._repr_html_() and "Sam Rivera" in both._repr_html_()
+    assert ip.run_line_magic("nextcaller", "(212) 555-8383").found  # one number in three words is still one
+
+
+def test_the_users_own_invalid_input_is_echoed_unmasked(ip, api_env):
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("nextcaller", "2.12556E+09")
+    assert "'2.12556E+09'" in str(info.value) and "***" not in str(info.value)
+    assert "scientific notation" in str(info.value) and api_env.httpd.request_count == 0
+
+
+def test_the_help_is_plain_text_not_rest(ip, api_env):
+    from nextcaller_ops.notebook import NextCaller
+
+    for name in ("nextcaller", "nextcaller_enrich", "nextcaller_update", "nextcaller_login"):
+        doc = getattr(NextCaller, name).__doc__
+        assert not doc.lstrip().startswith("::") and doc.lstrip().startswith(f"usage: %{name}")
+    info = ip.object_inspect_text("%nextcaller")
+    assert "\n::\n" not in info and "usage: %nextcaller" in info
+
+
+def test_a_refused_setting_is_one_line_without_error_root(ip, capsys, caplog):
+    ip.run_line_magic("config", "NextCaller.concurrency = 999")
+    err = capsys.readouterr().err
+    assert err.strip() == "NextCaller.concurrency = 999 refused: use a whole number from 1 to 256"
+    assert not caplog.records

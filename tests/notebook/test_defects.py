@@ -155,11 +155,14 @@ def test_a_bad_flag_is_refused_naming_the_flag_and_the_value_before_any_request(
         ("progress", "'fancy'", "NextCaller.progress = 'fancy' refused: use one of auto, widget, text, none"),
     ],
 )
-def test_a_bad_setting_is_refused_naming_the_setting_and_kept_as_it_was(ip, caplog, setting, value, words):
+def test_a_bad_setting_is_refused_naming_the_setting_and_kept_as_it_was(ip, caplog, capsys, setting, value, words):
     before = getattr(magics_of(ip), setting)
     with caplog.at_level(logging.ERROR):
         ip.run_line_magic("config", f"NextCaller.{setting} = {value}")
-    assert words in caplog.text and "--" not in caplog.text  # names what was typed, not a flag
+    err = capsys.readouterr().err
+    assert words in err and "--" not in err  # names what was typed, not a flag
+    # one line, not IPython's "ERROR:root:" log record (issue 24, defect 7)
+    assert len(err.strip().splitlines()) == 1 and "ERROR" not in err and not caplog.records
     assert getattr(magics_of(ip), setting) == before
 
 

@@ -53,12 +53,17 @@ def what_to_do(exc: NextCallerError) -> str:
 def parse_phones(texts: Iterable[str]) -> list[PhoneInput] | None:
     """Every number given, normalised; or None after one error line per refused one (nothing is asked)."""
     from ...api.phone import parse
+    from ...api.render import own_input_problem
+    from ...errors import InvalidPhoneError
 
     parsed: list[PhoneInput] = []
     refused = False
     for raw in texts:
         try:
             parsed.append(parse(raw))
+        except InvalidPhoneError as exc:  # the person's own input: shown as typed, not masked
+            err(f"error: {own_input_problem(raw, exc)}")
+            refused = True
         except NextCallerError as exc:
             err(f"error: {error_line(exc)}")
             refused = True

@@ -173,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
                 status = c.EXIT_API
             if fmt == "json":
                 doc = result.to_api()
+                if len(parsed) > 1:  # JSON Lines: each line says which number it answers (a miss too)
+                    doc = {"phone": phone.number, **doc}
                 c.out(c.json_text(doc, indent=2 if len(parsed) == 1 else None))
                 if not result.found:
                     c.err(_no_record(phone.number))
