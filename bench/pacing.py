@@ -52,12 +52,15 @@ class LimitedSandbox:
 
 
 @contextmanager
-def limited_sandbox(rate: float, *, records: int, latency_ms: float = 50) -> Iterator[LimitedSandbox]:
+def limited_sandbox(
+    rate: float, *, records: int, latency_ms: float = 50, headers: str = "always"
+) -> Iterator[LimitedSandbox]:
     """``nextcaller-ops sandbox --rate-limit`` in a child process; its counts are filled in when it stops."""
     run = LimitedSandbox()
     with tempfile.TemporaryDirectory(prefix="nc-bench-") as tmp:
         cmd = [PY, "-m", "nextcaller_ops", "sandbox", "--port", "0", "--records", str(records)]
         cmd += ["--latency-ms", str(latency_ms), "--rate-limit", str(rate), "--db", os.path.join(tmp, "sb.sqlite3")]
+        cmd += ["--rate-limit-headers", headers]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout is not None
         match = re.search(r"(http://[\d.]+:\d+)", proc.stdout.readline())
@@ -110,9 +113,9 @@ def _batches(url: str, shares: list[list[str]], *, paced: bool, **env: str) -> d
     return {"seconds": round(seconds, 2), "rows": statuses}
 
 
-def _run(rate: float, shares: list[list[str]], *, paced: bool, **env: str) -> dict[str, Any]:
+def _run(rate: float, shares: list[list[str]], *, paced: bool, headers: str = "always", **env: str) -> dict[str, Any]:
     total = sum(len(s) for s in shares)
-    with limited_sandbox(rate, records=total) as sandbox:
+    with limited_sandbox(rate, records=total, headers=headers) as sandbox:
         result = _batches(sandbox.url, shares, paced=paced, **env)
     ideal = total / rate
     result.update(
