@@ -69,14 +69,32 @@ def lookup_answer(
     if not result.found:
         return Answer(
             text=messages.no_record(phone.display),
-            blocks=blocks.text_blocks(messages.no_record(phone.display)),
+            blocks=_with_memory(services, phone.number, blocks.text_blocks(messages.no_record(phone.display))),
             result=result,
         )
     return Answer(
         text=blocks.card_text(result.profiles, phone.number),
-        blocks=blocks.profile_cards(result.profiles, phone.number, fraud_check=_v21(services)),
+        blocks=_with_memory(
+            services, phone.number, blocks.profile_cards(result.profiles, phone.number, fraud_check=_v21(services))
+        ),
         result=result,
     )
+
+
+def _with_memory(services: Services, number: str, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The card with the number's fraud flags in triage channels on top (issue 26); as it was when there
+    are none, or when the card already fills Slack's 50 blocks."""
+    from .triage.memory import memory_block, recall
+
+    now = services.triage.now()
+    try:
+        note = memory_block(recall(services.triage.store, number, now), now)
+    except Exception:  # the triage store briefly unreachable: the card without it, not no card
+        log.warning("the triage store could not be read for a card's flags", exc_info=True)
+        return shown
+    if note is None or len(shown) >= blocks.MAX_BLOCKS:
+        return shown
+    return [note, *shown]
 
 
 def looked_up(

@@ -12,6 +12,7 @@ sentence: in a message's ``text`` as much as in its blocks, ``<!channel>`` or
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from nextcaller_ops.api.render import no_record_text, risk_label, spoof_label
 from nextcaller_ops.errors import Action, NextCallerError
@@ -214,6 +215,39 @@ def seen_times(count: int) -> str:
     if count <= 1:
         return "first time seen in this channel in the last 24 h"
     return f"🔁 seen {count} times in this channel in the last 24 h"
+
+
+def channel(channel_id: str | None) -> str:
+    """``<#C123>`` for a Slack channel id (Slack shows its name); anything else escaped, never markup."""
+    if channel_id and channel_id[:1] in "CGD" and set(channel_id) <= _ID_CHARS:
+        return f"<#{channel_id}>"
+    return esc(channel_id or "a channel")
+
+
+def ago(seconds: float) -> str:
+    """'just now', '12 min ago', '5 h ago', '3 d ago'."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def flagged_elsewhere(channel_id: str, user_id: str | None, seconds_ago: float) -> str:
+    return f"🚩 flagged as fraud in {channel(channel_id)} {ago(seconds_ago)} by {mention(user_id)}"
+
+
+def seen_across(per_channel: Mapping[str, int], *, here: str | None) -> str:
+    """How often a number was seen in the last 24 h across watched channels, per channel (``here`` first)."""
+    total = sum(per_channel.values())
+    if here is not None and set(per_channel) <= {here}:
+        return seen_times(total)  # only here: the words every channel has always had
+    order = sorted(per_channel, key=lambda c: (c != here, -per_channel[c], c))
+    parts = [f"{per_channel[c]} {'here' if c == here else 'in ' + channel(c)}" for c in order]
+    times = "once" if total == 1 else f"{total} times"
+    return f"🔁 seen {times} in watched channels in the last 24 h ({', '.join(parts)})"
 
 
 TRIAGE_NOT_ANSWERING = "⏳ The lookup service isn't answering; I'll try again and update this reply."

@@ -164,8 +164,20 @@ def number_blocks(
     }
     if accessory:
         section["accessory"] = accessory
-    seen = {"type": "mrkdwn", "text": messages.seen_times(outcome.seen)}
-    return [section, {"type": "context", "block_id": f"nc_t_seen_{index}", "elements": [seen]}]
+    memory = outcome.memory
+    if memory is not None and memory.seen:
+        seen_text = messages.seen_across(memory.seen, here=channel_id)
+    else:
+        seen_text = messages.seen_times(outcome.seen)
+    notes = [
+        {
+            "type": "mrkdwn",
+            "text": messages.flagged_elsewhere(f.channel_id, f.flagged_by, outcome.drawn_at - f.flagged_at),
+        }
+        for f in (memory.flags if memory is not None else ())
+    ]
+    notes.append({"type": "mrkdwn", "text": seen_text})
+    return [section, {"type": "context", "block_id": f"nc_t_seen_{index}", "elements": notes}]
 
 
 def status_line(item: Any) -> str:

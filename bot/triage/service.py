@@ -40,6 +40,7 @@ from . import cards, outcomes
 from .budget import ChannelBudget
 from .intake import Message
 from .lease import Holding
+from .memory import recall
 from .outcomes import NumberOutcome
 from .thread import UNKNOWN, digest, find_reply, reply_metadata
 
@@ -170,6 +171,10 @@ class Triage:
                 self._lost(item)
 
     def _cards(self, item: TriageItem, found: list[NumberOutcome], more: int) -> list[dict[str, Any]]:
+        now = self._clock()
+        key = (item.channel_id, item.message_ts)
+        # the team's memory of each number across channels: fraud flags elsewhere, sightings per channel
+        found = [replace(o, memory=recall(self.store, o.phone, now, item=key), drawn_at=now) for o in found]
         blocks = [
             block
             for i, outcome in enumerate(found)

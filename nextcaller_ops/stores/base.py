@@ -40,6 +40,7 @@ __all__ = [
     "TriageItem",
     "OpenItem",
     "Snooze",
+    "FlagSeen",
     "TriageStore",
 ]
 
@@ -275,6 +276,16 @@ class TriageItem:
 
 
 @dataclass(frozen=True)
+class FlagSeen:
+    """An item with a number that someone flagged as fraud: where, which message, who, when (issue 26)."""
+
+    channel_id: str
+    message_ts: str
+    flagged_by: str | None
+    flagged_at: float
+
+
+@dataclass(frozen=True)
 class Snooze:
     """A number snoozed in a channel: who snoozed it, until when, on which item."""
 
@@ -399,6 +410,14 @@ class TriageStore(Protocol):
 
     def snoozed(self, channel_id: str, phone: str, now: float) -> Snooze | None:
         """The snooze in force on ``phone`` in ``channel_id`` at ``now``, if any."""
+        ...
+
+    def flags_of(self, phone: str, since: float, limit: int = 5) -> list[FlagSeen]:
+        """Items in any channel carrying ``phone`` that were flagged as fraud at or after ``since``, latest first."""
+        ...
+
+    def seen_by_channel(self, phone: str, since: float) -> dict[str, int]:
+        """How many messages carried ``phone`` at or after ``since``, per watched channel."""
         ...
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, Snooze, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, FlagSeen, OpenItem, Snooze, TriageItem
 from .person import REDACT, Person
 
 if TYPE_CHECKING:
@@ -285,6 +285,24 @@ class PostgresTriageStore:
             (channel_id, phone, now),
         )
         return Snooze(channel_id, phone, rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def flags_of(self, phone: str, since: float, limit: int = 5) -> list[FlagSeen]:
+        # an item's numbers are in its sightings (one row per number and message): join on them
+        rows = self._rows(
+            "SELECT i.channel_id, i.message_ts, i.flagged_by, i.flagged_at FROM nextcaller_triage_sightings s"
+            f" JOIN {_ITEMS} i ON i.channel_id = s.channel_id AND i.message_ts = s.message_ts"
+            " WHERE s.phone = %s AND i.flagged_at IS NOT NULL AND i.flagged_at >= %s"
+            " ORDER BY i.flagged_at DESC LIMIT %s",
+            (phone, since, limit),
+        )
+        return [FlagSeen(channel, ts, by, at) for channel, ts, by, at in rows]
+
+    def seen_by_channel(self, phone: str, since: float) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT channel_id, COUNT(*) FROM nextcaller_triage_sightings WHERE phone = %s AND seen_at >= %s GROUP BY channel_id",
+            (phone, since),
+        )
+        return {channel: int(n) for channel, n in rows}
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         rows = self._rows(

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, OpenItem, Snooze, TriageItem
+from .base import CLAIM, DONE, FLAG, GAVE_UP, RELEASE, RESOLVE, FlagSeen, OpenItem, Snooze, TriageItem
 from .person import REDACT, Person
 from .private_db import open_private_db
 
@@ -159,6 +159,10 @@ class SqliteTriageStore:
     def _one(self, sql: str, args: tuple) -> tuple | None:
         with self._lock:
             return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: tuple) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     def _change(self, sql: str, args: tuple) -> int:
         with self._lock:
@@ -354,6 +358,24 @@ class SqliteTriageStore:
             (channel_id, phone, now),
         )
         return Snooze(channel_id, phone, row[0], row[1], row[2]) if row else None
+
+    def flags_of(self, phone: str, since: float, limit: int = 5) -> list[FlagSeen]:
+        # an item's numbers are in its sightings (one row per number and message): join on them
+        rows = self._all(
+            "SELECT i.channel_id, i.message_ts, i.flagged_by, i.flagged_at FROM triage_sightings s"
+            " JOIN triage_items i ON i.channel_id = s.channel_id AND i.message_ts = s.message_ts"
+            " WHERE s.phone = ? AND i.flagged_at IS NOT NULL AND i.flagged_at >= ?"
+            " ORDER BY i.flagged_at DESC LIMIT ?",
+            (phone, since, limit),
+        )
+        return [FlagSeen(channel, ts, by, at) for channel, ts, by, at in rows]
+
+    def seen_by_channel(self, phone: str, since: float) -> dict[str, int]:
+        rows = self._all(
+            "SELECT channel_id, COUNT(*) FROM triage_sightings WHERE phone = ? AND seen_at >= ? GROUP BY channel_id",
+            (phone, since),
+        )
+        return {channel: int(n) for channel, n in rows}
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         with self._lock:
