@@ -5,8 +5,13 @@ any request — a slash command, a button, a modal submission, a shortcut, an
 event — asks the :class:`~bot.policy.Policy`, and refuses there, audited, in the
 way that kind of request is answered (in the command's ack, as errors on the
 modal's fields, privately after the ack for a button or a shortcut).  No
-listener can forget it.  The per-user rate limit applies to lookups only, so the
-listeners that look numbers up ask :func:`rate_refusal` themselves.
+listener can forget it.  The same pass applies the per-user lookup limit to the
+requests that will look something up (:func:`lookups` reads which from the
+request: ``/caller`` with a valid number or address, Refresh, Fraud check, the
+triage reply's Show full card and Look up, the message shortcut's numbers, Share
+and Suggest correction for a number the cache does not hold): over it, the
+request is refused there too, audited (``refused: rate limit``).  Anything that
+is not a valid number costs nothing; the listener refuses it with a reason.
 
 Messages in watched channels are not people asking for something (the poster
 may be an integration): the triage listener asks :func:`channel_refusal`.
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +30,29 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 
 from nextcaller_ops import errors
-from nextcaller_ops.api.phone import parse
+from nextcaller_ops.api.phone import find_numbers, parse
+from nextcaller_ops.api.queries import check_email
+from nextcaller_ops.api.text import control_problem
 
 from . import blocks, messages, modal
 from .policy import Refusal
 from .services import Services, services_from
 from .triage import cards
 
-__all__ = ["Asker", "asker", "policy_gate", "dedupe_events", "refuse", "rate_refusal", "channel_refusal"]
+__all__ = [
+    "Asker",
+    "asker",
+    "Lookup",
+    "lookups",
+    "refused_numbers",
+    "policy_gate",
+    "dedupe_events",
+    "refuse",
+    "rate_refusal",
+    "channel_refusal",
+    "LOOKUP_BUTTONS",
+    "SHORTCUT_NUMBERS",
+]
 
 log = logging.getLogger("bot")
 
@@ -59,6 +79,20 @@ _ACTION_NAMES = {
     blocks.ACTION_VERIFY: "verify",
 }
 _COMMAND_WORDS = {"watch": "watch", "triage": "triage"}
+
+# The buttons that look a number up, counted on the presser's per-minute limit: True when a number
+# the cache holds costs nothing (Share and Suggest correction re-read the card just shown).
+LOOKUP_BUTTONS: dict[str, bool] = {
+    blocks.ACTION_REFRESH: False,
+    blocks.ACTION_FRAUD: False,
+    blocks.ACTION_SHARE: True,
+    blocks.ACTION_SUGGEST: True,
+    cards.ACTION_FULL_CARD: False,
+    cards.ACTION_LOOKUP: False,
+}
+SHORTCUT_NUMBERS = 5  # the message shortcut looks up this many numbers of a message at most
+_HELP_WORDS = ("help", "-h", "--help", "?")
+_REFUSED_NUMBERS = "refused_numbers"  # the context key: a shortcut's numbers over the limit
 
 
 @dataclass(frozen=True)
@@ -126,6 +160,89 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One lookup a request will make: the audit log's name for it and the number (None: by address)."""
+
+    action: str
+    phone: str | None = None
+
+
+def lookups(body: dict[str, Any], services: Services) -> list[Lookup]:
+    """The lookups ``body`` will make, read from the request as its listener will read it; [] costs nothing.
+
+    Whatever its listener refuses before asking the API (usage, a bad number or address, a
+    button value that is not ours) is not a lookup here either.
+    """
+    kind = body.get("type")
+    if "command" in body and not kind:
+        return _command_lookups(body.get("text") or "", services)
+    if kind == "block_actions":
+        action = (body.get("actions") or [{}])[0]
+        action_id = action.get("action_id")
+        if action_id not in LOOKUP_BUTTONS:
+            return []
+        value = _value(action.get("value"))
+        if value is None:
+            return []
+        name = _ACTION_NAMES[action_id]
+        if action_id == cards.ACTION_LOOKUP:
+            return [Lookup(name, value.get("phone"))]  # the item's numbers, past the channel's budget
+        phone = value.get("phone")
+        if phone is None:
+            return []
+        if action_id == blocks.ACTION_SHARE and not (body.get("channel") or {}).get("id"):
+            return []  # nowhere to share: the listener does nothing
+        if LOOKUP_BUTTONS[action_id] and services.client.cache.get(phone) is not None:
+            return []  # the card just shown: no request
+        return [Lookup(name, phone)]
+    if kind == "message_action" and body.get("callback_id") == blocks.SHORTCUT_CALLBACK:
+        text = (body.get("message") or {}).get("text") or ""
+        return [Lookup("lookup", n.number) for n in find_numbers(text)[:SHORTCUT_NUMBERS]]
+    return []
+
+
+def _command_lookups(text: str, services: Services) -> list[Lookup]:
+    """``/caller``'s text as :mod:`bot.listeners.commands.caller` reads it: a number or (v2.1) an address."""
+    text = text.strip()
+    if not text or text.lower() in _HELP_WORDS or control_problem(text):
+        return []
+    if "@" in text and " " not in text:
+        if getattr(services.client, "api_version", "v2") != "v2.1":
+            return []
+        try:
+            check_email(text)
+        except errors.UsageError:
+            return []
+        return [Lookup("lookup_email")]
+    try:
+        return [Lookup("lookup", parse(text).number)]
+    except errors.InvalidPhoneError:
+        return []  # a command word (watch, triage…) or not a number: refused with a reason, for nothing
+
+
+def _value(raw: Any) -> dict[str, Any] | None:
+    """A button's value when it is ours (its number, if any, valid, as the 10 digits); else None."""
+    try:
+        value = json.loads(raw or "")
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    if "phone" in value:
+        try:
+            value = {**value, "phone": parse(value["phone"]).number}
+        except (TypeError, errors.InvalidPhoneError):
+            return None
+    return value
+
+
+def refused_numbers(context: Mapping[str, Any]) -> dict[str, str]:
+    """The message shortcut's numbers the gate found over the asker's limit, with the sentence for each
+    (the others were counted and are the listener's to look up)."""
+    return dict(context.get(_REFUSED_NUMBERS) or {})
+
+
 def refuse(services: Services, who: Asker) -> Refusal | None:
     """The policy's refusal for ``who`` (audited), or None when allowed."""
     reason = services.policy.refusal(who.user_id, who.channel_id, check_channel=who.check_channel)
@@ -179,9 +296,14 @@ def _json(body: dict[str, Any]) -> BoltResponse:
 def policy_gate(executor: Executor) -> Callable[..., BoltResponse | None]:
     """The global middleware: refused requests are answered here and go no further.
 
-    Anything that has to travel after the ack (a private note for a button press,
-    the App Home view) is sent from ``executor``, so the ack never waits on Slack.
+    First the policy, then, for a request that will look something up, the asker's
+    per-minute limit.  Anything that has to travel after the ack (a private note for
+    a button press, the App Home view) is sent from ``executor``, so the ack never
+    waits on Slack.
     """
+
+    def private(respond: Respond, text: str) -> None:
+        executor.submit(_quietly, lambda: respond(response_type="ephemeral", replace_original=False, text=text))
 
     def gate_policy(
         body: dict[str, Any], context: BoltContext, respond: Respond, next_: Callable[[], None]
@@ -193,8 +315,7 @@ def policy_gate(executor: Executor) -> Callable[..., BoltResponse | None]:
         services = services_from(context)
         reason = refuse(services, who)
         if reason is None:
-            next_()
-            return None
+            return gate_rate(body, context, respond, next_, services, who)
         text = messages.refusal(reason)
         if who.kind == "command":
             return _json({"response_type": "ephemeral", "text": text})
@@ -204,12 +325,46 @@ def policy_gate(executor: Executor) -> Callable[..., BoltResponse | None]:
             view = body.get("view") or {}
             return _json({"response_action": "errors", "errors": {_first_input_block(view): text}})
         if who.kind in ("action", "shortcut") and body.get("response_url"):
-            executor.submit(_quietly, lambda: respond(response_type="ephemeral", replace_original=False, text=text))
+            private(respond, text)
         elif who.kind == "event" and who.action == "app_home_opened" and who.user_id:
             user_id = who.user_id
             executor.submit(
                 _quietly, lambda: services.web.views_publish(user_id=user_id, view=blocks.refused_home_view(text))
             )
+        return BoltResponse(status=200, body="")
+
+    def gate_rate(
+        body: dict[str, Any],
+        context: BoltContext,
+        respond: Respond,
+        next_: Callable[[], None],
+        services: Services,
+        who: Asker,
+    ) -> BoltResponse | None:
+        """Each lookup the request will make counted on the asker's limit; over it, refused here."""
+        wanted = lookups(body, services)
+        refused: dict[str, str] = {}  # number -> the sentence
+        refusals = 0
+        for lookup in wanted:
+            sentence = rate_refusal(services, who.user_id, who.channel_id, lookup.action, lookup.phone)
+            if sentence is None:
+                continue
+            refused[lookup.phone or ""] = sentence
+            refusals += 1
+            if who.kind != "shortcut":
+                break  # one lookup per command or button
+        if not refused:
+            next_()
+            return None
+        if who.kind == "shortcut" and refusals < len(wanted):
+            context[_REFUSED_NUMBERS] = refused  # some of the message's numbers still go: the listener skips these
+            next_()
+            return None
+        sentence = next(iter(refused.values()))
+        if who.kind == "command":
+            return _json({"response_type": "ephemeral", "text": sentence})
+        if body.get("response_url"):
+            private(respond, sentence)
         return BoltResponse(status=200, body="")
 
     return gate_policy

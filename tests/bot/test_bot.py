@@ -147,6 +147,19 @@ def test_per_user_rate_limit(make_bot):
     assert bot.card("2125558383", user="U0OTHER001")["blocks"][0]["type"] == "header"
 
 
+def test_caller_over_the_rate_limit_is_told_when_to_come_back(make_bot, sandbox):
+    """The per-minute limit is the gate's (bot.gate), so this goes through it: signed HTTP to the real app."""
+    bot = make_bot(lookups_per_minute=1)
+    bot.card("2125558383")  # acked, then the card
+    resp, name = bot.command("2125558383")
+    assert resp.json()["response_type"] == "ephemeral"  # refused in the ack itself
+    assert resp.json()["text"].startswith("You've reached 1 lookups a minute. Try again in ")
+    bot.drain()
+    assert not bot.slack.calls("response", name)  # and nothing after it
+    assert [e["outcome"] for e in bot.services.audit.entries()] == ["found 1", "refused: rate limit"]
+    assert sandbox.httpd.request_count == 1
+
+
 def test_refresh_bypasses_the_cache(bot, sandbox):
     bot.card("2125558383")
     bot.card("2125558383")

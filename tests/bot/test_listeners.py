@@ -123,16 +123,6 @@ def test_caller_bad_number_is_refused_in_the_ack_without_a_request(services, sla
     assert sandbox.httpd.request_count == 0 and services.audit.entries() == []
 
 
-def test_caller_over_the_rate_limit_is_told_when_to_come_back(make_services, slack, sandbox):
-    services = make_services(lookups_per_minute=1)
-    run_command(services, slack, "2125558383")
-    run_command(services, slack, "2125558383")
-    assert names(slack) == ["ack", "respond", "ack"]
-    assert slack.ack.call_args.kwargs["text"].startswith("You've reached 1 lookups a minute. Try again in ")
-    assert [e["outcome"] for e in services.audit.entries()] == ["found 1", "refused: rate limit"]
-    assert sandbox.httpd.request_count == 1
-
-
 def test_caller_no_record_is_the_core_sentence(services, slack):
     run_command(services, slack, "202-555-0999")
     (answer,) = kwargs_of(slack, "respond")

@@ -3,7 +3,7 @@
 The value is the payload's word, not Slack's: a button that looks its number up
 again (Share, Suggest correction) costs nothing when the card was just shown (the
 cache has it), and otherwise is a lookup like any other, counted on the presser's
-own per-minute limit (:func:`fetch_refusal`).
+own per-minute limit by the gate (:data:`bot.gate.LOOKUP_BUTTONS`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from typing import Any
 
 from nextcaller_ops import errors
 from nextcaller_ops.api.phone import parse
-
-from ...gate import rate_refusal
-from ...services import Services
 
 
 def button_value(body: dict[str, Any]) -> dict[str, Any]:
@@ -31,13 +28,3 @@ def button_value(body: dict[str, Any]) -> dict[str, Any]:
 def pressed_by(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """(user id, channel id) of the button press."""
     return (body.get("user") or {}).get("id"), (body.get("channel") or {}).get("id")
-
-
-def fetch_refusal(
-    services: Services, user_id: str | None, channel_id: str | None, action: str, phone: str
-) -> str | None:
-    """None when ``phone`` is in the cache (the card was just shown); else the per-minute limit's sentence
-    (audited) when the presser is over it — a number the bot must fetch again is a lookup by whoever pressed."""
-    if services.client.cache.get(phone) is not None:
-        return None
-    return rate_refusal(services, user_id, channel_id, action, phone)

@@ -8,8 +8,7 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from nextcaller_ops.api.phone import parse
 
-from ...answers import fraud_answer, say_text
-from ...gate import rate_refusal
+from ...answers import fraud_answer
 from ...services import services_from
 from ._button import button_value, pressed_by
 
@@ -22,6 +21,5 @@ def check_fraud(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltC
         return
     services = services_from(context)
     phone = parse(value["phone"])
-    refusal = rate_refusal(services, user_id, channel_id, "fraud", phone.number)
-    answer = say_text(refusal) if refusal else fraud_answer(services, phone, user_id=user_id, channel_id=channel_id)
+    answer = fraud_answer(services, phone, user_id=user_id, channel_id=channel_id)  # counted by the gate
     respond(replace_original=False, response_type="ephemeral", text=answer.text, blocks=answer.blocks)

@@ -21,7 +21,7 @@ from nextcaller_ops.redact import mask_phone
 from ... import blocks, messages
 from ...answers import error_answer
 from ...services import services_from
-from ._button import button_value, fetch_refusal, pressed_by
+from ._button import button_value, pressed_by
 
 log = logging.getLogger("bot")
 
@@ -41,10 +41,6 @@ def share_card(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClie
         return
     services = services_from(context)
     phone = parse(value["phone"])
-    refusal = fetch_refusal(services, user_id, channel_id, "share", phone.number)
-    if refusal:
-        respond(response_type="ephemeral", replace_original=False, text=refusal)
-        return
     try:
         # the card was just shown: the cache has it (else counted on the presser's limit by the gate); the
         # share's own row below is this read's audit

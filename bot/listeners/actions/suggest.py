@@ -15,7 +15,7 @@ from nextcaller_ops.audit import asking
 from ... import messages, modal
 from ...answers import error_answer
 from ...services import services_from
-from ._button import button_value, fetch_refusal, pressed_by
+from ._button import button_value, pressed_by
 
 
 def open_correction_modal(
@@ -28,10 +28,6 @@ def open_correction_modal(
         return
     services = services_from(context)
     phone = parse(value["phone"])
-    refusal = fetch_refusal(services, user_id, channel_id, "suggest", phone.number)
-    if refusal:
-        respond(response_type="ephemeral", replace_original=False, text=refusal)
-        return
     try:
         # From the cache: the trigger_id is only good for 3 seconds.  Audited below, once the form is open.
         with asking(user_id=user_id, channel_id=channel_id, action="suggest", audited=False):

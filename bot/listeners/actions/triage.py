@@ -28,7 +28,6 @@ from nextcaller_ops.stores.base import CLAIM, FLAG, RELEASE, RESOLVE
 
 from ... import messages
 from ...answers import lookup_answer
-from ...gate import rate_refusal
 from ...services import Services, services_from
 from ...triage import cards
 
@@ -148,17 +147,13 @@ def _refused(services: Services, press: _Press, action: str, respond: Respond, o
 
 
 def show_full_card(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    """The whole card, private to whoever pressed: rate-limited and audited like /caller."""
+    """The whole card, private to whoever pressed: rate-limited (by the gate) and audited like /caller."""
     ack()
     press = _press_of(body)
     if press is None or press.phone is None:
         return
     services = services_from(context)
     if _own_item(services, press, "triage_card", respond) is None:
-        return
-    refusal = rate_refusal(services, press.user_id, press.pressed_in, "triage_card", press.phone)
-    if refusal:
-        _private(respond, refusal)
         return
     answer = lookup_answer(
         services, parse(press.phone), user_id=press.user_id, channel_id=press.pressed_in, action="triage_card"
@@ -200,17 +195,13 @@ def change_item(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltC
 
 
 def look_up_now(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    """Look up (paused by the channel's budget, or given up): now, counted on the presser's own limit."""
+    """Look up (paused by the channel's budget, or given up): now, counted on the presser's own limit (by the gate)."""
     ack()
     press = _press_of(body)
     if press is None or not press.user_id:
         return
     services = services_from(context)
     if _own_item(services, press, "triage_lookup", respond) is None:
-        return
-    refusal = rate_refusal(services, press.user_id, press.pressed_in, "triage_lookup", press.phone)
-    if refusal:
-        _private(respond, refusal)
         return
     if not services.triage.look_up_now(press.channel_id, press.message_ts, press.user_id):
         _private(respond, messages.TRIAGE_BUSY)

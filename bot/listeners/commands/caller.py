@@ -3,7 +3,8 @@
 ``/caller jerry@example.com`` looks up by email when the bot speaks API v2.1.
 
 ``/caller watch [on|off]`` and ``/caller triage`` are a triage channel's words
-(:mod:`.triage`).  Whoever the policy refuses never gets here (:mod:`bot.gate`).
+(:mod:`.triage`).  Whoever the policy refuses, or is over the per-minute lookup limit,
+never gets here (:mod:`bot.gate` reads a valid number or address as a lookup).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from nextcaller_ops.errors import InvalidPhoneError, UsageError
 
 from ... import blocks, messages
 from ...answers import email_answer, lookup_answer
-from ...gate import rate_refusal
 from ...services import Services, services_from
 from .forget import forget_command
 from .triage import triage_list, watch
@@ -57,10 +57,6 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
     except InvalidPhoneError as exc:  # the 10-digit rule, and no API call
         ack(response_type="ephemeral", text=messages.bad_number(exc))
         return
-    refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
-    if refusal:
-        ack(response_type="ephemeral", text=refusal)
-        return
     ack()  # within Slack's 3 s whatever the API does; the card follows via response_url
     answer = lookup_answer(services, phone, user_id=user_id, channel_id=channel_id)
     respond(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
@@ -77,10 +73,6 @@ def _by_email(
         email = check_email(text)
     except UsageError as exc:
         ack(response_type="ephemeral", text=messages.bad_email(exc))
-        return
-    refusal = rate_refusal(services, user_id, channel_id, "lookup_email")
-    if refusal:
-        ack(response_type="ephemeral", text=refusal)
         return
     ack()  # the cards follow via response_url
     answer = email_answer(services, email, user_id=user_id, channel_id=channel_id)

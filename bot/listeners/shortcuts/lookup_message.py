@@ -1,4 +1,8 @@
-"""Message shortcut "Look up caller": find the numbers in a message, answer privately."""
+"""Message shortcut "Look up caller": find the numbers in a message, answer privately.
+
+Each number was counted on the asker's per-minute limit by the gate (:mod:`bot.gate`); those
+over it are answered with the limit's sentence here, in the message's order, and not looked up.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from nextcaller_ops.api.phone import find_numbers
 
 from ... import messages
 from ...answers import lookup_answer
-from ...gate import rate_refusal
+from ...gate import SHORTCUT_NUMBERS, refused_numbers
 from ...services import services_from
 
-MAX_NUMBERS = 5
+MAX_NUMBERS = SHORTCUT_NUMBERS
 
 
 def lookup_message(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -26,8 +30,9 @@ def lookup_message(ack: Ack, shortcut: dict[str, Any], respond: Respond, context
     if not numbers:
         respond(response_type="ephemeral", text=messages.NO_NUMBER_IN_MESSAGE)
         return
+    refused = refused_numbers(context)
     for phone in numbers[:MAX_NUMBERS]:
-        refusal = rate_refusal(services, user_id, channel_id, "lookup", phone.number)
+        refusal = refused.get(phone.number)
         if refusal:
             respond(response_type="ephemeral", replace_original=False, text=refusal)
             continue
