@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -221,6 +221,55 @@ def usage_line(magic: Any) -> str:
     """``%nextcaller_update [--dry-run] [--profile P] [-h] ID FIELD=VALUE ...`` on one line."""
     text = re.sub(r"^::\s*\n\s*", "", magic.parser.format_usage())
     return "  " + " ".join(text.split())
+
+
+_NAME = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_MAX_EXPANDED = 1_000_000  # values from one {variable}: a bigger one is a mistake (a whole frame, not a column)
+
+
+def expand(text: str, namespace: Mapping[str, Any], *, where: str, lines: bool) -> str:
+    """``{name}`` replaced by the notebook variable's value, as jupysql does — safely: a bare name only.
+
+    Nothing is evaluated (``{os.system('x')}`` is refused, not run): the name
+    is looked up in ``namespace``.  A list, tuple, set, pandas Series or Index
+    gives its items (one per line in a cell, shell-quoted words on a line); a
+    string or number gives itself.  ``{{`` and ``}}`` are literal braces.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1).strip()
+        if not name.isidentifier():
+            raise UsageError(
+                f"{where}: {{{name}}} is not a variable name — only {{name}} is expanded (nothing is evaluated); "
+                "put the value in a variable first"
+            )
+        if name not in namespace:
+            raise UsageError(f"{where}: {{{name}}}: there is no variable named {name!r}")
+        return _as_text(namespace[name], name, where, lines)
+
+    return _NAME.sub(value, text)
+
+
+def _as_text(value: Any, name: str, where: str, lines: bool) -> str:
+    if isinstance(value, str | int):
+        items = [str(value)]
+    elif isinstance(value, list | tuple | set | frozenset) or type(value).__name__ in ("Series", "Index"):
+        items = ["" if v is None else str(v) for v in list(value)[: _MAX_EXPANDED + 1]]
+    else:
+        raise UsageError(
+            f"{where}: {{{name}}} is a {type(value).__name__}; give a list, a pandas Series (a column) or a string"
+        )
+    if len(items) > _MAX_EXPANDED:
+        raise UsageError(f"{where}: {{{name}}} has more than {_MAX_EXPANDED} values")
+    if lines:
+        bad = next((i for i in items if "\n" in i or "\r" in i), None)
+        if bad is not None and len(items) > 1:
+            raise UsageError(f"{where}: a value of {{{name}}} spans several lines; give one value per item")
+        return "\n".join(items)
+    return " ".join(shlex.quote(i) for i in items)
 
 
 def parse(magic: Any, line: str) -> argparse.Namespace | None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Float, Int, TraitError, Unicode, Union, validate
 
 from .. import errors
@@ -179,6 +179,11 @@ class NextCaller(Magics):
             raise usage_error(exc) from None
 
     # -- lookups ------------------------------------------------------------------------
+    def _expanded(self, text: str, where: str, *, lines: bool = False) -> str:
+        """``{variable}`` from the notebook's namespace, safely (:func:`._args.expand`)."""
+        return _args.expand(text, self.shell.user_ns if self.shell is not None else {}, where=where, lines=lines)
+
+    @no_var_expand
     @line_cell_magic
     @_args.LOOKUP
     def nextcaller(self, line: str, cell: str | None = None) -> Any:
@@ -193,7 +198,8 @@ class NextCaller(Magics):
         is fetched once; a refused key stops at the first line; an interrupt
         keeps the rows done; a summary line follows every batch.
         """
-        args = _args.parse(self.nextcaller, line)
+        where = "%nextcaller" if cell is None else "%%nextcaller"
+        args = _args.parse(self.nextcaller, self._expanded(line, where))
         if args is None:
             return None
         from .records import lookup_line
@@ -205,8 +211,9 @@ class NextCaller(Magics):
             if args.phone or args.format:
                 extra = " ".join(args.phone) or f"--format {args.format}"
                 raise UsageError(f"%%nextcaller: {extra!r} is for one number (%nextcaller); the cell holds the numbers")
-            return lookup_cell(self, args, cell)
+            return lookup_cell(self, args, self._expanded(cell, "%%nextcaller", lines=True))
 
+    @no_var_expand
     @line_magic
     @_args.ENRICH
     def nextcaller_enrich(self, line: str) -> None:
@@ -217,7 +224,7 @@ class NextCaller(Magics):
         as it is and puts an enriched copy in VAR. The same as a function:
         nextcaller_ops.enrich(calls, "phone").
         """
-        args = _args.parse(self.nextcaller_enrich, line)
+        args = _args.parse(self.nextcaller_enrich, self._expanded(line, "%nextcaller_enrich"))
         if args is None:
             return
         from .tables import enrich_variable

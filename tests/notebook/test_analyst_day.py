@@ -290,3 +290,49 @@ def test_a_refused_setting_is_one_line_without_error_root(ip, capsys, caplog):
     err = capsys.readouterr().err
     assert err.strip() == "NextCaller.concurrency = 999 refused: use a whole number from 1 to 256"
     assert not caplog.records
+
+
+# -- {variable} from the notebook's namespace -------------------------------------------------------------
+
+
+def test_cell_takes_a_list_a_series_and_a_string_from_the_namespace(ip, api_env):
+    pd = pytest.importorskip("pandas")
+    from nextcaller_ops.sandbox import HOUSEHOLD_PHONE
+
+    ip.user_ns.update(
+        numbers=["2125558383", HOUSEHOLD_PHONE],
+        calls=pd.DataFrame({"phone": ["2025550999"]}),
+        one="(212) 555-8383",
+    )
+    ip.run_cell("column = calls['phone']")
+    df = ip.run_cell_magic("nextcaller", "", "{numbers}\n{column}\n{one}  # a comment\n")
+    assert list(df["phone"]) == ["2125558383", HOUSEHOLD_PHONE, "2025550999", "2125558383"]
+    ip.user_ns["how"] = "record"
+    df = ip.run_cell_magic("nextcaller", "--rows {how}", "{numbers}")
+    assert list(df["name"]) == ["Jerry Seinfeld", "Alex Rivera", "Sam Rivera"]
+
+
+def test_enrich_takes_a_variable_in_its_line(ip, api_env):
+    pd = pytest.importorskip("pandas")
+    ip.user_ns.update(calls=pd.DataFrame({"tel": ["2125558383"]}), col="tel", wanted="name,carrier")
+    ip.run_line_magic("nextcaller_enrich", "calls --column {col} --fields {wanted}")
+    assert list(ip.user_ns["calls"]["name"]) == ["Jerry Seinfeld"]
+
+
+def test_expansion_evaluates_nothing(ip, api_env, tmp_path):
+    marker = tmp_path / "ran"
+    ip.user_ns["marker"] = str(marker)
+    with pytest.raises(UsageError) as info:
+        ip.run_cell_magic("nextcaller", "", "{open(marker, 'w').write('x')}")
+    assert "only {name} is expanded" in str(info.value) and not marker.exists()
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("nextcaller", "{__import__('os').getcwd()}")
+    assert "nothing is evaluated" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        ip.run_cell_magic("nextcaller", "", "{nosuch}")
+    assert "no variable named 'nosuch'" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        ip.user_ns["frame_obj"] = object()
+        ip.run_cell_magic("nextcaller", "", "{frame_obj}")
+    assert "give a list, a pandas Series" in str(info.value)
+    assert api_env.httpd.request_count == 0
