@@ -89,3 +89,16 @@ def test_audit_numbers_masked_cannot_find_one_number_and_says_so(api_env, monkey
     assert code == 0 and [r["phone"] for r in json.loads(out)] == ["212***8383"]
     code, out, err = cli(capsys, "audit", "--phone", "212-555-8383")
     assert code == 2 and "masked" in err and len(err.strip().splitlines()) <= 2
+
+
+def test_forget_finds_hashed_audit_rows_by_their_keyed_hash(api_env, audit_key, monkeypatch, capsys):
+    monkeypatch.setenv("NEXTCALLER_OPS_AUDIT_NUMBERS", "hash")
+    for number in ("212-555-8383", "312-555-0142"):
+        assert main(["lookup", number]) == 0
+    capsys.readouterr()
+    code, out, _ = cli(capsys, "forget", "2125558383", "--yes")
+    assert code == 0 and "  audit log: 1" in out.splitlines()
+    code, out, _ = cli(capsys, "audit", "--format", "json")
+    rows = json.loads(out)
+    assert [r["action"] for r in rows] == ["lookup", "forget"]  # the other number's lookup, and the forget
+    assert cli(capsys, "audit", "--phone", "312-555-0142", "--format", "json")[1].count('"lookup"') == 1
