@@ -237,7 +237,7 @@ def test_the_wheel_carries_the_manifest_as_a_file_and_the_metadata(built):
     requires = [line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Requires-Dist: ")]
     base = {re.split(r"[<>=\[; ]", r, maxsplit=1)[0].lower() for r in requires if "extra ==" not in r}
     assert base == {"requests", "requests-oauthlib", "oauthlib", "keyring", "phonenumberslite", "defusedxml",
-                    "platformdirs", "tomli-w", "tqdm"}  # fmt: skip
+                    "platformdirs", "tomli-w", "tqdm", "python-json-logger"}  # fmt: skip
     assert any(r.startswith("slack-bolt") and "<2" in r and 'extra == "slack"' in r for r in requires)
 
 
