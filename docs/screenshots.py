@@ -18,13 +18,17 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-SHOTS = {
-    "notebook-card.png": ("card",),
-    "notebook-household.png": ("household",),
-    "notebook-batch.png": ("batch", "batch_peek"),
-    "notebook-enrich.png": ("tickets", "enrich"),
+SHOTS = {  # picture: (cells, theme)
+    "notebook-card.png": (("card",), "light"),
+    "notebook-household.png": (("household",), "light"),
+    "notebook-batch.png": (("batch", "batch_peek"), "light"),
+    "notebook-enrich.png": (("tickets", "enrich"), "light"),
+    "notebook-paced-dry-run.png": (("dry_batch", "paced", "paced_batch"), "light"),
+    "notebook-household-dark.png": (("household",), "dark"),
+    "notebook-batch-dark.png": (("dry_batch", "paced_batch", "batch_peek"), "dark"),
 }
-_PAGE_CSS = "<style>body{background:#fff;margin:0 8px}.jp-Notebook{padding:8px 0}</style>"
+_BACKGROUND = {"light": (255, 255, 255), "dark": (17, 17, 17)}  # JupyterLab Dark's --jp-layout-color0 is #111
+_PAGE_CSS = "<style>body{{background:{};margin:0 8px}}.jp-Notebook{{padding:8px 0}}</style>"
 
 
 def chromium() -> str:
@@ -35,16 +39,19 @@ def chromium() -> str:
     sys.exit("screenshots: no chromium here — `apt-get install -y chromium` (Debian) and try again")
 
 
-def page(nb) -> str:
+def page(nb, theme: str = "light") -> str:
     """The exported HTML with its CDN scripts left out (the page renders without them; nothing is fetched)."""
     from tests.notebook import analyst_notebook as analyst
 
-    html = analyst.to_html(nb)
+    html = analyst.to_html(nb, theme)
     html = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", html)
-    return html.replace("</head>", _PAGE_CSS + "</head>", 1)
+    background = "#{:02x}{:02x}{:02x}".format(*_BACKGROUND[theme])
+    return html.replace("</head>", _PAGE_CSS.format(background) + "</head>", 1)
 
 
-def shoot(browser: str, html_path: Path, png: Path, width: int = 1100, height: int = 1400) -> None:
+def shoot(
+    browser: str, html_path: Path, png: Path, width: int = 1100, height: int = 1400, theme: str = "light"
+) -> None:
     profile = tempfile.mkdtemp(prefix="nc-chromium-")
     try:
         subprocess.run(
@@ -68,16 +75,16 @@ def shoot(browser: str, html_path: Path, png: Path, width: int = 1100, height: i
         )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    trim(png)
+    trim(png, background=_BACKGROUND[theme])
 
 
-def trim(png: Path, margin: int = 12) -> None:
+def trim(png: Path, margin: int = 12, background: tuple[int, int, int] = (255, 255, 255)) -> None:
     """Cut the blank page below and beside the cells."""
     from PIL import Image, ImageChops
 
     with Image.open(png) as image:
         rgb = image.convert("RGB")
-    box = ImageChops.difference(rgb, Image.new("RGB", rgb.size, (255, 255, 255))).getbbox()
+    box = ImageChops.difference(rgb, Image.new("RGB", rgb.size, background)).getbbox()
     if box:
         _left, top, right, bottom = box
         rgb = rgb.crop((0, max(0, top - margin), min(rgb.width, right + margin), min(rgb.height, bottom + margin)))
@@ -108,10 +115,10 @@ def main() -> int:
             )
             other = sandbox.store.find_by_phone(synthetic_phone(250))[0]["id"]
             nb = analyst.execute(analyst.build(SEINFELD_ID, other), work)
-        for name, cells in SHOTS.items():
+        for name, (cells, theme) in SHOTS.items():
             html_path = work / (name + ".html")
-            html_path.write_text(page(analyst.only(nb, *cells)), encoding="utf-8")
-            shoot(browser, html_path, DOCS / name)
+            html_path.write_text(page(analyst.only(nb, *cells), theme), encoding="utf-8")
+            shoot(browser, html_path, DOCS / name, theme=theme)
             print(f"wrote docs/{name}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -51,7 +51,7 @@ def lookup_line(magics: Magics, args: argparse.Namespace) -> Any:
     try:
         phone = parse(raw)
     except InvalidPhoneError as exc:
-        raise UsageError(f"%nextcaller: {own_input_problem(raw, exc)}") from None
+        raise UsageError(own_input_problem(raw, exc)) from None
     result = _one(magics, args, phone)
     magics._store(args.output, result)
     return result

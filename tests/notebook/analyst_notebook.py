@@ -86,6 +86,15 @@ def _cells(seinfeld_id: str, other_id: str) -> list[tuple[str, str, str]]:
             f"%nextcaller {HOUSEHOLD_PHONE} --refresh",
         ),
         ("status", "code", "%nextcaller_status"),
+        ("paced_md", "md", "## A budgeted, paced batch from a Python list, tried dry first"),
+        ("week", "code", "week = " + repr([synthetic_phone(i) for i in range(150, 170)] + [HOUSEHOLD_PHONE])),
+        ("dry_batch", "code", "%%nextcaller --dry-run\n{week}"),
+        (
+            "paced",
+            "code",
+            "os.environ['NEXTCALLER_OPS_MAX_RPS'] = '20'  # this kernel keeps to 20 requests/s\n%nextcaller_status",
+        ),
+        ("paced_batch", "code", "%%nextcaller -o week_calls --max-requests 15\n{week}"),
     ]
 
 
@@ -111,10 +120,11 @@ def cell(nb: Any, name: str) -> Any:
     return next(c for c in nb.cells if c.metadata.get("nc") == name)
 
 
-def to_html(nb: Any) -> str:
+def to_html(nb: Any, theme: str = "light") -> str:
+    """The notebook as JupyterLab's HTML export, in its ``light`` or ``dark`` theme."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    body, _ = HTMLExporter(theme=theme).from_notebook_node(nb)
     return body
 
 

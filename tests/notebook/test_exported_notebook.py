@@ -165,3 +165,21 @@ def test_no_secret_in_the_saved_notebook_or_its_html(run):
     saved = (folder / "analyst.ipynb").read_text()
     for secret in (NB_SECRET, NB_WRONG_SECRET):
         assert secret not in saved and secret not in html
+
+
+def test_a_dry_run_then_a_budgeted_paced_batch_from_a_python_list(run):
+    """Issue 24: {week} from the namespace, a dry run that sends nothing, the pace and the budget in the summary."""
+    nb, _, _, _ = run
+    (dry,) = [t for t in _texts(nb, "dry_batch") if "Dry run" in t]
+    assert "21 rows, 21 distinct, 1 of them in the cache — a real run would make 20 requests" in dry
+    summary = "".join(_texts(nb, "paced_batch"))
+    assert summary.startswith("21 lines: 15 found") and "6 skipped (over the budget of 15 requests)" in summary
+    assert "paced at 20 requests/s (NEXTCALLER_OPS_MAX_RPS=20)" in summary
+
+
+def test_the_dark_export_keeps_cards_and_summaries_readable(run):
+    """Issue 24, defect 3: the exported notebook in JupyterLab's dark theme: text takes the theme's colours."""
+    nb, _, _, _ = run
+    dark = analyst.to_html(analyst.only(nb, "household", "paced_batch"), "dark")
+    assert "--jp-content-font-color1" in dark and "var(--jp-content-font-color2,inherit)" in dark
+    assert not re.search(r'style="[^"]*color:#(333|555|888)\b', dark)
