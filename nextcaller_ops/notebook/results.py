@@ -73,7 +73,7 @@ class CallerResult:
         return "".join(html_card(p) for p in self.profiles)
 
 
-class CallerResults(list):  # type: ignore[type-arg]
+class CallerResults(list[CallerResult]):
     """``%nextcaller A B``: one :class:`CallerResult` per number, shown one after the other."""
 
     def __repr__(self) -> str:
