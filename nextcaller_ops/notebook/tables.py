@@ -55,7 +55,9 @@ def lookup_cell(magics: Magics, args: argparse.Namespace, cell: str) -> Any:
     client = magics._client(args.profile)
     question = v21.batch_question(client, args)  # --email, --fraud (API v2.1): refused on v2 before any request
     if args.dry_run:
-        print(dry_run_text(client, numbers, question, args.refresh))
+        # the cache's keys: the number; "email:" + the address; a fraud check's "fraud:" + the number
+        prefix = "email:" if args.email else ("fraud:" if args.fraud else "")
+        print(dry_run_text(client, numbers, question, args.refresh, prefix=prefix))
         return None
     columns = columns_for(args.rows, client.api_version, fraud=bool(args.fraud))
     resume = TableResume(args.to, numbers, {"rows": args.rows, "columns": list(columns)}) if args.resume else None
@@ -96,9 +98,10 @@ def _check_budget(args: argparse.Namespace) -> None:
         raise UsageError(f"--max-requests {args.max_requests}: give 0 or more")
 
 
-def dry_run_text(client: Any, inputs: Any, question: Any = None, refresh: bool = False) -> str:
+def dry_run_text(client: Any, inputs: Any, question: Any = None, refresh: bool = False, *, prefix: str = "") -> str:
     """The dry run's line: rows, distinct questions, those the client's cache holds, the requests a run would make."""
-    return dry_run(inputs, lambda key: client.cache.get(key) is not None, question=question, refresh=refresh).text()
+    holds = lambda key: client.cache.get(prefix + key) is not None  # noqa: E731 - a one-line key test
+    return dry_run(inputs, holds, question=question, refresh=refresh).text()
 
 
 def _table(magics: Magics, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
