@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -92,3 +93,40 @@ def test_a_refused_consumer_key_is_read_once_more_before_failing(sandbox, monkey
         assert result.profiles and client.transport.requests_sent == 3  # refused once, then the new key
         assert client.credentials.consumer_key == sandbox.consumer_key
         assert client.lookup("2125558383").profiles and client.transport.requests_sent == 4  # no more refusals
+
+
+def test_sighup_in_socket_mode_swaps_the_bot_token_and_the_json_log_says_so(tmp_path):
+    from bot.standin.socket_server import FakeSocketMode
+    from tests.support.socketkit import APP_TOKEN, SocketBot, socket_env
+
+    with (
+        Sandbox(records=5, db=tmp_path / "api.sqlite3") as sandbox,
+        FakeSlack() as slack,
+        FakeSocketMode(slack, APP_TOKEN) as sm,
+    ):
+        env_file = tmp_path / "nextcaller-ops.env"
+        _write_env_file(env_file, OLD_TOKEN, sandbox)
+        env = socket_env(sandbox, slack, tmp_path / "bot", NEXTCALLER_OPS_LOG_FORMAT="json")
+        env.pop("SLACK_BOT_TOKEN")
+        env["NEXTCALLER_OPS_ENV_FILE"] = str(env_file)
+        bot = SocketBot(env, sm, tmp_path / "bot.err")
+        try:
+            bearer = {f"Bearer {OLD_TOKEN}", f"Bearer {NEW_TOKEN}"}
+            assert {c["auth"] for c in slack.calls("api") if c["auth"] in bearer} == {f"Bearer {OLD_TOKEN}"}
+            _write_env_file(env_file, NEW_TOKEN, sandbox)
+            seen = len(slack.calls("api"))
+            bot.proc.send_signal(signal.SIGHUP)
+
+            def new_token_used() -> bool:
+                envelope = sm.command("2125558383", response_url=slack.response_url("sock"))
+                sm.wait_ack(envelope)
+                return any(c["auth"] == f"Bearer {NEW_TOKEN}" for c in slack.calls("api")[seen:])
+
+            wait_until(new_token_used, what="a Web API call with the new bot token after SIGHUP (Socket Mode)")
+            assert bot.proc.poll() is None and bot.link.state == "open"  # the same connection, still serving
+        finally:
+            assert bot.terminate() == 0
+    err = bot.stderr()
+    assert OLD_TOKEN not in err and NEW_TOKEN not in err
+    messages = [json.loads(line)["message"] for line in err.splitlines() if line.strip()]  # every line JSON
+    assert "secrets re-read: SLACK_BOT_TOKEN changed" in messages
