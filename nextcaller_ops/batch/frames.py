@@ -9,6 +9,7 @@ pandas is imported when a frame is made; pyarrow only for ``.parquet``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -93,7 +94,13 @@ def check_export_path(path: str) -> Path:
 
 def export(frame: Any, path: str) -> Path:
     """Write ``frame`` (its index too, when it is not the default one) to CSV or Parquet, mode 0600: it holds PII."""
+    from .resume import ledger_path
+
     target = check_export_path(path)
+    # A table written anew: a ledger an earlier resumable run left beside it no longer describes it (a
+    # resumable run writes its own after this)
+    with contextlib.suppress(FileNotFoundError):
+        ledger_path(target).unlink()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
     os.chmod(target, 0o600)  # a file that already existed keeps no wider mode

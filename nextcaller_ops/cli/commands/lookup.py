@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import signal
@@ -304,6 +305,12 @@ def _lookup_file(args: argparse.Namespace) -> int:
     columns = batch_columns(client.api_version, per_record=args.rows == "record")
     header, renamed = output_columns(inputs.columns, columns)
     ledger, earlier = _ledger(args, fmt, header) if args.resume else (None, None)
+    if args.output and not args.resume:
+        from ...batch.resume import ledger_path
+
+        # A new output: a ledger left by an earlier --resume run no longer describes it
+        with contextlib.suppress(FileNotFoundError):
+            ledger_path(args.output).unlink()
     if earlier:
         inputs.skip(earlier.lines)
         if total is not None:
