@@ -320,6 +320,24 @@ def verification(phone_shown: str, verdicts: list[tuple[str, str]], overall: str
     return f"*Verify caller {esc(phone_shown)}: {_VERDICT_ICONS.get(overall, '')} {overall}*\n" + "\n".join(lines)
 
 
+def _for(seconds: float) -> str:
+    return ago(seconds).removesuffix(" ago")
+
+
+def claim_reminder(user_id: str | None, seconds: float) -> str:
+    return (
+        f"⏰ {mention(user_id)}, you claimed this {_for(seconds)} ago and it's still open: "
+        "resolve it when done, or release it for someone else."
+    )
+
+
+def claim_auto_released(user_id: str | None, seconds: float) -> str:
+    return (
+        f"⏱ Released automatically: {mention(user_id)} claimed it {_for(seconds)} ago and it was still open. "
+        "Anyone can claim it now."
+    )
+
+
 TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
 TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
 TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nextcaller_ops.config import env_number
+from nextcaller_ops.config import env_duration, env_number
 from nextcaller_ops.credentials import SLACK_PROFILE, SLACK_SECRET_NAMES
 from nextcaller_ops.errors import Action, CredentialsError
 
@@ -77,6 +77,10 @@ class BotSettings:
     triage_retry_seconds: float = 10.0  # first retry of a lookup the API failed; doubles, capped at 5 min
     # The team's own numbers (NEXTCALLER_OPS_INTERNAL_NUMBERS): never looked up, never answered in triage
     internal_numbers: frozenset[str] = frozenset()
+    # Triage timers (issue 26): nudge a claimer, release a claim left open, list unclaimed items as stale
+    triage_remind_after: float = 2 * 3600.0
+    triage_release_after: float = 8 * 3600.0
+    triage_stale_after: float = 30 * 60.0
     auto_migrate: bool = True  # bring the PostgreSQL schema up to date at start (NEXTCALLER_OPS_AUTO_MIGRATE=0: don't)
 
     def __post_init__(self) -> None:
@@ -117,6 +121,9 @@ class BotSettings:
             redis_url=env.get("NEXTCALLER_OPS_REDIS_URL") or None,
             redis_prefix=env.get("NEXTCALLER_OPS_REDIS_PREFIX") or "nextcaller-ops",
             internal_numbers=_internal_numbers(env.get("NEXTCALLER_OPS_INTERNAL_NUMBERS")),
+            triage_remind_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_REMIND_AFTER", 2 * 3600.0),
+            triage_release_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_RELEASE_AFTER", 8 * 3600.0),
+            triage_stale_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_STALE_AFTER", 30 * 60.0),
             auto_migrate=(env.get("NEXTCALLER_OPS_AUTO_MIGRATE") or "1").strip().lower() not in _OFF,
         )
 

@@ -109,6 +109,35 @@ _ENV = {
 }
 
 
+# Durations as people write them: 90s, 30m, 2h, 1d, 2w (one parser: `audit purge --older-than`, the bot's timers).
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds for a number and a unit (``90s``, ``30m``, ``2h``, ``1d``, ``2w``); ValueError otherwise or for 0."""
+    match = _DURATION.fullmatch(text.lower())
+    if not match:
+        raise ValueError("not a duration: give a number and a unit, e.g. 90s, 30m, 2h or 1d")
+    seconds = float(match[1]) * DURATION_UNITS[match[2]]
+    if seconds <= 0:
+        raise ValueError("a duration must be longer than 0")
+    return seconds
+
+
+def env_duration(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration from the environment (seconds); a value that is not one is a usage error naming the variable."""
+    raw = env.get(name)
+    if not raw or not raw.strip():
+        return default
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise UsageError(
+            f"{name}={raw[:40]!r}: {exc}", hint=f"set {name} to e.g. 90s, 30m, 2h or 1d, or unset it"
+        ) from None
+
+
 def env_number(env: Mapping[str, str], name: str, default: float, kind: type = int):
     """A number from the environment; a value that is not one is a usage error naming the variable."""
     raw = env.get(name)

@@ -64,6 +64,9 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         "NEXTCALLER_OPS_WATCH_CHANNELS",
         "NEXTCALLER_OPS_WATCH_LOOKUPS_PER_MINUTE",
         "NEXTCALLER_OPS_INTERNAL_NUMBERS",  # issue 26: the team's own numbers, never looked up
+        "NEXTCALLER_OPS_TRIAGE_REMIND_AFTER",  # issue 26: triage timers (90s, 30m, 2h, 1d)
+        "NEXTCALLER_OPS_TRIAGE_RELEASE_AFTER",
+        "NEXTCALLER_OPS_TRIAGE_STALE_AFTER",
         # operating the bot (README, "Running it in production")
         "NEXTCALLER_OPS_LOG_FORMAT",
         "NEXTCALLER_OPS_AUTO_MIGRATE",

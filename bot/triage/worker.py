@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from .. import messages
 from .service import Triage
+from .timers import fire_timers
 
 __all__ = ["TriageWorker", "redact_forgotten"]
 
@@ -97,6 +98,7 @@ class TriageWorker:
         while not self._stop.is_set():
             try:
                 self.run_due()
+                fire_timers(self.triage)  # reminders and auto-releases (in the store: once across processes)
                 redact_forgotten(self.triage)  # replies showing a forgotten person (few, usually none)
                 if time.monotonic() - self._last_housekeeping >= self._housekeeping_seconds:
                     self._last_housekeeping = time.monotonic()

@@ -420,6 +420,21 @@ class TriageStore(Protocol):
         """How many messages carried ``phone`` at or after ``since``, per watched channel."""
         ...
 
+    # Timers (issue 26): kept in the rows themselves, so they survive restarts; each fires through one
+    # conditional UPDATE, so of any number of processes exactly one fires it.
+    def claims_due(self, *, remind_before: float, release_before: float, limit: int = 50) -> list[TriageItem]:
+        """Claimed open items whose claim is older than ``release_before``, or older than ``remind_before``
+        and not reminded yet; the oldest claims first."""
+        ...
+
+    def claim_reminder(self, item: TriageItem, *, now: float) -> bool:
+        """Mark ``item``'s claim reminded, once: False when another process did, or the claim changed."""
+        ...
+
+    def release_claim(self, item: TriageItem) -> bool:
+        """Release ``item``'s claim as it was read (same person, same time), once; False otherwise."""
+        ...
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         """Items of ``channel_id`` created at or after ``since`` and not resolved, oldest first."""
         ...

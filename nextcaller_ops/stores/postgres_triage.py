@@ -304,6 +304,34 @@ class PostgresTriageStore:
         )
         return {channel: int(n) for channel, n in rows}
 
+    def claims_due(self, *, remind_before: float, release_before: float, limit: int = 50) -> list[TriageItem]:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE claimed_by IS NOT NULL AND {_LIVE}"
+            " AND (claimed_at <= %s OR (claimed_at <= %s AND reminded_at IS NULL)) ORDER BY claimed_at LIMIT %s",
+            (release_before, remind_before, limit),
+        )
+        return [_item(r) for r in rows]
+
+    def claim_reminder(self, item: TriageItem, *, now: float) -> bool:
+        return (
+            self._change(
+                f"UPDATE {_ITEMS} SET reminded_at = %s WHERE channel_id = %s AND message_ts = %s"
+                " AND claimed_by = %s AND claimed_at = %s AND reminded_at IS NULL",
+                (now, item.channel_id, item.message_ts, item.claimed_by, item.claimed_at),
+            )
+            == 1
+        )
+
+    def release_claim(self, item: TriageItem) -> bool:
+        return (
+            self._change(
+                f"UPDATE {_ITEMS} SET claimed_by = NULL, claimed_at = NULL, reminded_at = NULL"
+                " WHERE channel_id = %s AND message_ts = %s AND claimed_by = %s AND claimed_at = %s",
+                (item.channel_id, item.message_ts, item.claimed_by, item.claimed_at),
+            )
+            == 1
+        )
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_OPEN} ORDER BY created, message_ts", (channel_id, since)

@@ -377,6 +377,34 @@ class SqliteTriageStore:
         )
         return {channel: int(n) for channel, n in rows}
 
+    def claims_due(self, *, remind_before: float, release_before: float, limit: int = 50) -> list[TriageItem]:
+        rows = self._all(
+            f"SELECT {_COLUMNS} FROM triage_items WHERE claimed_by IS NOT NULL AND {_LIVE}"
+            " AND (claimed_at <= ? OR (claimed_at <= ? AND reminded_at IS NULL)) ORDER BY claimed_at LIMIT ?",
+            (release_before, remind_before, limit),
+        )
+        return [_item(r) for r in rows]
+
+    def claim_reminder(self, item: TriageItem, *, now: float) -> bool:
+        return (
+            self._change(
+                "UPDATE triage_items SET reminded_at = ? WHERE channel_id = ? AND message_ts = ?"
+                " AND claimed_by = ? AND claimed_at = ? AND reminded_at IS NULL",
+                (now, item.channel_id, item.message_ts, item.claimed_by, item.claimed_at),
+            )
+            == 1
+        )
+
+    def release_claim(self, item: TriageItem) -> bool:
+        return (
+            self._change(
+                "UPDATE triage_items SET claimed_by = NULL, claimed_at = NULL, reminded_at = NULL"
+                " WHERE channel_id = ? AND message_ts = ? AND claimed_by = ? AND claimed_at = ?",
+                (item.channel_id, item.message_ts, item.claimed_by, item.claimed_at),
+            )
+            == 1
+        )
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         with self._lock:
             rows = self._db.execute(

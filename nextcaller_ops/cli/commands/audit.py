@@ -19,13 +19,14 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ...config import DURATION_UNITS as _UNITS
+from ...config import parse_duration
 from ...errors import UsageError
 from . import _common as c
 
 if TYPE_CHECKING:
     from ...stores import AuditEntry, AuditStore
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 COLUMNS = ("time", "user", "where", "action", "phone", "outcome", "detail")
 
 # What a terminal acts on instead of showing: C0 and C1 controls (ESC starts an escape sequence),
@@ -69,16 +70,15 @@ def parse_since(text: str, now: float) -> float:
 
 def parse_older_than(text: str) -> float:
     """Seconds for ``--older-than``: a number and a unit (``90d``, ``12h``, ``30m``, ``45s``, ``2w``), over 0."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text.lower())
-    if not match:
+    try:  # the one duration parser (the bot's triage timers read theirs with it too)
+        return parse_duration(text)
+    except ValueError:
+        if re.fullmatch(r"\s*0+(\.0*)?\s*[smhdw]\s*", text.lower()):
+            raise UsageError("--older-than must be longer than 0", hint="e.g. 90d keeps the last 90 days") from None
         shown = _NOT_INERT.sub("\ufffd", text[:40])
         raise UsageError(
             f"--older-than {shown!r} is not a duration", hint="give a number and a unit: e.g. 90d, 12h or 30m"
-        )
-    seconds = float(match[1]) * _UNITS[match[2]]
-    if seconds <= 0:
-        raise UsageError("--older-than must be longer than 0", hint="e.g. 90d keeps the last 90 days")
-    return seconds
+        ) from None
 
 
 def _when(ts: float) -> str:
