@@ -9,8 +9,8 @@ listener can forget it.  The same pass applies the per-user lookup limit to the
 requests that will look something up (:func:`lookups` reads which from the
 request: ``/caller`` with a valid number or address, Refresh, Fraud check, the
 triage reply's Show full card and Look up, the message shortcut's numbers, Share
-and Suggest correction for a number the cache does not hold): over it, the
-request is refused there too, audited (``refused: rate limit``).  Anything that
+and Suggest correction for a number the cache does not hold, the Verify caller
+form's submission with valid claims): over it, the request is refused there too, audited (``refused: rate limit``).  Anything that
 is not a valid number costs nothing; the listener refuses it with a reason.
 
 Messages in watched channels are not people asking for something (the poster
@@ -33,6 +33,7 @@ from nextcaller_ops import errors
 from nextcaller_ops.api.phone import find_numbers, parse
 from nextcaller_ops.api.queries import check_email
 from nextcaller_ops.api.text import control_problem
+from nextcaller_ops.api.verify import verify
 
 from . import blocks, messages, modal
 from .policy import Refusal
@@ -196,6 +197,8 @@ def lookups(body: dict[str, Any], services: Services) -> list[Lookup]:
         if LOOKUP_BUTTONS[action_id] and services.client.cache.get(phone) is not None:
             return []  # the card just shown: no request
         return [Lookup(name, phone)]
+    if kind == "view_submission" and (body.get("view") or {}).get("callback_id") == modal.VERIFY_CALLBACK:
+        return _verify_lookups(body.get("view") or {})
     if kind == "message_action" and body.get("callback_id") == blocks.SHORTCUT_CALLBACK:
         text = (body.get("message") or {}).get("text") or ""
         return [Lookup("lookup", n.number) for n in find_numbers(text)[:SHORTCUT_NUMBERS]]
@@ -219,6 +222,23 @@ def _command_lookups(text: str, services: Services) -> list[Lookup]:
         return [Lookup("lookup", parse(text).number)]
     except errors.InvalidPhoneError:
         return []  # a command word (watch, triage…) or not a number: refused with a reason, for nothing
+
+
+def _verify_lookups(view: dict[str, Any]) -> list[Lookup]:
+    """The Verify caller form looks its number up once its claims are well formed (else they are shown
+    on the form for nothing: :mod:`bot.listeners.views.verify`)."""
+    try:
+        phone = parse(_metadata(view)["phone"]).number
+    except (KeyError, TypeError, errors.InvalidPhoneError):
+        return []
+    typed = modal.verify_values(view)
+    try:
+        verify(
+            [], name=typed.get("name"), zip_code=typed.get("zip"), email=typed.get("email"), street=typed.get("street")
+        )
+    except ValueError:  # InvalidClaim included: a malformed or empty claim
+        return []
+    return [Lookup("verify", phone)]
 
 
 def _value(raw: Any) -> dict[str, Any] | None:
@@ -363,6 +383,10 @@ def policy_gate(executor: Executor) -> Callable[..., BoltResponse | None]:
         sentence = next(iter(refused.values()))
         if who.kind == "command":
             return _json({"response_type": "ephemeral", "text": sentence})
+        if who.kind == "view":  # on the form, which stays open: the agent can submit again in a minute
+            return _json(
+                {"response_action": "errors", "errors": {_first_input_block(body.get("view") or {}): sentence}}
+            )
         if body.get("response_url"):
             private(respond, sentence)
         return BoltResponse(status=200, body="")

@@ -19,8 +19,8 @@ import pytest
 from slack_bolt import App
 
 from bot import blocks as bk
-from bot import gate, messages
-from bot.listeners import actions, commands, shortcuts
+from bot import gate, messages, modal
+from bot.listeners import actions, commands, shortcuts, views
 from bot.services import build_services
 from bot.standin.payloads import block_actions, command_body, interaction_body
 from bot.triage import cards
@@ -100,7 +100,7 @@ def _registered(module) -> dict[str, Any]:
         def _on(self, key: Any):
             return lambda listener: seen.setdefault(str(key), listener)
 
-        action = shortcut = command = _on
+        action = shortcut = command = view = _on
 
     module.register(Recorder())
     return seen
@@ -124,6 +124,8 @@ def test_every_button_that_looks_a_number_up_is_in_the_gates_table():
     assert lookups >= {cards.ACTION_FULL_CARD, cards.ACTION_LOOKUP}
     assert set(_registered(shortcuts)) == {bk.SHORTCUT_CALLBACK}  # the one shortcut: counted per number
     assert set(_registered(commands)) == {"/caller"}
+    forms = {callback for callback, listener in _registered(views).items() if _looks_up(listener)}
+    assert forms == {modal.VERIFY_CALLBACK}  # read by gate.lookups from the submission
 
 
 # -- through the running bot ----------------------------------------------------------------------
@@ -188,3 +190,28 @@ def test_share_of_the_card_just_shown_costs_nothing_but_a_forged_number_is_count
     assert bot.responses(name)[0]["text"].startswith(OVER)
     bot.drain()
     assert _rate_rows(bot) == [("share", RIVERA)]
+
+
+def test_a_verify_form_over_the_limit_is_refused_on_the_form_and_a_malformed_one_costs_nothing(
+    make_bot, slack, sandbox
+):
+    bot = make_bot(lookups_per_minute=1)
+    card = bot.card(JERRY)
+    value = next(
+        e["value"]
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == bk.ACTION_VERIFY
+    )
+    bot.click(bk.ACTION_VERIFY, value)
+    calls = slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
+    view = next(c for c in calls if c["name"] == "views.open")["args"]["view"]
+    requests = sandbox.httpd.request_count
+    bad_zip = bot.submit(view, {"v_name": "Jerry Seinfeld", "v_zip": "1002", "v_email": "", "v_street": ""}).json()
+    assert bad_zip["response_action"] == "errors" and not bad_zip["errors"]["v_zip"].startswith("You've reached")
+    over = bot.submit(view, {"v_name": "Jerry Seinfeld", "v_zip": "10024", "v_email": "", "v_street": ""}).json()
+    assert over["response_action"] == "errors" and over["errors"]["v_name"].startswith(OVER)
+    bot.drain()
+    assert sandbox.httpd.request_count == requests and not slack.calls("api", "chat.postEphemeral")
+    assert _rate_rows(bot) == [("verify", JERRY)]

@@ -2,7 +2,7 @@
 
 The comparison is the core's (:func:`nextcaller_ops.api.verify.verify`, as for the CLI
 and the notebook).  A malformed ZIP, or nothing typed, is shown on the form.  The
-lookup behind it (the cache first) is counted and audited like any other; the audit
+lookup behind it (the cache first) is counted (by the gate, :mod:`bot.gate`) and audited like any other; the audit
 row of the verification keeps the verdicts and never what was typed.
 """
 
@@ -23,7 +23,6 @@ from nextcaller_ops.audit import asking
 
 from ... import messages, modal
 from ...answers import error_answer
-from ...gate import rate_refusal
 from ...services import services_from
 
 log = logging.getLogger("bot")
@@ -64,10 +63,6 @@ def verify_submitted(
         return
     ack()
     services = services_from(context)
-    refusal = rate_refusal(services, user_id, channel_id, "verify", phone)
-    if refusal:
-        _tell(client, user_id, channel_id, refusal)
-        return
     try:
         with asking(user_id=user_id, channel_id=channel_id, action="verify"):
             result = services.client.lookup(parse(phone))
