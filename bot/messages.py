@@ -338,6 +338,39 @@ def claim_auto_released(user_id: str | None, seconds: float) -> str:
     )
 
 
+def digest_title(channel_id: str, since: float) -> str:
+    return f"*📋 Triage digest for {channel(channel_id)}* · since {when(since)}"
+
+
+def digest_counts(counts: Mapping[str, int]) -> str:
+    return " · ".join(f"{counts.get(k, 0)} {k}" for k in ("opened", "claimed", "resolved", "dropped", "flagged"))
+
+
+def digest_text(channel_id: str, counts: Mapping[str, int]) -> str:
+    return f"Triage digest: {digest_counts(counts)}"
+
+
+def digest_open_title(total: int) -> str:
+    return f"*{total} open, oldest first:*"
+
+
+def digest_open_item(link: str, numbers: str, created: float, *, claimed_by: str | None, stale: bool) -> str:
+    who = f"claimed by {mention(claimed_by)}" if claimed_by else ("⚠️ unclaimed, stale" if stale else "unclaimed")
+    return f"• <{link}|{esc(numbers)}> since {when(created)} · {who}"
+
+
+def digest_repeat_title() -> str:
+    return "*Repeat callers (last 24 h):*"
+
+
+DIGEST_ADMINS_ONLY = "Sorry — only admins can post a digest. Ask a workspace admin (NEXTCALLER_OPS_ADMINS)."
+DIGEST_NOTHING_WATCHED = "No channel is watched, so there is no digest to post."
+
+
+def digest_posted(count: int) -> str:
+    return f"Posted {count} digest(s)." if count else "No digest posted (Slack did not take it; try again)."
+
+
 TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
 TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
 TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."

@@ -49,6 +49,42 @@ def _internal_numbers(value: str | None) -> frozenset[str]:
         raise UsageError(f"{name}: {exc}", hint="list 10-digit US numbers, comma-separated or one a line") from None
 
 
+def _times_of_day(value: str | None) -> tuple[tuple[int, int], ...]:
+    """NEXTCALLER_OPS_DIGEST_AT: ``08:00,16:00`` -> ((8, 0), (16, 0)); a usage error naming the setting otherwise."""
+    import re
+
+    from nextcaller_ops.errors import UsageError
+
+    times = []
+    for part in (value or "").split(","):
+        if not part.strip():
+            continue
+        match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", part)
+        if not match:
+            raise UsageError(
+                f"NEXTCALLER_OPS_DIGEST_AT: {part.strip()[:20]!r} is not a time of day",
+                hint="give times as HH:MM, comma-separated, e.g. 08:00,16:00",
+            )
+        times.append((int(match[1]), int(match[2])))
+    return tuple(sorted(set(times)))
+
+
+def _timezone(value: str | None) -> str:
+    """NEXTCALLER_OPS_TIMEZONE: an IANA zone name (zoneinfo), e.g. America/New_York; UTC when unset."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from nextcaller_ops.errors import UsageError
+
+    name = (value or "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"NEXTCALLER_OPS_TIMEZONE: {name[:40]!r} is not a time zone", hint="use an IANA name, e.g. America/New_York"
+        ) from None
+    return name
+
+
 @dataclass(frozen=True)
 class BotSettings:
     bot_token: str = field(default="", repr=False)
@@ -81,6 +117,10 @@ class BotSettings:
     triage_remind_after: float = 2 * 3600.0
     triage_release_after: float = 8 * 3600.0
     triage_stale_after: float = 30 * 60.0
+    # The digest (issue 26): where (else each watched channel itself), at which times of day, in which zone
+    digest_channel: str | None = None
+    digest_at: tuple[tuple[int, int], ...] = ()
+    timezone: str = "UTC"
     auto_migrate: bool = True  # bring the PostgreSQL schema up to date at start (NEXTCALLER_OPS_AUTO_MIGRATE=0: don't)
 
     def __post_init__(self) -> None:
@@ -124,6 +164,9 @@ class BotSettings:
             triage_remind_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_REMIND_AFTER", 2 * 3600.0),
             triage_release_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_RELEASE_AFTER", 8 * 3600.0),
             triage_stale_after=env_duration(env, "NEXTCALLER_OPS_TRIAGE_STALE_AFTER", 30 * 60.0),
+            digest_channel=(env.get("NEXTCALLER_OPS_DIGEST_CHANNEL") or "").strip() or None,
+            digest_at=_times_of_day(env.get("NEXTCALLER_OPS_DIGEST_AT")),
+            timezone=_timezone(env.get("NEXTCALLER_OPS_TIMEZONE")),
             auto_migrate=(env.get("NEXTCALLER_OPS_AUTO_MIGRATE") or "1").strip().lower() not in _OFF,
         )
 

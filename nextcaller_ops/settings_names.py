@@ -67,6 +67,9 @@ KNOWN_SETTINGS: frozenset[str] = frozenset(
         "NEXTCALLER_OPS_TRIAGE_REMIND_AFTER",  # issue 26: triage timers (90s, 30m, 2h, 1d)
         "NEXTCALLER_OPS_TRIAGE_RELEASE_AFTER",
         "NEXTCALLER_OPS_TRIAGE_STALE_AFTER",
+        "NEXTCALLER_OPS_DIGEST_CHANNEL",  # issue 26: the triage digest, where and when
+        "NEXTCALLER_OPS_DIGEST_AT",
+        "NEXTCALLER_OPS_TIMEZONE",
         # operating the bot (README, "Running it in production")
         "NEXTCALLER_OPS_LOG_FORMAT",
         "NEXTCALLER_OPS_AUTO_MIGRATE",

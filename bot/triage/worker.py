@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from .. import messages
+from .digest import run_scheduled
 from .service import Triage
 from .timers import fire_timers
 
@@ -66,6 +67,7 @@ class TriageWorker:
         self._housekeeping = housekeeping or triage.purge
         self._housekeeping_seconds = housekeeping_seconds
         self._last_housekeeping = time.monotonic()
+        self._digest_slot: str | None = None  # the scheduled digest time this process last looked at
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -99,6 +101,7 @@ class TriageWorker:
             try:
                 self.run_due()
                 fire_timers(self.triage)  # reminders and auto-releases (in the store: once across processes)
+                self._digest_slot, _ = run_scheduled(self.triage, after=self._digest_slot)  # the digest, once a slot
                 redact_forgotten(self.triage)  # replies showing a forgotten person (few, usually none)
                 if time.monotonic() - self._last_housekeeping >= self._housekeeping_seconds:
                     self._last_housekeeping = time.monotonic()

@@ -435,6 +435,28 @@ class TriageStore(Protocol):
         """Release ``item``'s claim as it was read (same person, same time), once; False otherwise."""
         ...
 
+    # The digest (issue 26)
+    def watched_channels(self) -> list[str]:
+        """Channels an admin turned watching on (the settings' list is the caller's to add)."""
+        ...
+
+    def activity(self, channel_id: str, since: float) -> dict[str, int]:
+        """``{"opened", "claimed", "resolved", "dropped", "flagged": n}`` in ``channel_id`` at or after ``since``."""
+        ...
+
+    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        """Numbers seen in two messages or more in ``channel_id`` since ``since``: (phone, times), most first."""
+        ...
+
+    def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:
+        """Take the scheduled digest ``slot`` of ``channel_id`` (once across processes): (taken, when a digest
+        was last posted there)."""
+        ...
+
+    def digest_posted(self, channel_id: str, slot: str, now: float) -> None:
+        """A digest was posted for ``channel_id`` now: the next one counts from here."""
+        ...
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         """Items of ``channel_id`` created at or after ``since`` and not resolved, oldest first."""
         ...

@@ -332,6 +332,55 @@ class PostgresTriageStore:
             == 1
         )
 
+    def watched_channels(self) -> list[str]:
+        return [
+            r[0]
+            for r in self._rows("SELECT channel_id FROM nextcaller_triage_watch WHERE watched ORDER BY channel_id", ())
+        ]
+
+    def activity(self, channel_id: str, since: float) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT"
+            " SUM(CASE WHEN created >= %s THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN claimed_at >= %s THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN resolved_at >= %s THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN dropped_at >= %s THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN flagged_at >= %s THEN 1 ELSE 0 END)"
+            " FROM nextcaller_triage_items WHERE channel_id = %s",
+            (since, since, since, since, since, channel_id),
+        )
+        names = ("opened", "claimed", "resolved", "dropped", "flagged")
+        row = rows[0] if rows else (0,) * len(names)
+        return {name: int(n or 0) for name, n in zip(names, row, strict=True)}
+
+    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        rows = self._rows(
+            "SELECT phone, COUNT(*) AS n FROM nextcaller_triage_sightings WHERE channel_id = %s AND seen_at >= %s"
+            " GROUP BY phone HAVING COUNT(*) >= 2 ORDER BY n DESC, phone LIMIT %s",
+            (channel_id, since, limit),
+        )
+        return [(phone, int(n)) for phone, n in rows]
+
+    def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:
+        # one conditional upsert: the first process to move the channel to this slot takes it
+        taken = (
+            self._change(
+                "INSERT INTO nextcaller_triage_digests (channel_id, slot) VALUES (%s, %s) ON CONFLICT (channel_id) DO UPDATE"
+                " SET slot = EXCLUDED.slot WHERE nextcaller_triage_digests.slot <> EXCLUDED.slot",
+                (channel_id, slot),
+            )
+            == 1
+        )
+        rows = self._rows("SELECT last_posted_at FROM nextcaller_triage_digests WHERE channel_id = %s", (channel_id,))
+        return taken, (rows[0][0] if rows else None)
+
+    def digest_posted(self, channel_id: str, slot: str, now: float) -> None:
+        self._change(
+            "INSERT INTO nextcaller_triage_digests (channel_id, slot, last_posted_at) VALUES (%s, %s, %s) ON CONFLICT (channel_id)"
+            " DO UPDATE SET last_posted_at = EXCLUDED.last_posted_at",
+            (channel_id, slot, now),
+        )
+
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM {_ITEMS} WHERE {_OPEN} ORDER BY created, message_ts", (channel_id, since)

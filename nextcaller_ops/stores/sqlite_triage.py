@@ -46,6 +46,8 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS triage_snoozes (
         channel_id TEXT NOT NULL, phone TEXT NOT NULL, snoozed_until REAL NOT NULL, snoozed_by TEXT,
         message_ts TEXT NOT NULL, PRIMARY KEY (channel_id, phone))""",
+    """CREATE TABLE IF NOT EXISTS triage_digests (
+        channel_id TEXT PRIMARY KEY, slot TEXT NOT NULL, last_posted_at REAL)""",
 )
 # Columns added after the first release, as PostgreSQL's migrations add them (0003_triage_lease):
 # the lease holder's token, a post under way, what the reply was last drawn with.
@@ -403,6 +405,52 @@ class SqliteTriageStore:
                 (item.channel_id, item.message_ts, item.claimed_by, item.claimed_at),
             )
             == 1
+        )
+
+    def watched_channels(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT channel_id FROM triage_watch WHERE watched ORDER BY channel_id", ())]
+
+    def activity(self, channel_id: str, since: float) -> dict[str, int]:
+        rows = self._all(
+            "SELECT"
+            " SUM(CASE WHEN created >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN claimed_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN resolved_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN dropped_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN flagged_at >= ? THEN 1 ELSE 0 END)"
+            " FROM triage_items WHERE channel_id = ?",
+            (since, since, since, since, since, channel_id),
+        )
+        names = ("opened", "claimed", "resolved", "dropped", "flagged")
+        row = rows[0] if rows else (0,) * len(names)
+        return {name: int(n or 0) for name, n in zip(names, row, strict=True)}
+
+    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        rows = self._all(
+            "SELECT phone, COUNT(*) AS n FROM triage_sightings WHERE channel_id = ? AND seen_at >= ?"
+            " GROUP BY phone HAVING COUNT(*) >= 2 ORDER BY n DESC, phone LIMIT ?",
+            (channel_id, since, limit),
+        )
+        return [(phone, int(n)) for phone, n in rows]
+
+    def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:
+        # one conditional upsert: the first process to move the channel to this slot takes it
+        taken = (
+            self._change(
+                "INSERT INTO triage_digests (channel_id, slot) VALUES (?, ?) ON CONFLICT (channel_id) DO UPDATE"
+                " SET slot = excluded.slot WHERE triage_digests.slot <> excluded.slot",
+                (channel_id, slot),
+            )
+            == 1
+        )
+        rows = self._all("SELECT last_posted_at FROM triage_digests WHERE channel_id = ?", (channel_id,))
+        return taken, (rows[0][0] if rows else None)
+
+    def digest_posted(self, channel_id: str, slot: str, now: float) -> None:
+        self._change(
+            "INSERT INTO triage_digests (channel_id, slot, last_posted_at) VALUES (?, ?, ?) ON CONFLICT (channel_id)"
+            " DO UPDATE SET last_posted_at = excluded.last_posted_at",
+            (channel_id, slot, now),
         )
 
     def open_items(self, channel_id: str, since: float) -> list[TriageItem]:

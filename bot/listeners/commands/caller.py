@@ -21,6 +21,7 @@ from nextcaller_ops.errors import InvalidPhoneError, UsageError
 from ... import blocks, messages
 from ...answers import email_answer, lookup_answer
 from ...services import Services, services_from
+from .digest import digest_command
 from .forget import forget_command
 from .triage import triage_list, watch
 
@@ -44,6 +45,9 @@ def caller_command(ack: Ack, command: dict[str, Any], respond: Respond, context:
         return
     if word.lower() == "forget":  # admins only; asks first (.forget)
         forget_command(ack, services, user_id, channel_id, rest.strip())
+        return
+    if word.lower() == "digest" and not rest.strip():  # admins: the triage digest now (.digest)
+        digest_command(ack, respond, services, user_id, channel_id)
         return
     if word.lower() == "triage" and not rest.strip():
         answer = triage_list(services, user_id, channel_id)

@@ -20,3 +20,11 @@ CREATE TABLE nextcaller_triage_snoozes (
     message_ts    text NOT NULL,
     PRIMARY KEY (channel_id, phone)
 );
+
+-- The digest (NEXTCALLER_OPS_DIGEST_AT): per watched channel, the last scheduled time taken (one process
+-- takes it, by a conditional upsert) and when a digest was last posted (counts are "since then").
+CREATE TABLE nextcaller_triage_digests (
+    channel_id     text PRIMARY KEY,
+    slot           text NOT NULL,
+    last_posted_at double precision
+);
