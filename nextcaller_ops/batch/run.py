@@ -264,11 +264,6 @@ class BatchSummary:
             line += f" — interrupted: {self.done} of {self.lines} done"
         return line
 
-    @property
-    def complete(self) -> bool:
-        """Every row was asked: not stopped, not interrupted, none skipped over the budget."""
-        return self.stopped_by is None and not self.interrupted and not self.skipped
-
     def resumed_text(self) -> str:
         return f"{_n(self.resumed, 'row')} from the earlier run, not asked again"
 
