@@ -138,5 +138,10 @@ def test_on_v2_email_is_one_sentence_and_the_card_has_no_fraud_check(v2, sandbox
     assert sandbox.httpd.request_count == 0
     _, name = v2.command("2125558383")
     (card,) = v2.responses(name)
-    assert _buttons(card) == [bk.ACTION_SUGGEST, bk.ACTION_SHARE, bk.ACTION_REFRESH, bk.ACTION_VERIFY]  # no Fraud check on v2
+    assert _buttons(card) == [
+        bk.ACTION_SUGGEST,
+        bk.ACTION_SHARE,
+        bk.ACTION_REFRESH,
+        bk.ACTION_VERIFY,
+    ]  # no Fraud check on v2
     assert "Line type" not in _texts(card) and SEINFELD_ID in _texts(card)

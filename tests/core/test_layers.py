@@ -14,7 +14,9 @@ import pytest
 
 from tests.support.common import ROOT
 
-MAX_MODULES_PER_FOLDER = 18  # "~15": a folder past this wants a sub-package of its own (cli/commands: 18 with verify, issue 26)
+MAX_MODULES_PER_FOLDER = (
+    18  # "~15": a folder past this wants a sub-package of its own (cli/commands: 18 with verify, issue 26)
+)
 
 
 def _contracts() -> list[dict]:
