@@ -180,7 +180,9 @@ def refused_home_view(text: str) -> dict[str, Any]:
     return {"type": "home", "blocks": [{"type": "header", "text": plain("Next Caller")}, *text_blocks(text)]}
 
 
-def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def home_view(
+    status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]], board: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The App Home tab: the bot's status and the user's recent lookups (numbers masked)."""
     api = "✅ reachable" if status.get("api_ok") else f"❌ {esc(str(status.get('api_error', 'unreachable')))}"
     key = "✅ valid" if status.get("key_ok") else "❌ not accepted" if status.get("api_ok") is not None else "?"
@@ -215,4 +217,5 @@ def home_view(status: Mapping[str, Any], recent: Iterable[Mapping[str, Any]]) ->
                 "elements": [{"type": "mrkdwn", "text": messages.NO_LOOKUPS_YET}],
             }
         )
-    return {"type": "home", "blocks": blocks}
+    blocks += board or []  # the triage board (bot.triage.board), below the person's own lookups
+    return {"type": "home", "blocks": blocks[:100]}  # Slack's limit for a view

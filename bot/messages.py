@@ -371,6 +371,19 @@ def digest_posted(count: int) -> str:
     return f"Posted {count} digest(s)." if count else "No digest posted (Slack did not take it; try again)."
 
 
+BOARD_NOTHING_WATCHED = "No channel is watched yet. An admin can turn one on with `/caller watch on`."
+BOARD_NOTHING_OPEN = "*Open items:* none in the watched channels. 🎉"
+BOARD_MINE_TITLE = "*Your claims:*"
+BOARD_NOTHING_MINE = "*Your claims:* none open."
+BOARD_REPEAT_TITLE = "*Repeat callers (last 7 days, all watched channels):*"
+BOARD_FLAGS_TITLE = "*Recent fraud flags (last 7 days):*"
+BOARD_SNOOZES_TITLE = "*Snoozed now:*"
+
+
+def board_open_title(total: int, channels: int) -> str:
+    return f"*{total} open item(s) in {channels} watched channel(s) from the last 24 h, oldest first:*"
+
+
 TRIAGE_NOT_LIVE = "That item is already resolved or dropped, so nothing was done. Press *Reopen* on it first."
 TRIAGE_NOT_DONE = "That item is still open, so there is nothing to reopen."
 TRIAGE_BAD_CHOICE = "I didn't understand that choice, so nothing was done. Pick one from the menu on the reply."

@@ -444,8 +444,17 @@ class TriageStore(Protocol):
         """``{"opened", "claimed", "resolved", "dropped", "flagged": n}`` in ``channel_id`` at or after ``since``."""
         ...
 
-    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
-        """Numbers seen in two messages or more in ``channel_id`` since ``since``: (phone, times), most first."""
+    def repeat_callers(self, channel_id: str | None, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        """Numbers seen in two messages or more in ``channel_id`` (None: every watched channel) since ``since``:
+        (phone, times), most first."""
+        ...
+
+    def recent_flags(self, since: float, limit: int = 10) -> list[FlagSeen]:
+        """Items flagged as fraud at or after ``since`` in any channel, latest first."""
+        ...
+
+    def snoozes(self, now: float, limit: int = 20) -> list[Snooze]:
+        """Snoozes in force at ``now`` in any channel, ending soonest first."""
         ...
 
     def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:

@@ -353,13 +353,31 @@ class PostgresTriageStore:
         row = rows[0] if rows else (0,) * len(names)
         return {name: int(n or 0) for name, n in zip(names, row, strict=True)}
 
-    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
+    def repeat_callers(self, channel_id: str | None, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        where = "seen_at >= %s" + (" AND channel_id = %s" if channel_id is not None else "")
+        args = (since, channel_id, limit) if channel_id is not None else (since, limit)
         rows = self._rows(
-            "SELECT phone, COUNT(*) AS n FROM nextcaller_triage_sightings WHERE channel_id = %s AND seen_at >= %s"
+            f"SELECT phone, COUNT(*) AS n FROM nextcaller_triage_sightings WHERE {where}"
             " GROUP BY phone HAVING COUNT(*) >= 2 ORDER BY n DESC, phone LIMIT %s",
-            (channel_id, since, limit),
+            args,
         )
         return [(phone, int(n)) for phone, n in rows]
+
+    def recent_flags(self, since: float, limit: int = 10) -> list[FlagSeen]:
+        rows = self._rows(
+            "SELECT channel_id, message_ts, flagged_by, flagged_at FROM nextcaller_triage_items"
+            " WHERE flagged_at IS NOT NULL AND flagged_at >= %s ORDER BY flagged_at DESC LIMIT %s",
+            (since, limit),
+        )
+        return [FlagSeen(channel, ts, by, at) for channel, ts, by, at in rows]
+
+    def snoozes(self, now: float, limit: int = 20) -> list[Snooze]:
+        rows = self._rows(
+            "SELECT channel_id, phone, snoozed_until, snoozed_by, message_ts FROM nextcaller_triage_snoozes"
+            " WHERE snoozed_until > %s ORDER BY snoozed_until, channel_id, phone LIMIT %s",
+            (now, limit),
+        )
+        return [Snooze(channel, phone, until, by, ts) for channel, phone, until, by, ts in rows]
 
     def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:
         # one conditional upsert: the first process to move the channel to this slot takes it

@@ -425,13 +425,31 @@ class SqliteTriageStore:
         row = rows[0] if rows else (0,) * len(names)
         return {name: int(n or 0) for name, n in zip(names, row, strict=True)}
 
-    def repeat_callers(self, channel_id: str, since: float, limit: int = 5) -> list[tuple[str, int]]:
+    def repeat_callers(self, channel_id: str | None, since: float, limit: int = 5) -> list[tuple[str, int]]:
+        where = "seen_at >= ?" + (" AND channel_id = ?" if channel_id is not None else "")
+        args = (since, channel_id, limit) if channel_id is not None else (since, limit)
         rows = self._all(
-            "SELECT phone, COUNT(*) AS n FROM triage_sightings WHERE channel_id = ? AND seen_at >= ?"
+            f"SELECT phone, COUNT(*) AS n FROM triage_sightings WHERE {where}"
             " GROUP BY phone HAVING COUNT(*) >= 2 ORDER BY n DESC, phone LIMIT ?",
-            (channel_id, since, limit),
+            args,
         )
         return [(phone, int(n)) for phone, n in rows]
+
+    def recent_flags(self, since: float, limit: int = 10) -> list[FlagSeen]:
+        rows = self._all(
+            "SELECT channel_id, message_ts, flagged_by, flagged_at FROM triage_items"
+            " WHERE flagged_at IS NOT NULL AND flagged_at >= ? ORDER BY flagged_at DESC LIMIT ?",
+            (since, limit),
+        )
+        return [FlagSeen(channel, ts, by, at) for channel, ts, by, at in rows]
+
+    def snoozes(self, now: float, limit: int = 20) -> list[Snooze]:
+        rows = self._all(
+            "SELECT channel_id, phone, snoozed_until, snoozed_by, message_ts FROM triage_snoozes"
+            " WHERE snoozed_until > ? ORDER BY snoozed_until, channel_id, phone LIMIT ?",
+            (now, limit),
+        )
+        return [Snooze(channel, phone, until, by, ts) for channel, phone, until, by, ts in rows]
 
     def take_digest_slot(self, channel_id: str, slot: str) -> tuple[bool, float | None]:
         # one conditional upsert: the first process to move the channel to this slot takes it

@@ -1,4 +1,4 @@
-"""App Home: the bot's status and the user's recent lookups."""
+"""App Home: the bot's status, the user's recent lookups, and the triage board."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from ... import blocks
 from ...services import Services, services_from
+from ...triage.board import board_blocks
 
 
 def home_status(services: Services) -> dict[str, Any]:
@@ -29,4 +30,7 @@ def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltConte
         return
     services = services_from(context)
     user_id = event["user"]
-    client.views_publish(user_id=user_id, view=blocks.home_view(home_status(services), services.audit.recent(user_id)))
+    board = board_blocks(services.triage, user_id)  # the triage board: watched channels' open items (issue 26)
+    client.views_publish(
+        user_id=user_id, view=blocks.home_view(home_status(services), services.audit.recent(user_id), board)
+    )
