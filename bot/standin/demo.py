@@ -19,6 +19,12 @@ SIGNING_SECRET = "demo-signing-secret-0123456789"
 TRIAGE_CHANNEL = "C0TRIAGE01"
 
 
+def _label(element: dict[str, Any]) -> str:
+    """A button's text; a menu's placeholder (Drop…) or, for an overflow (Snooze), its first option's text."""
+    shown = element.get("text") or element.get("placeholder") or (element.get("options") or [{}])[0].get("text")
+    return str((shown or {}).get("text", "⋯"))
+
+
 def blocks_as_text(blocks: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for block in blocks:
@@ -36,7 +42,7 @@ def blocks_as_text(blocks: list[dict[str, Any]]) -> str:
         elif kind == "context":
             lines.append("┃ " + " ".join(e.get("text", "") for e in block["elements"]))
         elif kind == "actions":
-            lines.append("┃ " + "  ".join(f"[{e['text']['text']}]" for e in block["elements"]))
+            lines.append("┃ " + "  ".join(f"[{_label(e)}]" for e in block["elements"]))
         elif kind == "divider":
             lines.append("┣" + "━" * 40)
     return "\n".join(lines)
@@ -86,7 +92,7 @@ def run_bot_demo(sandbox: Any) -> int:
             forged = send_signed(url, command_body("2125558383", response_url=slack.response_url("x")), "wrong")
             print(f"a forged request: HTTP {forged.status_code}")
             ok = ack.status_code == 200 and "Jerry Seinfeld" in str(card) and forged.status_code == 401
-            ok = _triage_demo(url, slack) and ok
+            ok = _triage_demo(url, slack, services) and ok
         finally:
             server.shutdown()
             server.server_close()
@@ -95,7 +101,7 @@ def run_bot_demo(sandbox: Any) -> int:
     return 0 if ok else 1
 
 
-def _triage_demo(url: str, slack: Any) -> bool:
+def _triage_demo(url: str, slack: Any, services: Any) -> bool:
     """A phone system posts in a watched channel; the bot answers in the thread; an agent claims it."""
     from ..triage import cards
     from .payloads import block_actions, event_body, interaction_body, message_event, send_signed
@@ -129,5 +135,74 @@ def _triage_demo(url: str, slack: Any) -> bool:
     calls = slack.wait_for(lambda cs: any(c["name"] == "chat.update" for c in cs))
     updated = next(c for c in calls if c["name"] == "chat.update")["args"]
     print(f"chat.update of the same reply (ts {updated['ts']}) — its last lines now read:")
-    print("\n".join(blocks_as_text(updated.get("blocks") or []).splitlines()[-2:]))
-    return ack.status_code == 200 and "Jerry Seinfeld" in str(reply["args"]) and "Claimed by" in str(updated)
+    print("\n".join(blocks_as_text(updated.get("blocks") or []).splitlines()[-3:]))
+    claimed = ack.status_code == 200 and "Jerry Seinfeld" in str(reply["args"]) and "Claimed by" in str(updated)
+    return _triage_life_demo(url, slack, services, ts, reply["ts"]) and claimed
+
+
+def _note_in(slack: Any, thread_ts: str, count: int = 1) -> str:
+    """The ``count``-th one-line note (no blocks) the bot posted in the thread of ``thread_ts``."""
+
+    def notes(cs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in cs
+            if c["name"] == "chat.postMessage"
+            and c["args"].get("thread_ts") == thread_ts
+            and not c["args"].get("blocks")
+        ]
+
+    return str(notes(slack.wait_for(lambda cs: len(notes(cs)) >= count))[count - 1]["args"]["text"])
+
+
+def _triage_life_demo(url: str, slack: Any, services: Any, ts: str, reply_ts: str) -> bool:
+    """Issue 26: Verify caller during the call, a reminder two hours on, a snooze and a repeat call."""
+    from ..triage import cards
+    from ..triage.timers import fire_timers
+    from .payloads import block_actions, event_body, interaction_body, message_event, send_signed, view_submission
+
+    print("\nAna presses Verify caller and types what the caller says (name, ZIP):")
+    payload = block_actions(
+        cards.ACTION_VERIFY,
+        cards.item_value(TRIAGE_CHANNEL, ts, "2125558383"),
+        response_url=slack.response_url("verify"),
+        user="U0ANA00001",
+        channel=TRIAGE_CHANNEL,
+        message_ts=reply_ts,
+        trigger_id="demo.verify",
+    )
+    send_signed(url, interaction_body(payload), SIGNING_SECRET)
+    calls = slack.wait_for(lambda cs: any(c["name"] == "views.open" for c in cs))
+    view = next(c for c in calls if c["name"] == "views.open")["args"]["view"]
+    typed = {"v_name": "jerry SEINFELD", "v_zip": "10025"}
+    send_signed(
+        url, interaction_body(view_submission(view, typed, view_id="V0DEMO", user="U0ANA00001")), SIGNING_SECRET
+    )
+    calls = slack.wait_for(lambda cs: any(c["name"] == "chat.postEphemeral" for c in cs))
+    verdict = next(c for c in calls if c["name"] == "chat.postEphemeral")["args"]["text"]
+    print("only Ana sees:\n" + verdict.replace("*", ""))
+
+    triage = services.triage
+    later = triage.now() + 2 * 3600 + 60
+    triage._clock = lambda: later  # the demo's clock jumps two hours: the claim is still open
+    print("\nTwo hours later, still claimed and open (NEXTCALLER_OPS_TRIAGE_REMIND_AFTER=2h):")
+    fire_timers(triage)
+    reminder = _note_in(slack, ts)
+    print(f"in the thread: {reminder}")
+
+    print("\nBen snoozes it for 1 h, then the phone system posts the same number again:")
+    option = cards.item_value(TRIAGE_CHANNEL, ts, s="1h")
+    payload = block_actions(
+        cards.ACTION_SNOOZE, option, response_url=slack.response_url("snooze"), user="U0BEN00001",
+        channel=TRIAGE_CHANNEL, message_ts=reply_ts, trigger_id="demo.snooze",
+    )  # fmt: skip
+    payload["actions"][0] = {"type": "overflow", "action_id": cards.ACTION_SNOOZE, "selected_option": {"value": option}}
+    send_signed(url, interaction_body(payload), SIGNING_SECRET)
+    print(f"in the thread: {_note_in(slack, ts, 2)}")
+    again = slack.new_ts()
+    event = message_event(TRIAGE_CHANNEL, "Missed call from 212-555-8383 again", again, bot_id="B0PHONESYS",
+                          subtype="bot_message", username="PhoneSystem")  # fmt: skip
+    send_signed(url, event_body(event), SIGNING_SECRET, content_type="application/json")
+    note = _note_in(slack, again)
+    print(f"the bot's only answer, in that message's thread (no lookup): {note}")
+    return "match" in verdict and "⏰" in reminder and "snoozed by" in note

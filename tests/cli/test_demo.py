@@ -24,7 +24,15 @@ def test_the_demo_runs_every_step_and_exits_0(isolated_env):
     steps = re.findall(r"^=== (\d+)\. ", proc.stdout, flags=re.M)
     assert steps == [str(n) for n in range(1, len(steps) + 1)] and len(steps) >= 8
     assert "demo: all steps done." in proc.stdout
-    for seen in ("Jerry Seinfeld", "Claimed by", "Socket Mode", "fraud risk"):
+    for seen in (
+        "Jerry Seinfeld",
+        "Claimed by",
+        "Socket Mode",
+        "fraud risk",
+        "Verify caller (212) 555-8383",
+        "⏰",
+        "snoozed by",
+    ):
         assert seen in out, seen
     assert DEMO_CONSUMER_SECRET not in out and "Traceback" not in out
     assert "extra: pip install" not in out  # the dev install has every extra: no step was skipped
