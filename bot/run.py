@@ -1,9 +1,9 @@
 """Running the bot: Socket Mode (no public URL needed) or HTTP (``/slack/events``).
 
-HTTP mode here is a threaded development-grade server.  In production put the
-WSGI app behind a real server, e.g.::
+HTTP mode here is a threaded development-grade server (127.0.0.1 unless ``--host``).  In
+production put the WSGI app behind gunicorn and a TLS proxy (README, "Running it in production")::
 
-    gunicorn --workers 4 --threads 8 --bind 0.0.0.0:3000 'bot.wsgi:application'
+    gunicorn --config deploy/gunicorn.conf.py
 
 Several workers (or replicas) need the shared state: NEXTCALLER_OPS_DATABASE_URL
 and NEXTCALLER_OPS_REDIS_URL (README, "Running for a team"); each worker runs its
