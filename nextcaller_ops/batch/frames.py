@@ -92,10 +92,18 @@ def check_export_path(path: str) -> Path:
     return target
 
 
+# A resumable run's ledger sits beside the table it writes (batch/resume.py keeps it); named here because
+# writing a table anew must drop a ledger that no longer describes it.
+LEDGER_SUFFIX = ".nextcaller-resume"
+
+
+def ledger_path(output: str | os.PathLike[str]) -> Path:
+    out = Path(output)
+    return out.with_name(out.name + LEDGER_SUFFIX)
+
+
 def export(frame: Any, path: str) -> Path:
     """Write ``frame`` (its index too, when it is not the default one) to CSV or Parquet, mode 0600: it holds PII."""
-    from .resume import ledger_path
-
     target = check_export_path(path)
     # A table written anew: a ledger an earlier resumable run left beside it no longer describes it (a
     # resumable run writes its own after this)

@@ -28,17 +28,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import UsageError
+from .frames import BOOL_COLUMNS, INT_COLUMNS, LEDGER_SUFFIX, ledger_path
 
 __all__ = ["SUFFIX", "Ledger", "Resumed", "TableResume", "file_hash", "lines_hash", "ledger_path", "SETTLED"]
 
-SUFFIX = ".nextcaller-resume"
+SUFFIX = LEDGER_SUFFIX
 SETTLED = frozenset({"found", "not_found", "invalid"})  # a row a later run need not ask again
 _VERSION = 1
-
-
-def ledger_path(output: str | os.PathLike[str]) -> Path:
-    out = Path(output)
-    return out.with_name(out.name + SUFFIX)
 
 
 def file_hash(path: str | os.PathLike[str]) -> str:
@@ -199,8 +195,6 @@ _YES = {"true": True, "false": False}
 
 
 def _restored(name: str, value: Any) -> Any:
-    from .frames import BOOL_COLUMNS, INT_COLUMNS
-
     try:
         import pandas as pd
 
