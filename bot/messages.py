@@ -2,7 +2,7 @@
 
 Listeners and block builders take their words from here; the core's errors
 carry an :class:`~nextcaller_ops.errors.Action` and this module words it for
-someone in Slack (the CLI's words are in ``commands/_common.py``, the
+someone in Slack (the CLI's words are in ``cli/_common.py``, the
 notebook's in ``notebook/words.py``).  Text that comes from a record or from
 the API, and anything a person typed, is escaped for mrkdwn before it is put in a
 sentence: in a message's ``text`` as much as in its blocks, ``<!channel>`` or

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..errors import CredentialsError, NextCallerError, UsageError
 from ..settings_names import check_environment
+from ._common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, err, error_line
 from .commands import MODULES
-from .commands._common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, err, error_line
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_API", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 

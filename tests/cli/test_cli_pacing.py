@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nextcaller_ops.cli.commands._pacing import progress_words, status_line
+from nextcaller_ops.cli._pacing import progress_words, status_line
 from nextcaller_ops.cli.main import main
 from nextcaller_ops.rate.pacer import PacingState
 from nextcaller_ops.sandbox import synthetic_phone

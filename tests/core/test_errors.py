@@ -47,7 +47,7 @@ def test_expired_key_carries_what_to_do_and_each_surface_words_it():
     err = error_from_response(401, {"error": {"message": "Expired consumer key.", "code": "1049"}})
     assert err.action is e.Action.NEW_KEY
     assert "nextcaller-ops" not in str(err)  # the core writes no surface's words
-    from nextcaller_ops.cli.commands._common import error_line
+    from nextcaller_ops.cli._common import error_line
 
     assert "nextcaller-ops login" in error_line(err) and str(err) in error_line(err)
 

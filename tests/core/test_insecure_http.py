@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from nextcaller_ops.cli.commands._common import error_line
+from nextcaller_ops.cli._common import error_line
 from nextcaller_ops.cli.main import main
 from nextcaller_ops.config import Settings, load_settings, save_profile_settings
 from nextcaller_ops.errors import Action, InsecureTransportError, UsageError

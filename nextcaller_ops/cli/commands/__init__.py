@@ -7,9 +7,41 @@ parses and dispatches.  Heavy imports stay inside ``run`` so ``--help`` is fast.
 
 from __future__ import annotations
 
-from . import account, audit, bot, cache, demo, forget, fraud, lookup, manifest, profile, sandbox, update, verify
+from . import (
+    account,
+    audit,
+    bot,
+    cache,
+    db,
+    demo,
+    forget,
+    fraud,
+    lookup,
+    manifest,
+    profile,
+    sandbox,
+    update,
+    verify,
+    webhooks,
+)
 
 # In the order `--help` lists them.
-MODULES = (lookup, fraud, verify, profile, update, account, audit, forget, cache, sandbox, bot, manifest, demo)
+MODULES = (
+    lookup,
+    fraud,
+    verify,
+    profile,
+    update,
+    account,
+    db,
+    audit,
+    forget,
+    cache,
+    sandbox,
+    bot,
+    webhooks,
+    manifest,
+    demo,
+)
 
 __all__ = ["MODULES"]

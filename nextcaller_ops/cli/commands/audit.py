@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ...config import DURATION_UNITS as _UNITS
 from ...config import parse_duration
 from ...errors import UsageError
-from . import _common as c
+from .. import _common as c
 
 if TYPE_CHECKING:
     from ...stores import AuditEntry, AuditStore

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import _common as c
+from .. import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 
 from ...errors import UsageError
-from . import _common as c
+from .. import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

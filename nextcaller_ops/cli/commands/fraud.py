@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ...errors import NextCallerError, UsageError
-from . import _common as c
+from .. import _common as c
 
 if TYPE_CHECKING:
     from ...api.fraud import FraudLevel

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ...api.text import printable
 from ...errors import APIError, BadResponseError, UsageError
-from . import _common as c
-from . import _lookup_by
-from ._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
-from ._pacing import progress_words
+from .. import _common as c
+from .. import _lookup_by
+from .._inputs import DEFAULT_ENCODING, check_encoding, read_inputs, scan
+from .._pacing import progress_words
 
 if TYPE_CHECKING:
     from ...api.phone import PhoneInput

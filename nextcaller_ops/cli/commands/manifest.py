@@ -20,7 +20,7 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from ...errors import UsageError
-from . import _common as c
+from .. import _common as c
 
 __all__ = ["packaged_manifest", "events_url", "http_manifest"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import _common as c
+from .. import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 import signal
 
 from ...errors import UsageError
-from . import _common as c
+from .. import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

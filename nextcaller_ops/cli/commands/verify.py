@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from ...errors import UsageError
-from . import _common as c
+from .. import _common as c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

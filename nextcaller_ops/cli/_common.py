@@ -9,12 +9,12 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ...errors import Action, NextCallerError, describe
+from ..errors import Action, NextCallerError, describe
 
 if TYPE_CHECKING:
-    from ...api.phone import PhoneInput
-    from ...client.client import NextCallerClient
-    from ...config import Settings
+    from ..api.phone import PhoneInput
+    from ..client.client import NextCallerClient
+    from ..config import Settings
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -52,9 +52,9 @@ def what_to_do(exc: NextCallerError) -> str:
 
 def parse_phones(texts: Iterable[str]) -> list[PhoneInput] | None:
     """Every number given, normalised; or None after one error line per refused one (nothing is asked)."""
-    from ...api.phone import parse
-    from ...api.render import own_input_problem
-    from ...errors import InvalidPhoneError
+    from ..api.phone import parse
+    from ..api.render import own_input_problem
+    from ..errors import InvalidPhoneError
 
     parsed: list[PhoneInput] = []
     refused = False
@@ -97,14 +97,14 @@ def err(text: str) -> None:
 
 
 def settings(args: argparse.Namespace, **overrides: Any) -> Settings:
-    from ...config import load_settings
+    from ..config import load_settings
 
     return load_settings(getattr(args, "profile", None), **overrides)
 
 
 def client(args: argparse.Namespace, **overrides: Any) -> NextCallerClient:
-    from ...audit import local_auditor
-    from ...client.client import NextCallerClient
+    from ..audit import local_auditor
+    from ..client.client import NextCallerClient
 
     chosen = settings(args, **overrides)
     return NextCallerClient(settings=chosen, audit=local_auditor("cli", chosen.database_url))
@@ -112,7 +112,7 @@ def client(args: argparse.Namespace, **overrides: Any) -> NextCallerClient:
 
 def profile_name(args: argparse.Namespace) -> str:
     """The profile a verb acts on: the one rule every surface uses (``config.chosen_profile``)."""
-    from ...config import chosen_profile
+    from ..config import chosen_profile
 
     return chosen_profile(getattr(args, "profile", None))
 

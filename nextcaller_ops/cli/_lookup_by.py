@@ -11,7 +11,7 @@ import argparse
 import csv
 import sys
 
-from ...errors import UsageError
+from ..errors import UsageError
 from . import _common as c
 
 __all__ = ["add_arguments", "wanted", "run"]
@@ -40,7 +40,7 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def _query(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
     """("email", {"email": ...}) or ("name", {name-and-address fields}); refusals before any request."""
-    from ...api.queries import check_email, name_address_query, split_name
+    from ..api.queries import check_email, name_address_query, split_name
 
     if args.phones or args.file:
         raise UsageError("give numbers (or --file), --email, or --name — one kind of lookup at a time")
@@ -61,8 +61,8 @@ def _query(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...api.render import batch_columns, batch_row, no_record_text, text_cards
-    from ...client.fanout import BatchItem
+    from ..api.render import batch_columns, batch_row, no_record_text, text_cards
+    from ..client.fanout import BatchItem
 
     kind, fields = _query(args)
     fmt = args.format or "text"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...batch.pace import progress_words, rate_text, summary_words, why_words
+from ..batch.pace import progress_words, rate_text, summary_words, why_words
 
 if TYPE_CHECKING:
-    from ...rate.pacer import PacingState
+    from ..rate.pacer import PacingState
 
 __all__ = ["progress_words", "summary_words", "status_line"]
 

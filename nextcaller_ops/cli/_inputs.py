@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ...errors import UsageError
+from ..errors import UsageError
 
 PHONE_COLUMNS = ("phone", "phone_number", "number")
 DEFAULT_ENCODING = "utf-8-sig"
