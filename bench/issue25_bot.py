@@ -96,10 +96,17 @@ def bench_i25_triage(quick: bool) -> dict[str, Any]:
             list(pool.map(deliver, range(messages)))
         burst_s = time.monotonic() - started
         # the flood lasts until every reply is out: commands keep coming meanwhile
-        calls = slack.wait_for(lambda cs: sum(c["name"] == "chat.postMessage" for c in cs) >= messages, timeout=300)
+        try:
+            slack.wait_for(lambda cs: sum(c["name"] == "chat.postMessage" for c in cs) >= messages, timeout=300)
+        except TimeoutError:
+            pass  # counted below: a reply missing after 5 minutes is a miss
         flood_done.set()
         sender.join(120)
-        cards = slack.wait_for(lambda cs: {c["name"] for c in cs if c["kind"] == "response"} >= set(names), 120)
+        try:
+            slack.wait_for(lambda cs: {c["name"] for c in cs if c["kind"] == "response"} >= set(names), 120)
+        except TimeoutError:
+            pass
+        calls = cards = slack.calls()
         replies = [c for c in calls if c["name"] == "chat.postMessage"]
         per_thread: dict[str, int] = {}
         for c in replies:
