@@ -302,19 +302,29 @@ class Triage:
             log.warning("triage: a second reply in %s could not be taken back: %s", item.channel_id, type(exc).__name__)
 
     def _update(self, item: TriageItem) -> bool:
-        """Re-draw the reply in place; no call at all when it would look as it does (a paused rerun)."""
-        if not item.reply_ts:
-            return False
-        text, blocks = _drawn(item)
-        drawn = digest(text, blocks)
-        if drawn == item.shown_digest:
-            return True
-        try:
-            self.web.chat_update(channel=item.channel_id, ts=item.reply_ts, text=text, blocks=blocks)
-        except SlackClientError as exc:
-            log.warning("triage reply in %s not updated: %s", item.channel_id, type(exc).__name__)
-            return False
-        self.store.save_shown(item.channel_id, item.message_ts, reply_ts=item.reply_ts, digest=drawn)
+        """Re-draw the reply in place; no call at all when it would look as it does (a paused rerun).
+
+        Two re-draws can cross (a worker's from a read taken just before a Claim, and the Claim's
+        own): whichever reaches Slack last wins.  So after each update the item is read again, and
+        drawn again while the store holds something newer than what was just sent.
+        """
+        for _ in range(_REDRAWS):
+            if not item.reply_ts:
+                return False
+            text, blocks = _drawn(item)
+            drawn = digest(text, blocks)
+            if drawn == item.shown_digest:
+                return True
+            try:
+                self.web.chat_update(channel=item.channel_id, ts=item.reply_ts, text=text, blocks=blocks)
+            except SlackClientError as exc:
+                log.warning("triage reply in %s not updated: %s", item.channel_id, type(exc).__name__)
+                return False
+            self.store.save_shown(item.channel_id, item.message_ts, reply_ts=item.reply_ts, digest=drawn)
+            latest = self.store.get(item.channel_id, item.message_ts)
+            if latest is None or digest(*_drawn(latest)) == drawn:
+                return True
+            item = replace(latest, shown_digest=None)  # changed while we drew: what Slack shows may be older
         return True
 
     def _bot_ids(self) -> tuple[str | None, str | None]:
@@ -368,6 +378,9 @@ class Triage:
 # What a change made by a person is called in an outgoing webhook (a release is not announced; a drop is
 # lifecycle.drop's).
 _EVENTS = {"claim": "triage.claimed", "resolve": "triage.resolved", "flag": "triage.flagged"}
+
+
+_REDRAWS = 3  # crossing re-draws settle within one more round; a bound all the same
 
 
 def _item_data(item: TriageItem) -> dict[str, Any]:

@@ -334,3 +334,25 @@ def test_a_correction_form_opened_is_audited_with_the_number_it_shows(bot, slack
     bot.drain()
     opened = [(e["user_id"], e["channel_id"], e["action"], e["phone"]) for e in bot.services.audit.entries()]
     assert opened == [(AGENT, TRIAGE, "suggest", RIVERA)]
+
+
+def test_a_redraw_from_a_read_older_than_a_claim_is_drawn_again(channel):
+    """A worker drew the reply from a read taken just before a Claim, and its update reached Slack after the
+    Claim's: the reply must not be left showing the item unclaimed."""
+    triage = channel.bot.services.triage
+    stale = channel.item(channel.jerry)  # read before the claim
+    before = channel.updates()
+    channel.press(
+        cards.ACTION_CLAIM,
+        channel.value(cards.ACTION_CLAIM, channel.jerry),
+        channel=WATCHED,
+        message_ts=channel.reply(channel.jerry),
+    )
+    channel.wait_updates(before + 1)
+    channel.bot.drain()
+    assert channel.item(channel.jerry).claimed_by == AGENT
+
+    triage._update(replace(stale, shown_digest=None))  # the late, stale re-draw
+
+    last = channel.slack.calls("api", "chat.update")[-1]["args"]
+    assert AGENT in json.dumps(last.get("blocks")), "the reply was left showing the item unclaimed"
