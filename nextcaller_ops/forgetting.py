@@ -6,7 +6,9 @@ The one flow behind ``nextcaller-ops forget``, ``nextcaller_ops.forget()`` and t
 What "every store" is: the audit log (SQLite or PostgreSQL), the lookup caches alive in
 this process (memory and their SQLite file), the persistent cache file, Redis (cached
 answers, the profile index, single-flight leftovers; every namespace under the prefix),
-triage items and sightings, the correction outbox, the de-dup keys.  The person is found
+triage items and sightings, the correction outbox, the de-dup keys, the outgoing webhooks'
+outbox (queued and sent events: with ``NEXTCALLER_OPS_WEBHOOK_PII=1`` a body holds the full
+number, and a ``correction.delivered`` names the profile id either way).  The person is found
 in any spelling (:class:`~nextcaller_ops.stores.person.Person`); the records the caches
 hold for them widen the search to their profile ids, emails and other numbers.
 
@@ -53,6 +55,7 @@ STORE_NAMES = (
     "sightings",
     "outbox",
     "de-dup keys",
+    "webhook outbox",
 )
 
 
@@ -141,12 +144,14 @@ def _open_sqlite_stores(root: Path) -> list[tuple[str, object]]:
     from .stores.sqlite import SqliteDedupeStore
     from .stores.sqlite_outbox import SqliteOutboxStore
     from .stores.sqlite_triage import SqliteTriageStore
+    from .stores.sqlite_webhooks import SqliteWebhookStore
 
     opened: list[tuple[str, object]] = []
     for name, filename, factory in (
         ("outbox", "outbox.sqlite3", SqliteOutboxStore),
         ("dedupe", "dedupe.sqlite3", SqliteDedupeStore),
         ("triage", "triage.sqlite3", SqliteTriageStore),
+        ("webhooks", "webhooks.sqlite3", SqliteWebhookStore),
     ):
         if (root / filename).exists():
             opened.append((name, factory(root / filename)))
@@ -228,6 +233,8 @@ def forget(
             audit = stores.audit
             parts: list[tuple[str, object]] = [("outbox", stores.outbox), ("dedupe", stores.dedupe)]
             parts.append(("triage", stores.triage))
+            if stores.webhooks is not None:
+                parts.append(("webhooks", stores.webhooks))
         else:
             audit = open_audit_store(root)
             opened = _open_sqlite_stores(root)
@@ -239,6 +246,8 @@ def forget(
                 report.counts["triage items"], report.counts["sightings"] = items, sightings
             elif name == "outbox":
                 report.counts["outbox"] = store.forget(person, apply=apply)  # type: ignore[attr-defined]
+            elif name == "webhooks":
+                report.counts["webhook outbox"] = store.forget(person, apply=apply)  # type: ignore[attr-defined]
             else:
                 report.counts["de-dup keys"] = store.forget(person, apply=apply)  # type: ignore[attr-defined]
         if apply:

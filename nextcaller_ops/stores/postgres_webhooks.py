@@ -15,6 +15,8 @@ from .webhook_base import GAVE_UP, SENDING, SENT, WAITING, WebhookDelivery
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
+    from .person import Person
+
 __all__ = ["PostgresWebhookStore"]
 
 _TABLE = "nextcaller_webhook_outbox"
@@ -77,6 +79,16 @@ class PostgresWebhookStore:
             return conn.execute(
                 f"DELETE FROM {_TABLE} WHERE status IN (%s, %s) AND created < %s", (SENT, GAVE_UP, before)
             ).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete every row holding ``person`` (a body with ``NEXTCALLER_OPS_WEBHOOK_PII=1``'s full number,
+        or a profile id), queued or sent: a row never delivered is an event the receiver will not hear."""
+        with self._pool.connection() as conn, conn.transaction():
+            rows = conn.execute(f"SELECT id, body, last_error FROM {_TABLE}").fetchall()
+            hits = [r[0] for r in rows if person.mentions(r[1]) or person.mentions(r[2])]
+            if apply and hits:
+                conn.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s)", (hits,))
+        return len(hits)
 
     def close(self) -> None:
         """The pool belongs to whoever opened the stores."""

@@ -6,6 +6,7 @@ import os
 import threading
 from pathlib import Path
 
+from .person import Person
 from .private_db import open_private_db
 from .webhook_base import GAVE_UP, SENDING, SENT, WAITING, WebhookDelivery
 
@@ -95,6 +96,16 @@ class SqliteWebhookStore:
             return self._db.execute(
                 "DELETE FROM webhook_outbox WHERE status IN (?, ?) AND created < ?", (SENT, GAVE_UP, before)
             ).rowcount
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete every row holding ``person`` (a body with ``NEXTCALLER_OPS_WEBHOOK_PII=1``'s full number,
+        or a profile id), queued or sent: a row never delivered is an event the receiver will not hear."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, body, last_error FROM webhook_outbox").fetchall()
+            hits = [r[0] for r in rows if person.mentions(r[1]) or person.mentions(r[2])]
+            if apply and hits:
+                self._db.executemany("DELETE FROM webhook_outbox WHERE id = ?", [(i,) for i in hits])
+        return len(hits)
 
     def close(self) -> None:
         with self._lock:

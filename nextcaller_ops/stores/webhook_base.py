@@ -10,7 +10,10 @@ were written: only the oldest undelivered row of a receiver may be claimed, so a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .person import Person
 
 __all__ = ["WebhookDelivery", "WebhookOutboxStore", "WAITING", "SENDING", "SENT", "GAVE_UP"]
 
@@ -49,5 +52,11 @@ class WebhookOutboxStore(Protocol):
 
     def purge(self, before: float) -> int:
         """Forget rows sent (or given up) before ``before``."""
+
+    def forget(self, person: Person, *, apply: bool = True) -> int:
+        """Delete every row whose body (or last error) holds ``person``, whatever its status; how many.
+
+        A row being sent is deleted too: its worker's ``finish`` then updates nothing.
+        """
 
     def close(self) -> None: ...

@@ -11,9 +11,18 @@ import pytest
 
 from bot.listeners.commands.forget import ACTION_FORGET, ACTION_FORGET_CANCEL
 from bot.standin.payloads import message_event
-from tests.core.test_forget import NUMBER, OTHER, leftovers, postgres_texts, redis_texts, sqlite_texts
+from tests.core.test_forget import (
+    NUMBER,
+    OTHER,
+    leftovers,
+    postgres_texts,
+    redis_texts,
+    sqlite_texts,
+    webhook_leftovers,
+)
 from tests.support.botkit import AGENT, TRIAGE
 from tests.support.common import PATIENCE, run_cli
+from tests.support.secrets import WEBHOOK_SECRET
 
 ADMIN = "U0ADMIN0001"
 
@@ -22,6 +31,10 @@ ADMIN = "U0ADMIN0001"
 def forgetful_bot(request, make_bot, api_env, monkeypatch, tmp_path):
     """A bot with an admin and a watched channel, sharing its data dir (or servers) with the CLI and notebooks."""
     monkeypatch.setenv("NEXTCALLER_OPS_AUDIT_KEY", "a-test-key-for-the-audit-log-hmac")
+    # outgoing webhooks with full numbers (the worker is not started: the events stay queued)
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_PII", "1")
     overrides = {
         "admins": frozenset({ADMIN}),
         "watch_channels": frozenset({TRIAGE}),
@@ -88,6 +101,8 @@ def _test_the_forget(bot, slack, sandbox, shell) -> None:
     )
     email, name = "demo@nextcaller.com", "Jerry Seinfeld"
     assert leftovers(bot.texts(), [email, name])
+    # the webhook outbox holds the /caller lookup and the triage item, each with the full number
+    _wait(lambda: len(webhook_leftovers(bot.texts(), [email, name])) >= 2, "the queued webhook events")
 
     # not an admin: refused, nothing removed
     resp, _ = bot.command(f"forget {NUMBER}", user=AGENT)
@@ -132,6 +147,8 @@ def _test_the_forget(bot, slack, sandbox, shell) -> None:
     _wait(lambda: not store.redactions() and not bot.services.stores.outbox.cancelled(), "the jobs to be done")
 
     assert leftovers(bot.texts(), [email, name]) == []
+    assert webhook_leftovers(bot.texts(), [email, name, record_id]) == []
+    assert bot.services.stores.webhooks.counts()["pending"] >= 1  # the other number's lookup, still to be sent
     assert bot.services.stores.audit.entries(phone=OTHER)  # another number's rows are untouched
 
     # the next lookup goes to the API: in the notebook (whose cache the forget reached), and in the bot

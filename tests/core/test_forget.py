@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from nextcaller_ops.stores.base import TriageItem
+from tests.support.secrets import WEBHOOK_SECRET
 
 NUMBER, OTHER = "2125558383", "3125550142"
 # The number in any punctuation (212***8383, masked, is not the number).
@@ -80,6 +81,10 @@ def redis_texts(redis_space) -> list[str]:
 def backend(request, api_env, monkeypatch, tmp_path):
     """The environment for one backend: SQLite files (+ a persistent cache file), or PostgreSQL + Redis."""
     monkeypatch.setenv("NEXTCALLER_OPS_AUDIT_KEY", "a-test-key-for-the-audit-log-hmac")
+    # outgoing webhooks with full numbers: their outbox holds the person too (nobody listens: rows stay queued)
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("NEXTCALLER_OPS_WEBHOOK_PII", "1")
     if request.param == "sqlite":
         monkeypatch.setenv("NEXTCALLER_CACHE_PATH", str(tmp_path / "data" / "cache.sqlite3"))
         return {"kind": "sqlite", "texts": lambda: sqlite_texts(tmp_path / "data"), "url": None}
@@ -140,12 +145,34 @@ def _seed(backend, client) -> dict:
         stores.outbox.submit(other.id, {"email": "other@example.com"}, now=1.0, user_id="U3")
         assert stores.dedupe.claim(f"lookup:U1:{NUMBER}")
         assert stores.dedupe.claim(f"lookup:U1:{OTHER}")
+        _emit_webhooks(stores, record)
     finally:
         stores.close()
     if backend["kind"] == "shared":  # a single-flight answer a process left behind
         space = backend["redis"]
         space.client.set(f"{space.prefix}:flight:ns:{NUMBER}:tok", json.dumps({"phone": NUMBER}), px=60_000)
     return {"record": record, "other": other}
+
+
+def _emit_webhooks(stores, record) -> None:
+    """The events the bot would have queued for the receiver (as the bot words them), one already sent."""
+    from nextcaller_ops.stores.webhook_base import SENT
+    from nextcaller_ops.webhooks import Webhooks, WebhookSettings
+
+    hooks = Webhooks(WebhookSettings.from_env(), stores.webhooks, clock=lambda: 1000.0)
+    assert hooks.enabled and hooks.settings.pii
+    hooks.emit("lookup.completed", {"surface": "slack", "by": "U1", "phone": NUMBER, "found": True})
+    sent = stores.webhooks.claim(now=1000.0, lease_seconds=60)  # delivered: kept a week, the number with it
+    stores.webhooks.finish(sent, SENT, now=1001.0, next_attempt=1001.0)
+    hooks.emit("triage.opened", {"channel_id": "C9", "message_ts": "1.1", "poster": "U2", "phones": [NUMBER]})
+    hooks.emit("correction.delivered", {"correction_id": 2, "profile_id": record.id, "by": "U3"})  # no number
+    hooks.emit("lookup.completed", {"surface": "slack", "by": "U1", "phone": OTHER, "found": True})
+    hooks.emit("triage.claimed", {"channel_id": "C9", "message_ts": "3.1", "by": "U2"})
+
+
+def webhook_leftovers(texts: list[str], words: list[str]) -> list[str]:
+    """The leftovers in the webhook outbox's table (SQLite's or PostgreSQL's)."""
+    return [t for t in leftovers(texts, words) if "webhook_outbox" in t.split(":", 1)[0]]
 
 
 def test_forget_leaves_nothing_of_the_person_in_any_store(backend, client, sandbox):
@@ -155,17 +182,21 @@ def test_forget_leaves_nothing_of_the_person_in_any_store(backend, client, sandb
     record = seeded["record"]
     words = [record.email, record.name]
     assert leftovers(backend["texts"](), words)  # the test sees the person before
+    assert len(webhook_leftovers(backend["texts"](), [record.id])) == 3  # the webhook outbox's table is searched
 
     report = forget("+1 (212) 555-8383")
     assert report.counts["audit log"] >= 2  # the lookup, the share naming the email
     assert report.counts["triage items"] == 2 and report.counts["sightings"] == 2
     assert report.counts["outbox"] == 2 and report.counts["de-dup keys"] == 1
+    assert report.counts["webhook outbox"] == 3  # the lookup (sent), the triage item, the correction of the record
+    assert "webhook outbox: 3" in report.lines()
     if backend["kind"] == "shared":
         assert (
             report.counts["Redis cache"] == 1 and report.counts["Redis single-flight"] >= 1
         )  # ours, and the lookup's answer
 
     assert leftovers(backend["texts"](), words) == []
+    assert webhook_leftovers(backend["texts"](), [record.id]) == []
     # Only the hashed forget record names the number now
     assert was_forgotten("212.555.8383") and not was_forgotten(OTHER)
 
@@ -184,6 +215,7 @@ def test_forget_leaves_nothing_of_the_person_in_any_store(backend, client, sandb
         assert [(i.channel_id, i.reply_ts, i.numbers, i.cards) for i in redactions] == [("C9", "1.2", [], None)]
         assert not stores.dedupe.claim(f"lookup:U1:{OTHER}")
         assert stores.triage.snoozed("C9", OTHER, 1000.0) and not stores.triage.snoozed("C9", NUMBER, 1000.0)
+        assert stores.webhooks.counts()["pending"] == 2  # the other number's lookup, a claim naming no one
     finally:
         stores.close()
     assert client.cache.get(OTHER) is not None
@@ -195,7 +227,7 @@ def test_forget_leaves_nothing_of_the_person_in_any_store(backend, client, sandb
 
     # idempotent: a second forget finds only what the new lookup put back
     again = forget(NUMBER)
-    assert again.counts["triage items"] == 0 and again.counts["outbox"] == 0
+    assert again.counts["triage items"] == 0 and again.counts["outbox"] == 0 and again.counts["webhook outbox"] == 0
 
 
 def test_forget_by_email_takes_the_records_it_returned(backend, client):
@@ -204,7 +236,9 @@ def test_forget_by_email_takes_the_records_it_returned(backend, client):
     seeded = _seed(backend, client)
     report = forget(seeded["record"].email.upper())
     assert report.counts["audit log"] >= 2
+    assert report.counts["webhook outbox"] == 3  # the number and the profile id, found through the record
     assert leftovers(backend["texts"](), [seeded["record"].email, seeded["record"].name]) == []
+    assert webhook_leftovers(backend["texts"](), [seeded["record"].id]) == []
 
 
 def test_forget_refuses_what_is_neither_a_number_nor_an_address():
