@@ -25,7 +25,9 @@ SHOTS = {  # picture: (cells, theme)
     "notebook-enrich.png": (("tickets", "enrich"), "light"),
     "notebook-paced-dry-run.png": (("dry_batch", "paced", "paced_batch"), "light"),
     "notebook-household-dark.png": (("household",), "dark"),
-    "notebook-batch-dark.png": (("dry_batch", "paced_batch", "batch_peek"), "dark"),
+    # each dark picture twins a light one: a table shown under the batch that made it, not under a later one
+    "notebook-batch-dark.png": (("batch", "batch_peek"), "dark"),
+    "notebook-paced-dry-run-dark.png": (("dry_batch", "paced", "paced_batch"), "dark"),
 }
 _BACKGROUND = {"light": (255, 255, 255), "dark": (17, 17, 17)}  # JupyterLab Dark's --jp-layout-color0 is #111
 _PAGE_CSS = "<style>body{{background:{};margin:0 8px}}.jp-Notebook{{padding:8px 0}}</style>"
@@ -60,7 +62,11 @@ def shoot(
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
+                # nothing leaves the machine: no QUIC, no background fetches, updates or sync
+                "--disable-quic",
                 "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 "--no-first-run",
                 f"--user-data-dir={profile}",
                 "--hide-scrollbars",
