@@ -23,8 +23,8 @@ table).  Every batch goes through this engine: ``lookup --file`` and
 * a budget (``max_requests``) is checked before each question goes out: a
   question that would take the run past it is not asked, its row is
   ``skipped`` (a duplicate of an earlier line still comes; a row past the
-  budget is skipped even when the cache holds its answer, as the dry run's
-  count of requests assumes none); retries count against it as they happen;
+  budget is skipped even when the cache holds its answer: the budget is
+  checked before the cache is asked); retries count against it as they happen;
 * an interrupt (``KeyboardInterrupt``, Ctrl-C), while waiting for a row or
   inside the ``with`` block, ends the run keeping the rows done so far;
   anything else unexpected propagates, after the progress has been finished;
