@@ -35,10 +35,10 @@ from .run import KEY, PY, ROOT, SECRET, _client, _numbers, sandbox_process
 # The CLI, with the pacer taken out when asked: the "before #16" baseline runs the very same code path.
 _CLI = """
 import sys
-if sys.argv[1] == "unpaced":
-    import nextcaller_ops.client
-    from nextcaller_ops.transport import NO_PACING
-    nextcaller_ops.client.pacer_for = lambda *args: NO_PACING
+if sys.argv[1] == "unpaced":  # the client module's own name (since issue 21 the package only forwards to it)
+    import nextcaller_ops.client.client
+    from nextcaller_ops.client.transport import NO_PACING
+    nextcaller_ops.client.client.pacer_for = lambda *args: NO_PACING
 from nextcaller_ops.cli import main
 sys.exit(main(sys.argv[2:]))
 """
