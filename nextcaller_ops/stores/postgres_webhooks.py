@@ -1,4 +1,4 @@
-"""The webhook outbox on PostgreSQL (migration 0007): any number of processes deliver, in order per receiver.
+"""The webhook outbox on PostgreSQL (migration 0005): any number of processes deliver, in order per receiver.
 
 A worker claims a receiver's oldest unsent row with ``FOR UPDATE SKIP LOCKED``
 under a lease; while it holds it, no other worker can claim that receiver's

@@ -42,7 +42,7 @@ SCHEMA = (
         channel_id TEXT NOT NULL, phone TEXT NOT NULL, message_ts TEXT NOT NULL, seen_at REAL NOT NULL,
         PRIMARY KEY (channel_id, phone, message_ts))""",
     "CREATE INDEX IF NOT EXISTS triage_sightings_seen ON triage_sightings (channel_id, phone, seen_at)",
-    # PostgreSQL's 0006_triage_lifecycle: a number snoozed in a channel
+    # PostgreSQL's 0004_triage_lifecycle: a number snoozed in a channel
     """CREATE TABLE IF NOT EXISTS triage_snoozes (
         channel_id TEXT NOT NULL, phone TEXT NOT NULL, snoozed_until REAL NOT NULL, snoozed_by TEXT,
         message_ts TEXT NOT NULL, PRIMARY KEY (channel_id, phone))""",
@@ -51,7 +51,7 @@ SCHEMA = (
 )
 # Columns added after the first release, as PostgreSQL's migrations add them (0003_triage_lease):
 # the lease holder's token, a post under way, what the reply was last drawn with.
-# And (0006_triage_lifecycle) snoozed, dropped with a reason, the claimer reminded.
+# And (0004_triage_lifecycle) snoozed, dropped with a reason, the claimer reminded.
 ADDED_COLUMNS = (
     ("lease_id", "TEXT"),
     ("posting_at", "REAL"),
