@@ -194,7 +194,8 @@ def test_resume_after_a_run_killed_halfway_asks_each_number_once(api_env, tmp_pa
     src, out = tmp_path / "calls.csv", tmp_path / "out.csv"
     src.write_text("ticket_id;phone\n" + "".join(f"T-{i};{n}\n" for i, n in enumerate(numbers)))
     gate = _Gate(api_env, monkeypatch, answer=7)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # A slow answer on a busy machine must not be timed out and asked again: that would be a retry, not resume
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NEXTCALLER_TIMEOUT=str(int(PATIENCE)))
     command = [sys.executable, "-m", "nextcaller_ops", "lookup", "--file", str(src), "-o", str(out), "--resume"]
     # One at a time: with more, an answer that came before the row ahead of it was written is lost with the
     # process (asked again on resume) — only rows written are kept
